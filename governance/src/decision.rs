@@ -1,0 +1,86 @@
+//! Decisions: the record of who approved or rejected what, on which evidence.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::text_field;
+use crate::{ApprovalStatus, DecisionId, EventId, FieldError, Persona, Stage, Subject, VersionId};
+
+/// Approve or reject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Verdict {
+    Approve,
+    Reject,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Approve => "Approve",
+            Verdict::Reject => "Reject",
+        }
+    }
+    pub fn parse(value: &str) -> Option<Verdict> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "approve" => Some(Verdict::Approve),
+            "reject" => Some(Verdict::Reject),
+            _ => None,
+        }
+    }
+}
+
+/// Why the decider decided as they did. Required on every decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Justification(String);
+
+impl Justification {
+    pub const MAX_CHARS: usize = 2000;
+
+    pub fn parse(value: &str) -> Result<Self, FieldError> {
+        let text = text_field("justification", value, true, Self::MAX_CHARS)?;
+        if text.chars().count() < 5 {
+            return Err(FieldError::new("justification", "must say why, in at least 5 characters"));
+        }
+        Ok(Self(text))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What a person asks for on the approval panel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionRequest {
+    pub stage: Stage,
+    pub verdict: Verdict,
+    pub justification: String,
+    /// The digest of the evidence the person saw when they decided.
+    pub evidence_digest: String,
+}
+
+/// A recorded decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    pub id: DecisionId,
+    pub version: VersionId,
+    pub stage: Stage,
+    pub verdict: Verdict,
+    pub from: (Stage, ApprovalStatus),
+    pub to: (Stage, ApprovalStatus),
+    /// For a Prod sign-off under a quorum: signatures so far (this one included) and how many are needed.
+    pub quorum: Option<(u8, u8)>,
+    pub decided_by: Subject,
+    pub decided_by_name: String,
+    pub persona: Persona,
+    pub justification: String,
+    pub evidence_digest: String,
+    pub event_id: EventId,
+    pub decided_at: DateTime<Utc>,
+}
+
+impl Decision {
+    /// A Prod approval that counts towards the quorum.
+    pub fn is_prod_signoff(&self) -> bool {
+        self.stage == Stage::Prod && self.verdict == Verdict::Approve
+    }
+}

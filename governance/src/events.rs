@@ -1,0 +1,225 @@
+//! Promotion events in Amazon EventBridge's envelope, so the same JSON goes to a webhook or to a bus.
+//! Every event type is documented with an example in `docs/events.md`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::deployment::{DeploymentConfig, DeploymentStatus};
+use crate::ids::ModelGroupName;
+use crate::{ApprovalStatus, DecisionId, Environment, EventId, Persona, ProjectId, Registry, Stage, Subject, TestRunId, VersionId};
+
+/// The `source` of every event the portal emits.
+pub const SOURCE: &str = "portal.governance";
+
+/// EventBridge's event envelope.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventEnvelope {
+    pub version: String,
+    pub id: EventId,
+    #[serde(rename = "detail-type")]
+    pub detail_type: String,
+    pub source: String,
+    pub account: String,
+    pub time: DateTime<Utc>,
+    pub region: String,
+    pub resources: Vec<String>,
+    pub detail: serde_json::Value,
+}
+
+/// Where events are published from: the account and region in every envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventOrigin {
+    pub account: String,
+    pub region: String,
+}
+
+/// The model version an event is about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionRef {
+    pub project: ProjectId,
+    pub model_group: ModelGroupName,
+    pub version_id: VersionId,
+    pub version_number: u32,
+    pub registry: Registry,
+}
+
+/// The events of the governed path.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "detail-type", content = "detail")]
+pub enum PromotionEvent {
+    #[serde(rename_all = "camelCase")]
+    ModelVersionRegistered {
+        model: VersionRef,
+        registered_by: Subject,
+        mlflow_run_id: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    ModelApproved {
+        model: VersionRef,
+        stage: Stage,
+        decision_id: DecisionId,
+        approved_by: Subject,
+        persona: Persona,
+        justification: String,
+        evidence_digest: String,
+        /// For Test and Prod: the config CI deploys with.
+        deployment_config: Option<DeploymentConfig>,
+    },
+    #[serde(rename_all = "camelCase")]
+    ModelRejected {
+        model: VersionRef,
+        stage: Stage,
+        decision_id: DecisionId,
+        rejected_by: Subject,
+        persona: Persona,
+        justification: String,
+        evidence_digest: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    ProdSignoffRecorded {
+        model: VersionRef,
+        decision_id: DecisionId,
+        signed_by: Subject,
+        signed: u8,
+        required: u8,
+    },
+    #[serde(rename_all = "camelCase")]
+    ModelCopiedToCentral {
+        model: VersionRef,
+        source_version_id: VersionId,
+        triggering_event: EventId,
+    },
+    #[serde(rename_all = "camelCase")]
+    DeploymentRequested {
+        model: VersionRef,
+        deployment_request_id: String,
+        environment: Environment,
+        endpoint_name: String,
+        triggering_event: EventId,
+    },
+    #[serde(rename_all = "camelCase")]
+    TestResultsRecorded {
+        model: VersionRef,
+        test_run_id: TestRunId,
+        passed: bool,
+        cases: usize,
+        failures: usize,
+        reported_by: Subject,
+    },
+    #[serde(rename_all = "camelCase")]
+    DeploymentStatusReported {
+        model: VersionRef,
+        deployment_request_id: String,
+        environment: Environment,
+        status: DeploymentStatus,
+        reported_by: Subject,
+    },
+    #[serde(rename_all = "camelCase")]
+    MonitoringAlarm {
+        model: VersionRef,
+        metric: String,
+        endpoint: String,
+        variant: String,
+        value: f64,
+        threshold: f64,
+        at: DateTime<Utc>,
+    },
+}
+
+impl PromotionEvent {
+    pub fn detail_type(&self) -> &'static str {
+        match self {
+            PromotionEvent::ModelVersionRegistered { .. } => "ModelVersionRegistered",
+            PromotionEvent::ModelApproved { .. } => "ModelApproved",
+            PromotionEvent::ModelRejected { .. } => "ModelRejected",
+            PromotionEvent::ProdSignoffRecorded { .. } => "ProdSignoffRecorded",
+            PromotionEvent::ModelCopiedToCentral { .. } => "ModelCopiedToCentral",
+            PromotionEvent::DeploymentRequested { .. } => "DeploymentRequested",
+            PromotionEvent::TestResultsRecorded { .. } => "TestResultsRecorded",
+            PromotionEvent::DeploymentStatusReported { .. } => "DeploymentStatusReported",
+            PromotionEvent::MonitoringAlarm { .. } => "MonitoringAlarm",
+        }
+    }
+
+    pub fn model(&self) -> &VersionRef {
+        match self {
+            PromotionEvent::ModelVersionRegistered { model, .. }
+            | PromotionEvent::ModelApproved { model, .. }
+            | PromotionEvent::ModelRejected { model, .. }
+            | PromotionEvent::ProdSignoffRecorded { model, .. }
+            | PromotionEvent::ModelCopiedToCentral { model, .. }
+            | PromotionEvent::DeploymentRequested { model, .. }
+            | PromotionEvent::TestResultsRecorded { model, .. }
+            | PromotionEvent::DeploymentStatusReported { model, .. }
+            | PromotionEvent::MonitoringAlarm { model, .. } => model,
+        }
+    }
+
+    /// Wraps the event in EventBridge's envelope.
+    pub fn envelope(&self, id: EventId, time: DateTime<Utc>, origin: &EventOrigin) -> EventEnvelope {
+        let model = self.model();
+        // The detail is the content of the adjacently tagged enum; serializing owned data cannot fail.
+        let detail = serde_json::to_value(self)
+            .ok()
+            .and_then(|mut v| v.get_mut("detail").map(serde_json::Value::take))
+            .unwrap_or(serde_json::Value::Null);
+        EventEnvelope {
+            version: "0".to_string(),
+            id,
+            detail_type: self.detail_type().to_string(),
+            source: SOURCE.to_string(),
+            account: origin.account.clone(),
+            time,
+            region: origin.region.clone(),
+            resources: vec![format!(
+                "arn:aws:sagemaker:{}:{}:model-package/{}/{}",
+                origin.region, origin.account, model.model_group, model.version_number
+            )],
+            detail,
+        }
+    }
+
+    /// Reads an envelope back into an event (for consumers).
+    pub fn from_envelope(envelope: &EventEnvelope) -> Option<PromotionEvent> {
+        serde_json::from_value(serde_json::json!({
+            "detail-type": envelope.detail_type,
+            "detail": envelope.detail,
+        }))
+        .ok()
+    }
+}
+
+/// The status a stage/status pair shows in an event or list, e.g. `Test/Approved`.
+pub fn stage_status(stage: Stage, status: ApprovalStatus) -> String {
+    format!("{stage}/{status}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_round_trips_and_has_eventbridge_fields() {
+        let event = PromotionEvent::ModelVersionRegistered {
+            model: VersionRef {
+                project: "credit-risk".into(),
+                model_group: ModelGroupName("pd-model".into()),
+                version_id: "v1".into(),
+                version_number: 3,
+                registry: Registry::Dev("credit-risk".into()),
+            },
+            registered_by: "ci".into(),
+            mlflow_run_id: Some("abc".into()),
+        };
+        let origin = EventOrigin { account: "111122223333".into(), region: "eu-west-1".into() };
+        let env = event.envelope("e1".into(), DateTime::UNIX_EPOCH, &origin);
+        let json = serde_json::to_value(&env).unwrap();
+        for key in ["version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"] {
+            assert!(json.get(key).is_some(), "missing {key}");
+        }
+        assert_eq!(json["detail-type"], "ModelVersionRegistered");
+        assert_eq!(json["detail"]["model"]["versionNumber"], 3);
+        assert_eq!(PromotionEvent::from_envelope(&env), Some(event));
+    }
+}

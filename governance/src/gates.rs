@@ -1,0 +1,124 @@
+//! The gates of a stage: the evidence required before a version may be approved into it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::evidence::Evidence;
+use crate::project::ProjectPolicy;
+use crate::{ApprovalStatus, Environment, Stage};
+
+/// One gate and whether the evidence meets it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gate {
+    pub label: String,
+    pub met: bool,
+    /// What was found, in words.
+    pub detail: String,
+    /// Anchor of the evidence on the version page, e.g. `#test-runs`.
+    pub evidence: String,
+}
+
+fn gate(label: impl Into<String>, met: bool, detail: impl Into<String>, evidence: &str) -> Gate {
+    Gate { label: label.into(), met, detail: detail.into(), evidence: evidence.to_string() }
+}
+
+/// The gates for approving `evidence.version` into `stage`, met or unmet.
+pub fn gates(stage: Stage, evidence: &Evidence, policy: &ProjectPolicy) -> Vec<Gate> {
+    let v = &evidence.version;
+    match stage {
+        Stage::Dev => vec![gate(
+            "Registered in the project's Dev registry",
+            !v.registry.is_central(),
+            v.registry.label(),
+            "#lineage",
+        )],
+        Stage::Test => {
+            let config = evidence.deployment_config(Environment::Test);
+            let config_detail = match config.map(|c| c.config.validate()) {
+                None => "no Test deployment config saved yet".to_string(),
+                Some(Ok(())) => "saved and valid".to_string(),
+                Some(Err(e)) => format!("invalid: {e}"),
+            };
+            vec![
+                gate(
+                    "Copied into the central registry",
+                    v.registry.is_central(),
+                    if v.registry.is_central() { "central copy" } else { "still in the Dev registry" },
+                    "#lineage",
+                ),
+                gate(
+                    "Dev-approved",
+                    evidence.dev_approved,
+                    if evidence.dev_approved { "approved by a Data Scientist" } else { "no Dev approval" },
+                    "#decisions",
+                ),
+                gate(
+                    "Valid deployment config for Test",
+                    config.is_some_and(|c| c.config.validate().is_ok()),
+                    config_detail,
+                    "#deployment-config",
+                ),
+            ]
+        }
+        Stage::Prod => prod_gates(evidence, policy),
+    }
+}
+
+fn prod_gates(evidence: &Evidence, policy: &ProjectPolicy) -> Vec<Gate> {
+    let v = &evidence.version;
+    let test_approved = v.stage == Stage::Test && v.status == ApprovalStatus::Approved;
+    let mut out = vec![gate(
+        "Test-approved",
+        test_approved,
+        format!("now {} / {}", v.stage, v.status.label()),
+        "#decisions",
+    )];
+    let run = evidence.latest_test_run.as_ref();
+    out.push(gate(
+        "Latest integration test run passed",
+        run.is_some_and(|r| r.passed),
+        match run {
+            None => "no test run reported yet".to_string(),
+            Some(r) if r.passed => format!("run {} passed ({} cases)", r.id, r.cases.len()),
+            Some(r) => format!(
+                "run {} failed: {} of {} cases failed",
+                r.id,
+                r.cases.iter().filter(|c| c.status.is_failure()).count(),
+                r.cases.len()
+            ),
+        },
+        "#test-runs",
+    ));
+    for threshold in &policy.metric_thresholds {
+        let value = v
+            .metrics
+            .get(&threshold.metric)
+            .or_else(|| run.and_then(|r| r.performance.get(&threshold.metric)))
+            .copied();
+        let (met, detail) = match value {
+            None => (false, format!("{} not reported", threshold.metric)),
+            Some(value) => (threshold.bound.holds(value), format!("{} = {value}", threshold.metric)),
+        };
+        out.push(gate(format!("Threshold {threshold}"), met, detail, "#metrics"));
+    }
+    if policy.require_model_card {
+        let missing = v.model_card.missing_sections();
+        out.push(gate(
+            "Model card complete",
+            missing.is_empty(),
+            if missing.is_empty() { "all sections filled".to_string() } else { format!("missing: {}", missing.join(", ")) },
+            "#model-card",
+        ));
+    }
+    let config = evidence.deployment_config(Environment::Prod);
+    out.push(gate(
+        "Valid deployment config for Prod",
+        config.is_some_and(|c| c.config.validate().is_ok()),
+        match config {
+            None => "no deployment config saved".to_string(),
+            Some(c) if c.environment == Environment::Prod => "Prod config saved".to_string(),
+            Some(_) => "the Test config carries over to Prod".to_string(),
+        },
+        "#deployment-config",
+    ));
+    out
+}

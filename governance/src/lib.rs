@@ -1,0 +1,30 @@
+//! The domain of the governed path to production.
+//!
+//! Models move Dev -> central registry -> Test -> Prod under persona-gated approvals. This crate holds the
+//! types, the one promotion policy, authorization, the promotion events and the ports (traits) the
+//! outside world is reached through. It does no I/O and compiles to wasm, so the UI runs the same rules
+//! the server enforces.
+
+pub mod audit;
+pub mod authz;
+pub mod decision;
+pub mod deployment;
+pub mod error;
+pub mod events;
+pub mod evidence;
+pub mod gates;
+pub mod ids;
+pub mod model;
+pub mod monitoring;
+pub mod persona;
+pub mod policy;
+pub mod ports;
+pub mod project;
+pub mod service;
+pub mod stage;
+pub mod test_run;
+
+pub use error::{Denial, DenialCode, FieldError};
+pub use ids::{DecisionId, EventId, ProjectId, Subject, TestRunId, VersionId};
+pub use persona::{Actor, Persona, Principal};
+pub use stage::{ApprovalStatus, Environment, Registry, Stage};

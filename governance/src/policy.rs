@@ -1,0 +1,113 @@
+//! The promotion policy: one pure function decides every transition (DESIGN.md §5).
+//!
+//! The UI calls [`check`] to show why a button is disabled; the server calls [`decide`], which adds the
+//! justification and stale-evidence rules, whatever the UI showed.
+
+use serde::{Deserialize, Serialize};
+
+use crate::decision::{DecisionRequest, Justification, Verdict};
+use crate::evidence::Evidence;
+use crate::gates::gates;
+use crate::project::ProjectPolicy;
+use crate::{ApprovalStatus, Denial, DenialCode, Persona, Principal, Stage};
+
+/// What a permitted decision does to the version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Transition {
+    /// The version moves to this stage and status.
+    Move { stage: Stage, status: ApprovalStatus },
+    /// A Prod sign-off that does not yet complete the quorum: the version stays where it is.
+    Signoff { signed: u8, required: u8 },
+}
+
+/// Whether `principal` may give `verdict` at `stage` on this evidence, and what it would do.
+///
+/// # Errors
+/// A [`Denial`] with the first rule that refuses, in words a person can act on.
+pub fn check(
+    principal: &Principal,
+    evidence: &Evidence,
+    policy: &ProjectPolicy,
+    stage: Stage,
+    verdict: Verdict,
+) -> Result<Transition, Denial> {
+    let version = &evidence.version;
+    let persona = Persona::deciding(stage);
+    if !principal.has(&version.project, persona) {
+        return Err(Denial::new(
+            DenialCode::MissingPersona,
+            format!("Only a {persona} of project {} may decide the {stage} stage.", version.project),
+        ));
+    }
+    if version.awaiting() != Some(stage) {
+        let now = format!("{} / {}", version.stage, version.status.label());
+        let reason = match version.awaiting() {
+            Some(next) => format!("This version awaits its {next} decision, not {stage} (it is {now})."),
+            None => format!("This version awaits no decision (it is {now} in the {}).", version.registry.label()),
+        };
+        return Err(Denial::new(DenialCode::NotAwaitingDecision, reason));
+    }
+    let to = |status| Transition::Move { stage, status };
+    if verdict == Verdict::Reject {
+        // Rejecting needs no gate: anyone entitled to decide may stop a version.
+        return Ok(to(ApprovalStatus::Rejected));
+    }
+    if let Some(unmet) = gates(stage, evidence, policy).into_iter().find(|g| !g.met) {
+        return Err(Denial::new(
+            DenialCode::GateUnmet,
+            format!("Gate not met: {} ({}).", unmet.label, unmet.detail),
+        ));
+    }
+    if stage != Stage::Prod {
+        return Ok(to(ApprovalStatus::Approved));
+    }
+    // Separation of duties: the Prod approver is neither who registered the model nor who approved it for Test.
+    if principal.subject == version.registered_by {
+        return Err(Denial::new(
+            DenialCode::SeparationOfDuties,
+            "Separation of duties: you registered this model, so someone else must sign off Prod.",
+        ));
+    }
+    if evidence.test_approver() == Some(&principal.subject) {
+        return Err(Denial::new(
+            DenialCode::SeparationOfDuties,
+            "Separation of duties: you approved this model for Test, so someone else must sign off Prod.",
+        ));
+    }
+    if evidence.prod_signoffs().any(|d| d.decided_by == principal.subject) {
+        return Err(Denial::new(
+            DenialCode::AlreadySigned,
+            "You have already signed off this version; the quorum needs other Governance Engineers.",
+        ));
+    }
+    let required = policy.prod_quorum.max(1);
+    let signed = u8::try_from(evidence.prod_signoffs().count()).unwrap_or(u8::MAX).saturating_add(1);
+    if signed < required {
+        Ok(Transition::Signoff { signed, required })
+    } else {
+        Ok(to(ApprovalStatus::Approved))
+    }
+}
+
+/// Decides a request: [`check`], then a justification is required and the evidence must be the one the
+/// person saw.
+///
+/// # Errors
+/// A [`Denial`] naming the rule that refuses.
+pub fn decide(
+    principal: &Principal,
+    evidence: &Evidence,
+    policy: &ProjectPolicy,
+    request: &DecisionRequest,
+) -> Result<(Transition, Justification), Denial> {
+    let transition = check(principal, evidence, policy, request.stage, request.verdict)?;
+    let justification = Justification::parse(&request.justification)
+        .map_err(|e| Denial::new(DenialCode::JustificationRequired, format!("Justification {}.", e.message)))?;
+    if request.evidence_digest != evidence.digest() {
+        return Err(Denial::new(
+            DenialCode::StaleEvidence,
+            "The evidence changed since you loaded this page (for example new test results arrived): review it again before deciding.",
+        ));
+    }
+    Ok((transition, justification))
+}

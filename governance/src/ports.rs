@@ -1,0 +1,247 @@
+//! Ports: the traits the domain reaches the world through. Domain types only in their signatures.
+//!
+//! Every write that changes state takes the [`Effects`] it causes (events and audit records) and stores
+//! them atomically with the change: the transactional outbox of DESIGN.md §6.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{AuditEntry, AuditRecord, ChainBreak};
+use crate::decision::Decision;
+use crate::deployment::{DeploymentRequest, DeploymentStatus, SavedDeploymentConfig};
+use crate::events::EventEnvelope;
+use crate::model::{ModelGroup, ModelVersion, NewModelVersion};
+use crate::monitoring::{MonitoringPush, MonitoringSeries};
+use crate::policy::Transition;
+use crate::project::Project;
+use crate::test_run::TestRun;
+use crate::{ApprovalStatus, EventId, ProjectId, Stage, Subject, VersionId};
+
+/// A failure of an adapter. Internals go to the log; callers see the kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A compare-and-set lost: someone changed the record first.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The events and audit records a change causes, stored in the same transaction as the change.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Effects {
+    pub events: Vec<EventEnvelope>,
+    pub audit: Vec<AuditRecord>,
+}
+
+/// Builds the effects of a change once the adapter knows what it stored (e.g. the version number).
+pub type EffectsFn<T> = Box<dyn FnOnce(&T) -> Effects + Send>;
+
+/// A page of a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// Which part of a list to return. `limit` is capped by [`Window::MAX_LIMIT`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    pub offset: u64,
+    pub limit: u64,
+}
+
+impl Window {
+    pub const MAX_LIMIT: u64 = 200;
+    pub fn new(offset: u64, limit: u64) -> Self {
+        Self { offset, limit: limit.clamp(1, Self::MAX_LIMIT) }
+    }
+}
+
+impl Default for Window {
+    fn default() -> Self {
+        Self { offset: 0, limit: 25 }
+    }
+}
+
+/// Filters of the registry list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VersionQuery {
+    pub project: Option<ProjectId>,
+    pub stage: Option<Stage>,
+    pub status: Option<ApprovalStatus>,
+    /// `Some(true)`: central registry only; `Some(false)`: Dev registries only.
+    pub central: Option<bool>,
+    /// Matched against group name, description and version id.
+    pub search: Option<String>,
+    pub window: Window,
+}
+
+/// Projects and their policies.
+#[async_trait]
+pub trait Directory: Send + Sync {
+    async fn projects(&self) -> Result<Vec<Project>, StoreError>;
+    async fn project(&self, id: &ProjectId) -> Result<Option<Project>, StoreError>;
+}
+
+/// What a copy into the central registry did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CopyOutcome {
+    Created(ModelVersion),
+    /// The source was copied already (a redelivered event): nothing new was made.
+    AlreadyCopied(VersionId),
+}
+
+/// A decision to store, with the version change it makes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecisionCommit {
+    pub decision: Decision,
+    /// The revision the decision was made on; the store refuses with `Conflict` if it moved.
+    pub expected_revision: u64,
+    pub transition: Transition,
+    pub effects: Effects,
+}
+
+/// The Dev registries and the central registry.
+#[async_trait]
+pub trait ModelRegistry: Send + Sync {
+    async fn list_groups(&self, project: Option<&ProjectId>, window: Window) -> Result<Page<ModelGroup>, StoreError>;
+    async fn list_versions(&self, query: &VersionQuery) -> Result<Page<ModelVersion>, StoreError>;
+    async fn version(&self, id: &VersionId) -> Result<Option<ModelVersion>, StoreError>;
+    /// Versions that await a decision at `stage` in any of `projects`, oldest first.
+    async fn awaiting(&self, stage: Stage, projects: &[ProjectId], window: Window) -> Result<Page<ModelVersion>, StoreError>;
+    /// Registers a new version in the project's Dev registry, numbered after the group's last one.
+    async fn register(
+        &self,
+        id: VersionId,
+        new: NewModelVersion,
+        registered_by: Subject,
+        at: DateTime<Utc>,
+        effects: EffectsFn<ModelVersion>,
+    ) -> Result<ModelVersion, StoreError>;
+    /// Copies a Dev-approved version into the central registry (stage Dev, Approved), keeping lineage to
+    /// the source. Idempotent: a second call for the same source or event makes no second copy.
+    async fn copy_to_central(
+        &self,
+        source: &VersionId,
+        id: VersionId,
+        triggering_event: &EventId,
+        at: DateTime<Utc>,
+        effects: EffectsFn<ModelVersion>,
+    ) -> Result<CopyOutcome, StoreError>;
+    /// Stores a decision and applies its transition, compare-and-set on the version's revision.
+    ///
+    /// # Errors
+    /// `Conflict` when the version changed since `expected_revision`: of racing decisions exactly one wins.
+    async fn commit_decision(&self, commit: DecisionCommit) -> Result<(), StoreError>;
+    async fn decisions(&self, version: &VersionId) -> Result<Vec<Decision>, StoreError>;
+    async fn recent_decisions(&self, project: Option<&ProjectId>, window: Window) -> Result<Page<Decision>, StoreError>;
+}
+
+/// Evidence gathered on the way to Prod: deployment configs, test runs, deployment requests.
+#[async_trait]
+pub trait EvidenceStore: Send + Sync {
+    async fn deployment_configs(&self, version: &VersionId) -> Result<Vec<SavedDeploymentConfig>, StoreError>;
+    async fn save_deployment_config(&self, saved: SavedDeploymentConfig, effects: Effects) -> Result<(), StoreError>;
+    /// Test runs of a version, newest first.
+    async fn test_runs(&self, version: &VersionId, window: Window) -> Result<Page<TestRun>, StoreError>;
+    async fn record_test_run(&self, run: TestRun, effects: Effects) -> Result<(), StoreError>;
+    /// Creates the request unless one exists for its triggering event; returns whether it was created.
+    async fn request_deployment(&self, request: DeploymentRequest, effects: EffectsFn<DeploymentRequest>) -> Result<bool, StoreError>;
+    async fn deployment_requests(&self, version: &VersionId) -> Result<Vec<DeploymentRequest>, StoreError>;
+    async fn deployment_request(&self, id: &str) -> Result<Option<DeploymentRequest>, StoreError>;
+    async fn update_deployment_status(
+        &self,
+        id: &str,
+        status: DeploymentStatus,
+        message: String,
+        at: DateTime<Utc>,
+        effects: Effects,
+    ) -> Result<(), StoreError>;
+}
+
+/// Monitoring series of deployed versions.
+#[async_trait]
+pub trait Monitoring: Send + Sync {
+    async fn push(&self, version: &VersionId, push: MonitoringPush, effects: Effects) -> Result<(), StoreError>;
+    /// The series of a version with points in `[from, to]`.
+    async fn series(&self, version: &VersionId, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<MonitoringSeries>, StoreError>;
+}
+
+/// Where an event stands with one delivery target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeliveryState {
+    Pending,
+    Delivered,
+    /// Retries exhausted: on the dead-letter list until redelivered by hand.
+    Dead,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "Pending",
+            DeliveryState::Delivered => "Delivered",
+            DeliveryState::Dead => "Dead",
+        }
+    }
+}
+
+/// One event's delivery to one target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub event_id: EventId,
+    pub target: String,
+    pub state: DeliveryState,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// An event with its delivery state per target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    pub envelope: EventEnvelope,
+    pub deliveries: Vec<Delivery>,
+}
+
+/// The result of verifying the audit chain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditVerification {
+    pub entries: u64,
+    pub broken: Option<ChainBreak>,
+}
+
+/// The audit log and the outbox of events.
+#[async_trait]
+pub trait Ledger: Send + Sync {
+    /// Events, newest first, optionally only those about one version.
+    async fn events(&self, version: Option<&VersionId>, window: Window) -> Result<Page<EventRecord>, StoreError>;
+    async fn event(&self, id: &EventId) -> Result<Option<EventRecord>, StoreError>;
+    /// Audit entries, newest first.
+    async fn audit(&self, window: Window) -> Result<Page<AuditEntry>, StoreError>;
+    async fn verify_audit(&self) -> Result<AuditVerification, StoreError>;
+    /// Deliveries due at `now` (pending, next attempt reached), oldest first.
+    async fn due_deliveries(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<(Delivery, EventEnvelope)>, StoreError>;
+    async fn mark_delivered(&self, event: &EventId, target: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Records a failed attempt; `next_attempt_at` None puts the delivery on the dead-letter list.
+    async fn mark_failed(&self, event: &EventId, target: &str, error: &str, next_attempt_at: Option<DateTime<Utc>>) -> Result<(), StoreError>;
+    /// Puts a dead (or any) delivery back in the queue.
+    async fn redeliver(&self, event: &EventId, target: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+}
+
+/// The time, from outside the domain so tests can set it.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// Fresh unique ids.
+pub trait IdSource: Send + Sync {
+    fn new_id(&self, prefix: &str) -> String;
+}

@@ -1,0 +1,65 @@
+//! Projects and the promotion policy they carry (from their template).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use crate::ProjectId;
+
+/// A project: one model-building effort with its Dev registry, members and policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    pub id: ProjectId,
+    pub name: String,
+    /// The template the project was created from, e.g. "Classical Regression".
+    pub template: String,
+    pub description: String,
+    pub policy: ProjectPolicy,
+}
+
+/// The evidence a project requires before promotion. Defaults are the strict ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectPolicy {
+    /// How many distinct Governance Engineers must sign off Prod.
+    pub prod_quorum: u8,
+    /// Thresholds the version's metrics and its latest test run's performance must meet for Prod.
+    pub metric_thresholds: Vec<MetricThreshold>,
+    /// Whether the model card must be complete for Prod.
+    pub require_model_card: bool,
+}
+
+impl Default for ProjectPolicy {
+    fn default() -> Self {
+        Self { prod_quorum: 1, metric_thresholds: Vec::new(), require_model_card: true }
+    }
+}
+
+/// A bound on a named metric, e.g. `latency_p99_ms <= 250`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricThreshold {
+    pub metric: String,
+    pub bound: Bound,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Bound {
+    AtMost(f64),
+    AtLeast(f64),
+}
+
+impl Bound {
+    pub fn holds(self, value: f64) -> bool {
+        match self {
+            Bound::AtMost(limit) => value <= limit,
+            Bound::AtLeast(limit) => value >= limit,
+        }
+    }
+}
+
+impl fmt::Display for MetricThreshold {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.bound {
+            Bound::AtMost(v) => write!(f, "{} ≤ {v}", self.metric),
+            Bound::AtLeast(v) => write!(f, "{} ≥ {v}", self.metric),
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! The promotion policy as a table: every persona x stage x gate state, separation of duties, quorum,
+//! justification and stale evidence.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::DateTime;
+use governance::decision::{Decision, DecisionRequest, Verdict};
+use governance::deployment::{DeploymentConfig, ProductionVariant, SavedDeploymentConfig};
+use governance::evidence::Evidence;
+use governance::ids::ModelGroupName;
+use governance::model::{Lineage, ModelCard, ModelVersion};
+use governance::policy::{check, decide, Transition};
+use governance::project::{Bound, MetricThreshold, ProjectPolicy};
+use governance::test_run::{CaseStatus, TestCase, TestRun};
+use governance::{
+    ApprovalStatus, DenialCode, Environment, Persona, Principal, ProjectId, Registry, Stage, Subject,
+};
+
+const PROJECT: &str = "credit-risk";
+
+fn person(subject: &str, personas: &[Persona]) -> Principal {
+    Principal {
+        subject: Subject(subject.into()),
+        display_name: subject.into(),
+        memberships: BTreeMap::from([(ProjectId(PROJECT.into()), personas.iter().copied().collect::<BTreeSet<_>>())]),
+    }
+}
+
+fn card() -> ModelCard {
+    ModelCard {
+        intended_use: "score loan applications".into(),
+        limitations: "not for SME loans".into(),
+        risk_rating: "High".into(),
+        training_data: "applications 2019-2024".into(),
+        evaluation: "AUC 0.81 on holdout".into(),
+        owner: "risk-ds@example.com".into(),
+    }
+}
+
+fn version(registry: Registry, stage: Stage, status: ApprovalStatus) -> ModelVersion {
+    ModelVersion {
+        id: "mv-1".into(),
+        project: PROJECT.into(),
+        group: ModelGroupName("pd-model".into()),
+        number: 1,
+        registry,
+        stage,
+        status,
+        revision: 3,
+        description: String::new(),
+        registered_by: "dana".into(),
+        registered_at: DateTime::UNIX_EPOCH,
+        lineage: Lineage { source_version: Some("mv-0".into()), ..Lineage::default() },
+        metrics: BTreeMap::from([("auc".into(), 0.81)]),
+        model_card: card(),
+        central_copy: None,
+    }
+}
+
+fn config() -> SavedDeploymentConfig {
+    SavedDeploymentConfig {
+        version: "mv-1".into(),
+        environment: Environment::Test,
+        config: DeploymentConfig {
+            instance_type: "ml.m5.large".into(),
+            initial_instance_count: 1,
+            autoscaling_min: 1,
+            autoscaling_max: 2,
+            variants: vec![ProductionVariant { name: "champion".into(), weight: 100 }],
+            data_capture_percent: 10,
+        },
+        saved_by: "erin".into(),
+        saved_at: DateTime::UNIX_EPOCH,
+    }
+}
+
+fn run(passed: bool) -> TestRun {
+    TestRun {
+        id: "run-1".into(),
+        version: "mv-1".into(),
+        passed,
+        cases: vec![TestCase {
+            suite: "smoke".into(),
+            name: "invoke".into(),
+            status: if passed { CaseStatus::Passed } else { CaseStatus::Failed },
+            duration_ms: 5,
+            message: String::new(),
+        }],
+        performance: BTreeMap::from([("latency_p99_ms".into(), 120.0)]),
+        ci_run: String::new(),
+        reported_by: "ci".into(),
+        recorded_at: DateTime::UNIX_EPOCH,
+    }
+}
+
+fn decision(stage: Stage, verdict: Verdict, by: &str) -> Decision {
+    Decision {
+        id: format!("d-{by}").as_str().into(),
+        version: "mv-1".into(),
+        stage,
+        verdict,
+        from: (Stage::Dev, ApprovalStatus::Approved),
+        to: (stage, ApprovalStatus::Approved),
+        quorum: None,
+        decided_by: by.into(),
+        decided_by_name: by.into(),
+        persona: Persona::deciding(stage),
+        justification: "fine".into(),
+        evidence_digest: String::new(),
+        event_id: "e".into(),
+        decided_at: DateTime::UNIX_EPOCH,
+    }
+}
+
+/// Evidence where every gate of the awaited stage is met.
+fn ready_for(stage: Stage) -> Evidence {
+    let (registry, at) = match stage {
+        Stage::Dev => (Registry::Dev(PROJECT.into()), (Stage::Dev, ApprovalStatus::PendingManualApproval)),
+        Stage::Test => (Registry::Central, (Stage::Dev, ApprovalStatus::Approved)),
+        Stage::Prod => (Registry::Central, (Stage::Test, ApprovalStatus::Approved)),
+    };
+    let mut v = version(registry, at.0, at.1);
+    if stage == Stage::Dev {
+        v.lineage.source_version = None;
+    }
+    Evidence {
+        version: v,
+        dev_approved: stage != Stage::Dev,
+        deployment_configs: if stage == Stage::Dev { BTreeMap::new() } else { BTreeMap::from([(Environment::Test, config())]) },
+        latest_test_run: (stage == Stage::Prod).then(|| run(true)),
+        decisions: if stage == Stage::Prod { vec![decision(Stage::Test, Verdict::Approve, "erin")] } else { vec![] },
+    }
+}
+
+fn strict_policy() -> ProjectPolicy {
+    ProjectPolicy {
+        prod_quorum: 1,
+        metric_thresholds: vec![
+            MetricThreshold { metric: "auc".into(), bound: Bound::AtLeast(0.75) },
+            MetricThreshold { metric: "latency_p99_ms".into(), bound: Bound::AtMost(250.0) },
+        ],
+        require_model_card: true,
+    }
+}
+
+#[test]
+fn every_persona_at_every_stage_with_all_gates_met() {
+    let policy = strict_policy();
+    for stage in Stage::ALL {
+        let evidence = ready_for(stage);
+        for persona in Persona::ALL {
+            let principal = person("gina", &[persona]);
+            for verdict in [Verdict::Approve, Verdict::Reject] {
+                let result = check(&principal, &evidence, &policy, stage, verdict);
+                if persona == Persona::deciding(stage) {
+                    let status = if verdict == Verdict::Approve { ApprovalStatus::Approved } else { ApprovalStatus::Rejected };
+                    assert_eq!(result, Ok(Transition::Move { stage, status }), "{persona:?} {stage:?} {verdict:?}");
+                } else {
+                    assert_eq!(result.unwrap_err().code, DenialCode::MissingPersona, "{persona:?} {stage:?} {verdict:?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_persona_in_another_project_may_not_decide() {
+    let mut principal = person("gina", &[]);
+    principal.memberships = BTreeMap::from([(ProjectId("other".into()), BTreeSet::from([Persona::GovernanceEngineer]))]);
+    let denial = check(&principal, &ready_for(Stage::Prod), &strict_policy(), Stage::Prod, Verdict::Approve).unwrap_err();
+    assert_eq!(denial.code, DenialCode::MissingPersona);
+    assert!(denial.reason.contains("credit-risk"), "{}", denial.reason);
+}
+
+#[test]
+fn only_the_awaited_stage_can_be_decided() {
+    let policy = strict_policy();
+    let all = person("gina", &Persona::ALL);
+    for awaited in Stage::ALL {
+        for stage in Stage::ALL.into_iter().filter(|s| *s != awaited) {
+            let denial = check(&all, &ready_for(awaited), &policy, stage, Verdict::Approve).unwrap_err();
+            assert_eq!(denial.code, DenialCode::NotAwaitingDecision, "{awaited:?} {stage:?}");
+        }
+    }
+    // Terminal states await nothing.
+    for (stage, status) in [(Stage::Prod, ApprovalStatus::Approved), (Stage::Test, ApprovalStatus::Rejected), (Stage::Dev, ApprovalStatus::Rejected)] {
+        let mut evidence = ready_for(Stage::Prod);
+        evidence.version.stage = stage;
+        evidence.version.status = status;
+        for s in Stage::ALL {
+            assert_eq!(check(&all, &evidence, &policy, s, Verdict::Reject).unwrap_err().code, DenialCode::NotAwaitingDecision);
+        }
+    }
+}
+
+/// Each gate, unmet on its own, refuses approval and names itself; rejection stays possible.
+#[test]
+fn each_unmet_gate_refuses_approval_with_its_name() {
+    type Breaker = fn(&mut Evidence);
+    let cases: Vec<(Stage, Breaker, &str)> = vec![
+        (Stage::Test, |e| e.dev_approved = false, "Dev-approved"),
+        (Stage::Test, |e| e.deployment_configs.clear(), "deployment config for Test"),
+        (Stage::Test, |e| e.deployment_configs.get_mut(&Environment::Test).unwrap().config.variants[0].weight = 90, "deployment config for Test"),
+        (Stage::Prod, |e| e.latest_test_run = None, "test run passed"),
+        (Stage::Prod, |e| e.latest_test_run = Some(run(false)), "test run passed"),
+        (Stage::Prod, |e| { e.version.metrics.insert("auc".into(), 0.6); }, "auc"),
+        (Stage::Prod, |e| { e.version.metrics.remove("auc"); }, "auc"),
+        (Stage::Prod, |e| { e.latest_test_run.as_mut().unwrap().performance.insert("latency_p99_ms".into(), 900.0); }, "latency_p99_ms"),
+        (Stage::Prod, |e| e.version.model_card.limitations.clear(), "Model card complete"),
+        (Stage::Prod, |e| e.deployment_configs.clear(), "deployment config for Prod"),
+    ];
+    let policy = strict_policy();
+    for (stage, brk, gate) in cases {
+        let mut evidence = ready_for(stage);
+        brk(&mut evidence);
+        let principal = person("gina", &[Persona::deciding(stage)]);
+        let denial = check(&principal, &evidence, &policy, stage, Verdict::Approve).unwrap_err();
+        assert_eq!(denial.code, DenialCode::GateUnmet, "{gate}");
+        assert!(denial.reason.contains(gate), "{gate}: {}", denial.reason);
+        assert!(check(&principal, &evidence, &policy, stage, Verdict::Reject).is_ok(), "{gate}: reject");
+    }
+}
+
+#[test]
+fn model_card_gate_follows_the_policy() {
+    let mut evidence = ready_for(Stage::Prod);
+    evidence.version.model_card = ModelCard::default();
+    let policy = ProjectPolicy { require_model_card: false, ..strict_policy() };
+    assert!(check(&person("gina", &[Persona::GovernanceEngineer]), &evidence, &policy, Stage::Prod, Verdict::Approve).is_ok());
+}
+
+#[test]
+fn separation_of_duties_for_prod() {
+    let policy = strict_policy();
+    let evidence = ready_for(Stage::Prod);
+    // The registrant (dana) and the Test approver (erin) may not sign off Prod, even holding the persona.
+    for who in ["dana", "erin"] {
+        let principal = person(who, &Persona::ALL);
+        let denial = check(&principal, &evidence, &policy, Stage::Prod, Verdict::Approve).unwrap_err();
+        assert_eq!(denial.code, DenialCode::SeparationOfDuties, "{who}");
+    }
+    // They may still reject: stopping a model needs no separation.
+    assert!(check(&person("erin", &Persona::ALL), &evidence, &policy, Stage::Prod, Verdict::Reject).is_ok());
+    // The registrant may approve Dev and Test (separation applies to Prod).
+    let dana = person("dana", &Persona::ALL);
+    assert!(check(&dana, &ready_for(Stage::Dev), &policy, Stage::Dev, Verdict::Approve).is_ok());
+    assert!(check(&dana, &ready_for(Stage::Test), &policy, Stage::Test, Verdict::Approve).is_ok());
+}
+
+#[test]
+fn quorum_needs_distinct_governance_engineers() {
+    let policy = ProjectPolicy { prod_quorum: 2, ..strict_policy() };
+    let mut evidence = ready_for(Stage::Prod);
+    let gina = person("gina", &[Persona::GovernanceEngineer]);
+    assert_eq!(check(&gina, &evidence, &policy, Stage::Prod, Verdict::Approve), Ok(Transition::Signoff { signed: 1, required: 2 }));
+    evidence.decisions.push(decision(Stage::Prod, Verdict::Approve, "gina"));
+    assert_eq!(check(&gina, &evidence, &policy, Stage::Prod, Verdict::Approve).unwrap_err().code, DenialCode::AlreadySigned);
+    let hugo = person("hugo", &[Persona::GovernanceEngineer]);
+    assert_eq!(
+        check(&hugo, &evidence, &policy, Stage::Prod, Verdict::Approve),
+        Ok(Transition::Move { stage: Stage::Prod, status: ApprovalStatus::Approved })
+    );
+}
+
+#[test]
+fn decide_requires_a_justification_and_fresh_evidence() {
+    let policy = strict_policy();
+    let evidence = ready_for(Stage::Prod);
+    let gina = person("gina", &[Persona::GovernanceEngineer]);
+    let request = |justification: &str, digest: String| DecisionRequest {
+        stage: Stage::Prod,
+        verdict: Verdict::Approve,
+        justification: justification.into(),
+        evidence_digest: digest,
+    };
+    assert!(decide(&gina, &evidence, &policy, &request("All gates met, tests green.", evidence.digest())).is_ok());
+    for blank in ["", "   ", "ok"] {
+        let denial = decide(&gina, &evidence, &policy, &request(blank, evidence.digest())).unwrap_err();
+        assert_eq!(denial.code, DenialCode::JustificationRequired, "{blank:?}");
+    }
+    let too_long = "x".repeat(2001);
+    assert_eq!(decide(&gina, &evidence, &policy, &request(&too_long, evidence.digest())).unwrap_err().code, DenialCode::JustificationRequired);
+
+    // New test results arrived after the page was loaded: the old digest is stale.
+    let seen = evidence.digest();
+    let mut newer = evidence.clone();
+    let mut second = run(true);
+    second.id = "run-2".into();
+    newer.latest_test_run = Some(second);
+    let denial = decide(&gina, &newer, &policy, &request("All gates met, tests green.", seen)).unwrap_err();
+    assert_eq!(denial.code, DenialCode::StaleEvidence);
+    assert!(denial.reason.contains("review it again"));
+}
+
+#[test]
+fn the_digest_moves_with_every_kind_of_evidence() {
+    let base = ready_for(Stage::Prod);
+    type Change = fn(&mut Evidence);
+    let changes: Vec<Change> = vec![
+        |e| e.version.status = ApprovalStatus::Rejected,
+        |e| { e.version.metrics.insert("auc".into(), 0.9); },
+        |e| e.version.model_card.owner = "someone else".into(),
+        |e| e.deployment_configs.get_mut(&Environment::Test).unwrap().config.initial_instance_count = 2,
+        |e| e.latest_test_run = None,
+        |e| e.decisions.push(decision(Stage::Prod, Verdict::Approve, "gina")),
+    ];
+    for (i, change) in changes.into_iter().enumerate() {
+        let mut e = base.clone();
+        change(&mut e);
+        assert_ne!(e.digest(), base.digest(), "change {i} did not move the digest");
+    }
+    assert_eq!(base.clone().digest(), base.digest());
+}
