@@ -9,7 +9,8 @@ use crate::decision::{DecisionRequest, Justification, Verdict};
 use crate::evidence::Evidence;
 use crate::gates::gates;
 use crate::project::ProjectPolicy;
-use crate::{ApprovalStatus, Denial, DenialCode, Persona, Principal, Stage};
+use crate::model::ModelVersion;
+use crate::{ApprovalStatus, Denial, DenialCode, Environment, Persona, Principal, Stage};
 
 /// What a permitted decision does to the version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,4 +111,43 @@ pub fn decide(
         ));
     }
     Ok((transition, justification))
+}
+
+/// Whether `principal` may save the deployment config of `environment` for this version.
+///
+/// A config belongs to a central copy and may change until its environment's decision is taken; after
+/// that it is evidence of record.
+///
+/// # Errors
+/// A [`Denial`] saying who may edit, or why the config is frozen.
+pub fn check_config_edit(principal: &Principal, version: &ModelVersion, environment: Environment) -> Result<(), Denial> {
+    if !principal.has(&version.project, Persona::AiEngineer) {
+        return Err(Denial::new(
+            DenialCode::MissingPersona,
+            format!("Only an AI Engineer of project {} may define deployment configs.", version.project),
+        ));
+    }
+    if !version.registry.is_central() {
+        return Err(Denial::new(
+            DenialCode::Forbidden,
+            "Deployment configs are defined on the central copy, made when the Dev version is approved.",
+        ));
+    }
+    let open = version.status != ApprovalStatus::Rejected
+        && match environment {
+            Environment::Test => version.stage == Stage::Dev,
+            Environment::Prod => version.stage != Stage::Prod,
+        };
+    if open {
+        Ok(())
+    } else {
+        Err(Denial::new(
+            DenialCode::Forbidden,
+            format!(
+                "The {environment} deployment config can no longer change: the version is {} / {}.",
+                version.stage,
+                version.status.label()
+            ),
+        ))
+    }
 }

@@ -280,26 +280,8 @@ impl Service {
             &Actor::Person(principal.clone()),
             &Action::SaveDeploymentConfig { project: version.project.clone(), environment },
         )?;
+        policy::check_config_edit(principal, &version, environment)?;
         config.validate()?;
-        // A config may change until its environment's decision is taken; after that it is evidence of record.
-        let editable = version.registry.is_central()
-            && version.status != ApprovalStatus::Rejected
-            && match environment {
-                Environment::Test => version.stage == Stage::Dev,
-                Environment::Prod => version.stage != Stage::Prod,
-            };
-        if !editable {
-            return Err(Denial::new(
-                DenialCode::Forbidden,
-                format!(
-                    "The {environment} deployment config can no longer change: the version is {} / {} in the {}.",
-                    version.stage,
-                    version.status.label(),
-                    version.registry.label()
-                ),
-            )
-            .into());
-        }
         let now = self.clock.now();
         let audit = AuditRecord {
             at: now,

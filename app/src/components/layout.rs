@@ -1,0 +1,46 @@
+//! The frame of every signed-in page: header, navigation, who is signed in, the development banner.
+
+use leptos::prelude::*;
+use leptos::server::ServerAction;
+use leptos::form::ActionForm;
+use leptos_router::components::A;
+
+use crate::server_fns::{current_user, SignOut};
+
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    let user = Resource::new(|| (), |_| current_user());
+    let sign_out = ServerAction::<SignOut>::new();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let user = user.await.ok();
+                let development = user.as_ref().is_some_and(|u| u.development);
+                let name = user.and_then(|u| u.principal).map(|p| p.display_name);
+                view! {
+                    {development.then(|| view! {
+                        <div role="banner" class="bg-amber-100 text-amber-900 text-sm px-4 py-1 text-center">
+                            "Development sign-in: demo users, not for production."
+                        </div>
+                    })}
+                    <header class="bg-slate-900 text-white">
+                        <nav aria-label="Main" class="max-w-7xl mx-auto flex items-center gap-6 px-4 py-3">
+                            <span class="font-semibold">"Governance portal"</span>
+                            <A href="/" attr:class="hover:underline">"Registry"</A>
+                            <A href="/inbox" attr:class="hover:underline">"Inbox"</A>
+                            <A href="/events" attr:class="hover:underline">"Events"</A>
+                            <A href="/audit" attr:class="hover:underline">"Audit"</A>
+                            <span class="ml-auto text-sm" data-testid="signed-in-as">{name}</span>
+                            <ActionForm action=sign_out>
+                                <button type="submit" class="text-sm rounded border border-slate-500 px-2 py-1 hover:bg-slate-700">
+                                    "Sign out"
+                                </button>
+                            </ActionForm>
+                        </nav>
+                    </header>
+                }
+            })}
+        </Suspense>
+        <main class="max-w-7xl mx-auto px-4 py-6">{children()}</main>
+    }
+}

@@ -1,0 +1,12 @@
+//! Components, one per file.
+
+pub mod approval_panel;
+pub mod deployment_config_form;
+pub mod error_alert;
+pub mod gates;
+pub mod layout;
+pub mod lineage;
+pub mod monitoring_chart;
+pub mod pager;
+pub mod stage_status;
+pub mod test_runs;

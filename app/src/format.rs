@@ -1,0 +1,46 @@
+//! Formatting shared by pages: times, ages, numbers.
+
+use chrono::{DateTime, Utc};
+
+/// `2026-11-26 18:40 UTC`
+pub fn time(at: &DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// How long ago, in the largest whole unit: `3 d`, `5 h`, `12 min`.
+pub fn age(at: &DateTime<Utc>, now: &DateTime<Utc>) -> String {
+    let minutes = (*now - *at).num_minutes().max(0);
+    if minutes >= 60 * 24 {
+        format!("{} d", minutes / (60 * 24))
+    } else if minutes >= 60 {
+        format!("{} h", minutes / 60)
+    } else {
+        format!("{minutes} min")
+    }
+}
+
+/// A metric value with up to 4 significant decimals, without trailing zeros.
+pub fn number(value: f64) -> String {
+    let text = format!("{value:.4}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text.is_empty() || text == "-" {
+        "0".to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_ages_read_well() {
+        assert_eq!(number(0.8100), "0.81");
+        assert_eq!(number(120.0), "120");
+        assert_eq!(number(0.0), "0");
+        let now = DateTime::from_timestamp(100_000, 0).unwrap();
+        assert_eq!(age(&DateTime::from_timestamp(100_000 - 7200, 0).unwrap(), &now), "2 h");
+        assert_eq!(age(&DateTime::from_timestamp(100_000 - 90, 0).unwrap(), &now), "1 min");
+    }
+}

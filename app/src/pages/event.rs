@@ -1,0 +1,60 @@
+//! One event: its JSON as sent, and its delivery to each target.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::format::time;
+use crate::pages::load_error;
+use crate::server_fns::event;
+
+#[component]
+pub fn EventPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.get().get("id").unwrap_or_default();
+    let record = Resource::new(id, event);
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let record = match record.await {
+                    Ok(r) => r,
+                    Err(e) => return load_error(e),
+                };
+                let json = serde_json::to_string_pretty(&record.envelope).unwrap_or_default();
+                view! {
+                    <h1 class="text-2xl font-semibold mb-2">{format!("Event {}", record.envelope.id)}</h1>
+                    <p class="mb-4">{record.envelope.detail_type.clone()}</p>
+                    <h2 class="text-lg font-semibold">"Deliveries"</h2>
+                    <table class="text-sm bg-white mb-4">
+                        <thead>
+                            <tr class="text-left border-b">
+                                <th class="p-2">"Target"</th>
+                                <th class="p-2">"State"</th>
+                                <th class="p-2">"Attempts"</th>
+                                <th class="p-2">"Delivered"</th>
+                                <th class="p-2">"Last error"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {record
+                                .deliveries
+                                .into_iter()
+                                .map(|d| view! {
+                                    <tr class="border-b">
+                                        <td class="p-2">{d.target}</td>
+                                        <td class="p-2">{d.state.as_str()}</td>
+                                        <td class="p-2">{d.attempts}</td>
+                                        <td class="p-2">{d.delivered_at.map(|t| time(&t)).unwrap_or_default()}</td>
+                                        <td class="p-2">{d.last_error.unwrap_or_default()}</td>
+                                    </tr>
+                                })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                    <h2 class="text-lg font-semibold">"JSON"</h2>
+                    <pre class="bg-slate-900 text-slate-100 p-3 rounded text-xs overflow-x-auto">{json}</pre>
+                }
+                .into_any()
+            })}
+        </Suspense>
+    }
+}

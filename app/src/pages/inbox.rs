@@ -1,0 +1,61 @@
+//! The inbox: what awaits my decision, per persona, oldest first.
+
+use leptos::prelude::*;
+
+use crate::components::stage_status::StageStatus;
+use crate::format::age;
+use crate::pages::load_error;
+use crate::server_fns::inbox;
+
+#[component]
+pub fn InboxPage() -> impl IntoView {
+    let rows = Resource::new(|| (), |_| inbox());
+    view! {
+        <h1 class="text-2xl font-semibold mb-4">"Inbox"</h1>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let rows = match rows.await {
+                    Ok(rows) => rows,
+                    Err(e) => return load_error(e),
+                };
+                if rows.is_empty() {
+                    return view! { <p>"Nothing awaits your decision."</p> }.into_any();
+                }
+                let now = chrono::Utc::now();
+                view! {
+                    <table class="w-full text-sm bg-white">
+                        <thead>
+                            <tr class="text-left border-b">
+                                <th class="p-2">"Model version"</th>
+                                <th class="p-2">"Project"</th>
+                                <th class="p-2">"Awaits"</th>
+                                <th class="p-2">"Now"</th>
+                                <th class="p-2">"Waiting for"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {rows
+                                .into_iter()
+                                .map(|r| {
+                                    let v = r.version;
+                                    view! {
+                                        <tr class="border-b">
+                                            <td class="p-2">
+                                                <a class="text-blue-700 underline" href=format!("/versions/{}", v.id)>{v.label()}</a>
+                                            </td>
+                                            <td class="p-2">{v.project.to_string()}</td>
+                                            <td class="p-2">{r.stage.as_str()}</td>
+                                            <td class="p-2"><StageStatus stage=v.stage status=v.status /></td>
+                                            <td class="p-2">{age(&v.registered_at, &now)}</td>
+                                        </tr>
+                                    }
+                                })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                }
+                .into_any()
+            })}
+        </Suspense>
+    }
+}

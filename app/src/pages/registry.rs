@@ -1,0 +1,125 @@
+//! The registry: model versions of every registry, filtered by project, stage and status, searched and
+//! paginated. The filter is a plain GET form, so it works with JavaScript off and URLs can be shared.
+
+use governance::{ApprovalStatus, Stage};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::components::pager::Pager;
+use crate::components::stage_status::StageStatus;
+use crate::format::time;
+use crate::pages::load_error;
+use crate::server_fns::{registry, RegistryFilter};
+
+#[component]
+pub fn RegistryPage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = move || {
+        let q = query.get();
+        let get = |k: &str| q.get(k).unwrap_or_default();
+        RegistryFilter {
+            project: get("project"),
+            stage: get("stage"),
+            status: get("status"),
+            search: get("search"),
+            offset: get("offset").parse().unwrap_or(0),
+        }
+    };
+    let page = Resource::new(filter, registry);
+    view! {
+        <h1 class="text-2xl font-semibold mb-4">"Model registry"</h1>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let f = filter();
+                let data = match page.await {
+                    Ok(data) => data,
+                    Err(e) => return load_error(e),
+                };
+                let select = |label: &'static str, name: &'static str, current: String, options: Vec<(String, String)>| {
+                    view! {
+                        <label class="block">
+                            <span class="block text-sm font-medium">{label}</span>
+                            <select name=name class="mt-1 rounded border border-slate-300 px-2 py-1">
+                                <option value="" selected=current.is_empty()>"Any"</option>
+                                {options
+                                    .into_iter()
+                                    .map(|(value, text)| {
+                                        let selected = value == current;
+                                        view! { <option value=value selected=selected>{text}</option> }
+                                    })
+                                    .collect_view()}
+                            </select>
+                        </label>
+                    }
+                };
+                let stages = Stage::ALL.iter().map(|s| (s.as_str().to_string(), s.as_str().to_string())).collect();
+                let statuses = ApprovalStatus::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect();
+                let base = f.clone();
+                let href = move |offset: u64| {
+                    format!(
+                        "/?project={}&stage={}&status={}&search={}&offset={offset}",
+                        urlencode(&base.project),
+                        urlencode(&base.stage),
+                        urlencode(&base.status),
+                        urlencode(&base.search)
+                    )
+                };
+                let versions = data.versions;
+                view! {
+                    <form method="get" action="/" class="mb-4 flex flex-wrap items-end gap-3">
+                        {select("Project", "project", f.project.clone(), data.projects)}
+                        {select("Stage", "stage", f.stage.clone(), stages)}
+                        {select("Status", "status", f.status.clone(), statuses)}
+                        <label class="block">
+                            <span class="block text-sm font-medium">"Search"</span>
+                            <input type="search" name="search" value=f.search.clone() class="mt-1 rounded border border-slate-300 px-2 py-1" />
+                        </label>
+                        <button type="submit" class="rounded bg-blue-700 px-3 py-1 text-white">"Filter"</button>
+                    </form>
+                    <table class="w-full text-sm bg-white">
+                        <thead>
+                            <tr class="text-left border-b">
+                                <th class="p-2">"Model version"</th>
+                                <th class="p-2">"Project"</th>
+                                <th class="p-2">"Registry"</th>
+                                <th class="p-2">"Stage / status"</th>
+                                <th class="p-2">"Registered"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {versions
+                                .items
+                                .iter()
+                                .map(|v| view! {
+                                    <tr class="border-b">
+                                        <td class="p-2">
+                                            <a class="text-blue-700 underline" href=format!("/versions/{}", v.id)>{v.label()}</a>
+                                        </td>
+                                        <td class="p-2">{v.project.to_string()}</td>
+                                        <td class="p-2">{v.registry.label()}</td>
+                                        <td class="p-2"><StageStatus stage=v.stage status=v.status /></td>
+                                        <td class="p-2">{time(&v.registered_at)}</td>
+                                    </tr>
+                                })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                    {versions.items.is_empty().then(|| view! { <p class="mt-2">"No model version matches these filters."</p> })}
+                    <Pager offset=versions.offset limit=versions.limit total=versions.total href=href />
+                }
+                .into_any()
+            })}
+        </Suspense>
+    }
+}
+
+/// Percent-encodes a query value.
+fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

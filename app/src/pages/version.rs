@@ -1,0 +1,200 @@
+//! The version page: overview, lineage, metrics, model card, deployment config, test runs, monitoring,
+//! decisions, events, and the approval panel.
+
+use leptos::prelude::*;
+use leptos::server::ServerAction;
+use leptos_router::hooks::use_params_map;
+
+use crate::components::approval_panel::ApprovalPanel;
+use crate::components::deployment_config_form::DeploymentConfigSection;
+use crate::components::lineage::Lineage;
+use crate::components::monitoring_chart::MonitoringChart;
+use crate::components::stage_status::StageStatus;
+use crate::components::test_runs::TestRuns;
+use crate::format::{number, time};
+use crate::pages::load_error;
+use crate::server_fns::{version_page, Decide, SaveDeploymentConfig};
+
+fn section(id: &'static str, title: &'static str, body: AnyView) -> impl IntoView {
+    view! {
+        <section id=id aria-labelledby=format!("{id}-h") class="mb-6 rounded border border-slate-200 bg-white p-4">
+            <h2 id=format!("{id}-h") class="text-lg font-semibold mb-2">{title}</h2>
+            {body}
+        </section>
+    }
+}
+
+#[component]
+pub fn VersionPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.get().get("id").unwrap_or_default();
+    let decide = ServerAction::<Decide>::new();
+    let save = ServerAction::<SaveDeploymentConfig>::new();
+    // Reload after every decision or save, so the page shows the new state and the new evidence digest.
+    let page = Resource::new(move || (id(), decide.version().get(), save.version().get()), |(id, _, _)| version_page(id));
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let p = match page.await {
+                    Ok(p) => p,
+                    Err(e) => return load_error(e),
+                };
+                let v = p.version.clone();
+                let metrics = if v.metrics.is_empty() {
+                    view! { <p class="text-slate-600">"No metrics recorded."</p> }.into_any()
+                } else {
+                    view! {
+                        <table class="text-sm">
+                            <tbody>
+                                {v.metrics
+                                    .iter()
+                                    .map(|(k, val)| view! {
+                                        <tr><th class="pr-4 text-left font-normal text-slate-600">{k.clone()}</th><td>{number(*val)}</td></tr>
+                                    })
+                                    .collect_view()}
+                            </tbody>
+                        </table>
+                        {(!p.policy.metric_thresholds.is_empty()).then(|| view! {
+                            <p class="text-sm mt-2 text-slate-600">
+                                {format!(
+                                    "Prod thresholds: {}",
+                                    p.policy.metric_thresholds.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")
+                                )}
+                            </p>
+                        })}
+                    }
+                    .into_any()
+                };
+                let card = &v.model_card;
+                let card_rows = [
+                    ("Intended use", card.intended_use.clone()),
+                    ("Limitations", card.limitations.clone()),
+                    ("Risk rating", card.risk_rating.clone()),
+                    ("Training data", card.training_data.clone()),
+                    ("Evaluation", card.evaluation.clone()),
+                    ("Owner", card.owner.clone()),
+                ];
+                let model_card = view! {
+                    <dl class="text-sm space-y-1">
+                        {card_rows
+                            .into_iter()
+                            .map(|(k, val)| view! {
+                                <div class="flex gap-2">
+                                    <dt class="w-44 shrink-0 text-slate-600">{k}</dt>
+                                    <dd class="whitespace-pre-wrap">{if val.is_empty() { "— missing".to_string() } else { val }}</dd>
+                                </div>
+                            })
+                            .collect_view()}
+                    </dl>
+                }
+                .into_any();
+                let deployments = p
+                    .deployment_requests
+                    .iter()
+                    .map(|r| view! {
+                        <li>{format!("{} deployment to endpoint {}: {} ({})", r.environment, r.endpoint_name, r.status.as_str(), time(&r.updated_at))}</li>
+                    })
+                    .collect_view();
+                let monitoring = if p.monitoring.is_empty() {
+                    view! { <p class="text-slate-600">"No monitoring series for this version."</p> }.into_any()
+                } else {
+                    view! {
+                        <div class="grid gap-3 md:grid-cols-2">
+                            {p.monitoring.into_iter().map(|s| view! { <MonitoringChart series=s /> }).collect_view()}
+                        </div>
+                    }
+                    .into_any()
+                };
+                let decisions = if p.decisions.is_empty() {
+                    view! { <p class="text-slate-600">"No decision yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <ol class="text-sm space-y-2">
+                            {p.decisions
+                                .iter()
+                                .rev()
+                                .map(|d| {
+                                    let quorum = d.quorum.map(|(s, r)| format!(" (sign-off {s} of {r})")).unwrap_or_default();
+                                    view! {
+                                        <li>
+                                            <span class="font-medium">{format!("{} {} by {} ({}){quorum}", d.verdict.as_str(), d.stage, d.decided_by_name, d.persona)}</span>
+                                            {format!(" at {}: ", time(&d.decided_at))}
+                                            <q>{d.justification.clone()}</q>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ol>
+                    }
+                    .into_any()
+                };
+                let events = view! {
+                    <ul class="text-sm space-y-1">
+                        {p.events
+                            .iter()
+                            .map(|r| {
+                                let states = r.deliveries.iter().map(|d| format!("{}: {}", d.target, d.state.as_str())).collect::<Vec<_>>().join(", ");
+                                view! {
+                                    <li>
+                                        <a class="text-blue-700 underline" href=format!("/events/{}", r.envelope.id)>{r.envelope.detail_type.clone()}</a>
+                                        {format!(" at {} — {states}", time(&r.envelope.time))}
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                }
+                .into_any();
+                let approval = match p.approval {
+                    Some(panel) => view! { <ApprovalPanel version_id=v.id.to_string() panel=panel action=decide /> }.into_any(),
+                    None => view! { <p>{format!("This version awaits no decision: it is {} / {} in the {}.", v.stage, v.status.label(), v.registry.label())}</p> }.into_any(),
+                };
+                view! {
+                    <header class="mb-4">
+                        <p class="text-sm text-slate-600">{format!("{} · {}", p.project_name, v.registry.label())}</p>
+                        <h1 class="text-2xl font-semibold">{v.label()}</h1>
+                        <p class="mt-1" data-testid="stage-status">
+                            <StageStatus stage=v.stage status=v.status />
+                        </p>
+                        <p class="text-sm text-slate-600 mt-1">
+                            {format!("Registered by {} at {} · id {}", v.registered_by, time(&v.registered_at), v.id)}
+                        </p>
+                        {(!v.description.is_empty()).then(|| view! { <p class="mt-2">{v.description.clone()}</p> })}
+                    </header>
+                    <div class="grid gap-6 lg:grid-cols-3">
+                        <div class="lg:col-span-2">
+                            {section("lineage", "Lineage", view! { <Lineage version=v.clone() related=p.related.clone() /> }.into_any())}
+                            {section("metrics", "Metrics", metrics)}
+                            {section("model-card", "Model card", model_card)}
+                            {section(
+                                "deployment-config",
+                                "Deployment config",
+                                view! {
+                                    <DeploymentConfigSection
+                                        version_id=v.id.to_string()
+                                        saved=p.deployment_configs.clone()
+                                        editable=p.config_edit.clone()
+                                        action=save
+                                    />
+                                    {(!p.deployment_requests.is_empty()).then(|| view! {
+                                        <h3 class="font-medium mt-3">"Deployment requests"</h3>
+                                        <ul class="text-sm">{deployments}</ul>
+                                    })}
+                                }
+                                .into_any(),
+                            )}
+                            {section("test-runs", "Integration test runs", view! { <TestRuns runs=p.test_runs.clone() /> }.into_any())}
+                            {section("monitoring", "Monitoring", monitoring)}
+                            {section("events", "Events", events)}
+                        </div>
+                        <div>
+                            {section("approval", "Approval", approval)}
+                            {section("decisions", "Decisions", decisions)}
+                        </div>
+                    </div>
+                }
+                .into_any()
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,86 @@
+//! The context every server function finds: the service and how people are identified.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use governance::service::Service;
+use governance::{Principal, Subject};
+use http::request::Parts;
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// A `Set-Cookie` header value.
+pub struct SessionCookie(pub String);
+
+/// How people are identified. Development sign-in implements it now; OIDC plugs in behind the same trait
+/// without touching a page.
+#[async_trait]
+pub trait Identity: Send + Sync {
+    /// The signed-in person of this request, if any.
+    async fn principal(&self, parts: &Parts) -> Option<Principal>;
+    /// Whether this is development sign-in (the banner says so).
+    fn is_development(&self) -> bool;
+    /// The people one may sign in as (development sign-in only; empty otherwise).
+    async fn demo_people(&self) -> Vec<Principal>;
+    /// Starts a session as a demo person.
+    async fn sign_in_as(&self, subject: &Subject) -> Result<SessionCookie, AppError>;
+    /// Ends this request's session on the server; returns the cookie that clears it.
+    async fn sign_out(&self, parts: &Parts) -> SessionCookie;
+}
+
+/// Provided to every page render and server function.
+#[derive(Clone)]
+pub struct PortalContext {
+    pub service: Service,
+    pub identity: Arc<dyn Identity>,
+}
+
+/// The portal context; a missing one is a wiring bug the tests catch.
+pub fn portal() -> PortalContext {
+    expect_context::<PortalContext>()
+}
+
+pub fn identity() -> Arc<dyn Identity> {
+    portal().identity
+}
+
+/// The signed-in person of this request.
+pub async fn require_principal() -> Result<Principal, AppError> {
+    let parts = use_context::<Parts>().ok_or(AppError::NotSignedIn)?;
+    match portal().identity.principal(&parts).await {
+        Some(p) => Ok(p),
+        None => {
+            respond_with(http::StatusCode::UNAUTHORIZED);
+            Err(AppError::NotSignedIn)
+        }
+    }
+}
+
+/// Sets the HTTP status of this response (a 404 page, a 403 refusal).
+///
+/// Not for a plain HTML form post to a server function: that answer is a redirect back to the form (with
+/// the error in its URL), and a status set here would replace the redirect.
+pub fn respond_with(status: http::StatusCode) {
+    let plain_form_post = use_context::<Parts>().is_some_and(|parts| {
+        parts.uri.path().starts_with(crate::server_fns::PREFIX)
+            && parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+    });
+    if plain_form_post {
+        return;
+    }
+    if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+        options.set_status(status);
+    }
+}
+
+/// Maps an error to what the person sees, setting the response status to match.
+pub fn reply(e: impl Into<AppError>) -> AppError {
+    let e = e.into();
+    respond_with(e.status());
+    e
+}

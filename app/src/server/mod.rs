@@ -1,0 +1,5 @@
+//! What the server functions need from the server (ssr only): the service and the identity provider.
+
+mod context;
+
+pub use context::{identity, portal, reply, require_principal, respond_with, Identity, PortalContext, SessionCookie};

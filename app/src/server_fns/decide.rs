@@ -1,0 +1,38 @@
+//! Approve or reject a version at the stage it awaits.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// The decision form's post. Works as a plain HTML form (JavaScript off) and through the action (on).
+#[server(prefix = "/fn", endpoint = "decide")]
+pub async fn decide(
+    version: String,
+    stage: String,
+    verdict: String,
+    justification: String,
+    evidence_digest: String,
+) -> Result<(), AppError> {
+    use crate::server::{portal, reply, require_principal};
+    use governance::decision::{DecisionRequest, Verdict};
+    use governance::service::ServiceError;
+    use governance::{DenialCode, FieldError, Stage, VersionId};
+
+    let principal = require_principal().await?;
+    let submitted: std::collections::BTreeMap<String, String> =
+        [("justification".to_string(), justification.clone())].into_iter().collect();
+    let invalid = |field: &str, message: &str| reply(AppError::invalid(FieldError::new(field, message), submitted.clone()));
+    let stage = Stage::parse(&stage).ok_or_else(|| invalid("stage", "must be Dev, Test or Prod"))?;
+    let verdict = Verdict::parse(&verdict).ok_or_else(|| invalid("verdict", "must be Approve or Reject"))?;
+    let request = DecisionRequest { stage, verdict, justification: justification.clone(), evidence_digest };
+    portal().service.decide(&principal, &VersionId(version), request).await.map_err(|e| match e {
+        // A missing justification is a form error: keep what was typed so nothing is lost.
+        ServiceError::Denied(d) if d.code == DenialCode::JustificationRequired => reply(AppError::Invalid {
+            field: "justification".into(),
+            message: d.reason,
+            submitted: [("justification".to_string(), justification.clone())].into_iter().collect(),
+        }),
+        other => reply(other),
+    })?;
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! The server functions: thin. Each authenticates, parses its input into domain types, calls the service
+//! and maps the error. Every one has a fixed URL under [`PREFIX`] so tests and plain forms can reach it.
+
+mod decide;
+mod deployment_config;
+mod inbox;
+mod ledger;
+mod registry;
+mod session;
+mod version;
+
+pub use decide::*;
+pub use deployment_config::*;
+pub use inbox::*;
+pub use ledger::*;
+pub use registry::*;
+pub use session::*;
+pub use version::*;
+
+/// Where the server functions are served.
+pub const PREFIX: &str = "/fn";

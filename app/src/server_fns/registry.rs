@@ -1,0 +1,64 @@
+//! The registry list: versions filtered by project, stage and status, searched and paginated.
+
+use governance::model::ModelVersion;
+use governance::ports::Page;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// One page of the registry with the projects for the filter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistryPage {
+    pub versions: Page<ModelVersion>,
+    pub projects: Vec<(String, String)>,
+}
+
+/// Filters as the query string carries them (empty = any).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegistryFilter {
+    pub project: String,
+    pub stage: String,
+    pub status: String,
+    pub search: String,
+    pub offset: u64,
+}
+
+pub const REGISTRY_PAGE_SIZE: u64 = 20;
+
+#[server(prefix = "/fn", endpoint = "registry")]
+pub async fn registry(filter: RegistryFilter) -> Result<RegistryPage, AppError> {
+    use crate::server::{portal, reply, require_principal};
+    use governance::ports::{VersionQuery, Window};
+    use governance::{ApprovalStatus, FieldError, ProjectId, Stage};
+
+    let principal = require_principal().await?;
+    let service = portal().service;
+    let invalid = |field: &str, message: &str| reply(AppError::invalid(FieldError::new(field, message), Default::default()));
+    let project = match filter.project.trim() {
+        "" => None,
+        p => Some(ProjectId::parse(p).map_err(|e| reply(AppError::invalid(e, Default::default())))?),
+    };
+    let stage = match filter.stage.trim() {
+        "" => None,
+        s => Some(Stage::parse(s).ok_or_else(|| invalid("stage", "must be Dev, Test or Prod"))?),
+    };
+    let status = match filter.status.trim() {
+        "" => None,
+        s => Some(ApprovalStatus::parse(s).ok_or_else(|| invalid("status", "must be PendingManualApproval, Approved or Rejected"))?),
+    };
+    if filter.search.chars().count() > 200 {
+        return Err(invalid("search", "is longer than 200 characters"));
+    }
+    let query = VersionQuery {
+        project,
+        stage,
+        status,
+        central: None,
+        search: Some(filter.search.trim().to_string()).filter(|s| !s.is_empty()),
+        window: Window::new(filter.offset, REGISTRY_PAGE_SIZE),
+    };
+    let versions = service.versions(&governance::Actor::Person(principal), &query).await.map_err(reply)?;
+    let projects = service.directory.projects().await.map_err(|e| reply(governance::service::ServiceError::from(e)))?;
+    Ok(RegistryPage { versions, projects: projects.into_iter().map(|p| (p.id.0, p.name)).collect() })
+}

@@ -1,0 +1,109 @@
+//! Everything the version page shows, with what the signed-in person may do on it.
+
+use governance::decision::Decision;
+use governance::deployment::{DeploymentRequest, SavedDeploymentConfig};
+use governance::gates::Gate;
+use governance::model::ModelVersion;
+use governance::monitoring::MonitoringSeries;
+use governance::ports::EventRecord;
+use governance::project::ProjectPolicy;
+use governance::test_run::TestRun;
+use governance::{Environment, Stage};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// The approval panel: the awaited stage, its gates, and whether this person may approve or reject.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalPanel {
+    pub stage: Stage,
+    pub gates: Vec<Gate>,
+    /// `Ok(what it would do)` or `Err(the reason it is refused)`.
+    pub approve: Result<String, String>,
+    pub reject: Result<String, String>,
+    /// Digest of the evidence on this page; the decision carries it back.
+    pub evidence_digest: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionView {
+    pub version: ModelVersion,
+    pub project_name: String,
+    pub policy: ProjectPolicy,
+    /// The Dev source of a central copy, or the central copy of a Dev version.
+    pub related: Option<ModelVersion>,
+    pub approval: Option<ApprovalPanel>,
+    pub decisions: Vec<Decision>,
+    pub test_runs: Vec<TestRun>,
+    pub deployment_configs: Vec<SavedDeploymentConfig>,
+    /// Environments whose config this person may save now, or why not.
+    pub config_edit: Result<Vec<Environment>, String>,
+    pub deployment_requests: Vec<DeploymentRequest>,
+    pub monitoring: Vec<MonitoringSeries>,
+    pub events: Vec<EventRecord>,
+}
+
+#[server(prefix = "/fn", endpoint = "version_page")]
+pub async fn version_page(id: String) -> Result<VersionView, AppError> {
+    use crate::server::{portal, reply, require_principal};
+    use governance::decision::Verdict;
+    use governance::policy::{check, check_config_edit, Transition};
+    use governance::ports::Window;
+    use governance::service::ServiceError;
+    use governance::{Actor, VersionId};
+
+    let principal = require_principal().await?;
+    let service = portal().service;
+    let id = VersionId(id);
+    let detail = service.version_detail(&Actor::Person(principal.clone()), &id).await.map_err(reply)?;
+    let store = |e| reply(ServiceError::from(e));
+    let evidence = &detail.evidence;
+    let approval = detail.awaiting.clone().map(|(stage, gates)| {
+        let describe = |verdict| {
+            check(&principal, evidence, &detail.project.policy, stage, verdict)
+                .map(|t| match t {
+                    Transition::Move { stage, status } => format!("moves the version to {stage} / {}", status.label()),
+                    Transition::Signoff { signed, required } => format!("records sign-off {signed} of {required}"),
+                })
+                .map_err(|d| d.reason)
+        };
+        ApprovalPanel {
+            stage,
+            gates,
+            approve: describe(Verdict::Approve),
+            reject: describe(Verdict::Reject),
+            evidence_digest: detail.digest.clone(),
+        }
+    });
+    let editable: Vec<Environment> = [Environment::Test, Environment::Prod]
+        .into_iter()
+        .filter(|env| check_config_edit(&principal, &evidence.version, *env).is_ok())
+        .collect();
+    let config_edit = if editable.is_empty() {
+        Err(check_config_edit(&principal, &evidence.version, Environment::Prod).err().map(|d| d.reason).unwrap_or_default())
+    } else {
+        Ok(editable)
+    };
+    let now = service.clock.now();
+    let monitoring = service
+        .monitoring
+        .series(&id, now - chrono::Duration::days(30), now)
+        .await
+        .map_err(store)?;
+    let events = service.ledger.events(Some(&id), Window::new(0, 50)).await.map_err(store)?.items;
+    Ok(VersionView {
+        version: evidence.version.clone(),
+        project_name: detail.project.name.clone(),
+        policy: detail.project.policy.clone(),
+        related: detail.related.clone(),
+        approval,
+        decisions: evidence.decisions.clone(),
+        test_runs: detail.test_runs.clone(),
+        deployment_configs: evidence.deployment_configs.values().cloned().collect(),
+        config_edit,
+        deployment_requests: detail.deployment_requests.clone(),
+        monitoring,
+        events,
+    })
+}

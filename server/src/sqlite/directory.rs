@@ -1,0 +1,76 @@
+//! Projects and the people of development sign-in.
+
+use async_trait::async_trait;
+use governance::ports::{Directory, StoreError};
+use governance::project::Project;
+use governance::{Principal, ProjectId, Subject};
+use sqlx::Row;
+
+use super::{from_json, to_json, unavailable, SqliteStore};
+
+fn project_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Project, StoreError> {
+    Ok(Project {
+        id: ProjectId(row.get("id")),
+        name: row.get("name"),
+        template: row.get("template"),
+        description: row.get("description"),
+        policy: from_json(row.get::<&str, _>("policy"))?,
+    })
+}
+
+#[async_trait]
+impl Directory for SqliteStore {
+    async fn projects(&self) -> Result<Vec<Project>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM projects ORDER BY name").fetch_all(&self.pool).await.map_err(unavailable)?;
+        rows.iter().map(project_from_row).collect()
+    }
+
+    async fn project(&self, id: &ProjectId) -> Result<Option<Project>, StoreError> {
+        let row = sqlx::query("SELECT * FROM projects WHERE id = ?")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        row.as_ref().map(project_from_row).transpose()
+    }
+}
+
+impl SqliteStore {
+    /// Creates or replaces a project (demo data and admin set-up).
+    pub async fn upsert_project(&self, project: &Project) -> Result<(), StoreError> {
+        sqlx::query("INSERT OR REPLACE INTO projects (id, name, template, description, policy) VALUES (?, ?, ?, ?, ?)")
+            .bind(project.id.as_str())
+            .bind(&project.name)
+            .bind(&project.template)
+            .bind(&project.description)
+            .bind(to_json(&project.policy)?)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    pub async fn upsert_person(&self, person: &Principal) -> Result<(), StoreError> {
+        sqlx::query("INSERT OR REPLACE INTO people (subject, display_name, memberships) VALUES (?, ?, ?)")
+            .bind(person.subject.as_str())
+            .bind(&person.display_name)
+            .bind(to_json(&person.memberships)?)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    pub async fn people(&self) -> Result<Vec<Principal>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM people ORDER BY display_name").fetch_all(&self.pool).await.map_err(unavailable)?;
+        rows.iter()
+            .map(|row| {
+                Ok(Principal {
+                    subject: Subject(row.get("subject")),
+                    display_name: row.get("display_name"),
+                    memberships: from_json(row.get::<&str, _>("memberships"))?,
+                })
+            })
+            .collect()
+    }
+}

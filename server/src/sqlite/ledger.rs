@@ -1,0 +1,207 @@
+//! The audit log and the outbox of events with their delivery state per target.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use governance::audit::{self, AuditEntry, AuditRecord, GENESIS};
+use governance::events::EventEnvelope;
+use governance::ports::{AuditVerification, Delivery, DeliveryState, EventRecord, Ledger, Page, StoreError, Window};
+use governance::{EventId, Subject, VersionId};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use super::{from_json, parse_ts, ts, unavailable, SqliteStore};
+
+fn delivery_from_row(row: &SqliteRow) -> Result<Delivery, StoreError> {
+    Ok(Delivery {
+        event_id: EventId(row.get("event_id")),
+        target: row.get("target"),
+        state: match row.get::<&str, _>("state") {
+            "Delivered" => DeliveryState::Delivered,
+            "Dead" => DeliveryState::Dead,
+            _ => DeliveryState::Pending,
+        },
+        attempts: row.get::<i64, _>("attempts") as u32,
+        last_error: row.get("last_error"),
+        next_attempt_at: parse_ts(row.get("next_attempt_at"))?,
+        delivered_at: row.get::<Option<&str>, _>("delivered_at").map(parse_ts).transpose()?,
+    })
+}
+
+fn audit_from_row(row: &SqliteRow) -> Result<AuditEntry, StoreError> {
+    Ok(AuditEntry {
+        seq: row.get::<i64, _>("seq") as u64,
+        record: AuditRecord {
+            at: parse_ts(row.get("at"))?,
+            actor: Subject(row.get("actor")),
+            action: row.get("action"),
+            target: row.get("target"),
+            detail: from_json(row.get::<&str, _>("detail"))?,
+        },
+        prev_hash: row.get("prev_hash"),
+        hash: row.get("hash"),
+    })
+}
+
+impl SqliteStore {
+    async fn with_deliveries(&self, rows: Vec<SqliteRow>) -> Result<Vec<EventRecord>, StoreError> {
+        let mut records = rows
+            .iter()
+            .map(|row| Ok(EventRecord { envelope: from_json::<EventEnvelope>(row.get("envelope"))?, deliveries: vec![] }))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        if records.is_empty() {
+            return Ok(records);
+        }
+        // One query for the deliveries of the whole page.
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT * FROM deliveries WHERE event_id IN (");
+        let mut sep = qb.separated(", ");
+        for r in &records {
+            sep.push_bind(r.envelope.id.as_str().to_string());
+        }
+        qb.push(") ORDER BY target");
+        let deliveries = qb.build().fetch_all(&self.pool).await.map_err(unavailable)?;
+        for row in &deliveries {
+            let d = delivery_from_row(row)?;
+            if let Some(r) = records.iter_mut().find(|r| r.envelope.id == d.event_id) {
+                r.deliveries.push(d);
+            }
+        }
+        Ok(records)
+    }
+}
+
+#[async_trait]
+impl Ledger for SqliteStore {
+    async fn events(&self, version: Option<&VersionId>, window: Window) -> Result<Page<EventRecord>, StoreError> {
+        let version = version.map(|v| v.as_str().to_string());
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE (?1 IS NULL OR version = ?1)")
+            .bind(&version)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        let rows = sqlx::query("SELECT envelope FROM events WHERE (?1 IS NULL OR version = ?1) ORDER BY seq DESC LIMIT ?2 OFFSET ?3")
+            .bind(&version)
+            .bind(window.limit as i64)
+            .bind(window.offset as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        let items = self.with_deliveries(rows).await?;
+        Ok(Page { items, total: total as u64, offset: window.offset, limit: window.limit })
+    }
+
+    async fn event(&self, id: &EventId) -> Result<Option<EventRecord>, StoreError> {
+        let rows = sqlx::query("SELECT envelope FROM events WHERE id = ?")
+            .bind(id.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(self.with_deliveries(rows).await?.into_iter().next())
+    }
+
+    async fn audit(&self, window: Window) -> Result<Page<AuditEntry>, StoreError> {
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&self.pool).await.map_err(unavailable)?;
+        let rows = sqlx::query("SELECT * FROM audit_log ORDER BY seq DESC LIMIT ? OFFSET ?")
+            .bind(window.limit as i64)
+            .bind(window.offset as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        let items = rows.iter().map(audit_from_row).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page { items, total: total as u64, offset: window.offset, limit: window.limit })
+    }
+
+    async fn verify_audit(&self) -> Result<AuditVerification, StoreError> {
+        // Walk the chain in pages so memory stays flat however long the log grows.
+        let mut prev = GENESIS.to_string();
+        let mut after = 0i64;
+        let mut entries = 0u64;
+        loop {
+            let rows = sqlx::query("SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT 1000")
+                .bind(after)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(unavailable)?;
+            if rows.is_empty() {
+                return Ok(AuditVerification { entries, broken: None });
+            }
+            let page = rows.iter().map(audit_from_row).collect::<Result<Vec<_>, _>>()?;
+            for entry in &page {
+                if entry.seq != entries + 1 {
+                    return Ok(AuditVerification {
+                        entries,
+                        broken: Some(audit::ChainBreak { seq: entries + 1, reason: "the entry is missing".into() }),
+                    });
+                }
+                entries += 1;
+            }
+            match audit::verify(&prev, &page) {
+                Ok(last) => prev = last,
+                Err(broken) => return Ok(AuditVerification { entries, broken: Some(broken) }),
+            }
+            after = page.last().map(|e| e.seq as i64).unwrap_or(after);
+        }
+    }
+
+    async fn due_deliveries(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<(Delivery, EventEnvelope)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT d.*, e.envelope FROM deliveries d JOIN events e ON e.id = d.event_id
+             WHERE d.state = 'Pending' AND d.next_attempt_at <= ? ORDER BY e.seq LIMIT ?",
+        )
+        .bind(ts(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter().map(|row| Ok((delivery_from_row(row)?, from_json(row.get::<&str, _>("envelope"))?))).collect()
+    }
+
+    async fn mark_delivered(&self, event: &EventId, target: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE deliveries SET state = 'Delivered', attempts = attempts + 1, delivered_at = ?, last_error = NULL
+             WHERE event_id = ? AND target = ?",
+        )
+        .bind(ts(at))
+        .bind(event.as_str())
+        .bind(target)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn mark_failed(&self, event: &EventId, target: &str, error: &str, next_attempt_at: Option<DateTime<Utc>>) -> Result<(), StoreError> {
+        let (state, next) = match next_attempt_at {
+            Some(at) => ("Pending", Some(ts(at))),
+            None => ("Dead", None),
+        };
+        sqlx::query(
+            "UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at)
+             WHERE event_id = ? AND target = ?",
+        )
+        .bind(state)
+        .bind(error)
+        .bind(next)
+        .bind(event.as_str())
+        .bind(target)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn redeliver(&self, event: &EventId, target: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let updated = sqlx::query(
+            "UPDATE deliveries SET state = 'Pending', next_attempt_at = ?, last_error = NULL WHERE event_id = ? AND target = ?",
+        )
+        .bind(ts(at))
+        .bind(event.as_str())
+        .bind(target)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("delivery of event {event} to {target}")));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,159 @@
+//! The embedded backend: every port on one SQLite database through sqlx, with migrations.
+//!
+//! Each write runs in one transaction with the events and audit records it causes (the outbox). The first
+//! statement of every write transaction is a write, so SQLite takes the write lock at once and concurrent
+//! writers queue on the busy timeout instead of failing on a lock upgrade.
+
+mod directory;
+mod evidence;
+mod ledger;
+mod monitoring;
+mod registry;
+mod sessions;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use governance::audit::{AuditEntry, GENESIS};
+use governance::ports::{Effects, StoreError};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+pub use sessions::SessionRecord;
+
+/// The SQLite store. Cheap to clone.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    /// Delivery targets every event is queued for (in-process consumers and webhooks).
+    targets: Vec<String>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies the migrations.
+    pub async fn open(path: &Path, targets: Vec<String>) -> anyhow::Result<Self> {
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // WAL + NORMAL: a committed transaction survives a process crash; only an OS crash can lose the
+            // last transactions, never corrupt the file.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool, targets })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Whether the database answers and the migrations are applied (for `/readyz`).
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        let known = sqlx::migrate!("./migrations").iter().count() as i64;
+        if applied >= known {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable(format!("{applied} of {known} migrations applied")))
+        }
+    }
+
+    async fn begin(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.pool.begin().await.map_err(unavailable)
+    }
+
+    /// Writes a change's events (with a delivery row per target) and audit records in `tx`.
+    async fn write_effects(&self, tx: &mut Transaction<'_, Sqlite>, effects: Effects) -> Result<(), StoreError> {
+        for event in effects.events {
+            let version = event.detail.pointer("/model/versionId").and_then(|v| v.as_str()).map(str::to_string);
+            let json = serde_json::to_string(&event).map_err(internal)?;
+            sqlx::query("INSERT INTO events (id, detail_type, time, version, envelope) VALUES (?, ?, ?, ?, ?)")
+                .bind(event.id.as_str())
+                .bind(&event.detail_type)
+                .bind(ts(event.time))
+                .bind(version)
+                .bind(json)
+                .execute(&mut **tx)
+                .await
+                .map_err(unavailable)?;
+            for target in &self.targets {
+                sqlx::query(
+                    "INSERT INTO deliveries (event_id, target, state, attempts, next_attempt_at) VALUES (?, ?, 'Pending', 0, ?)",
+                )
+                .bind(event.id.as_str())
+                .bind(target)
+                .bind(ts(event.time))
+                .execute(&mut **tx)
+                .await
+                .map_err(unavailable)?;
+            }
+        }
+        for record in effects.audit {
+            let last: Option<(i64, String)> =
+                sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(unavailable)?;
+            let (seq, prev) = last.map(|(s, h)| (s as u64 + 1, h)).unwrap_or((1, GENESIS.to_string()));
+            let entry = AuditEntry::seal(seq, &prev, record);
+            sqlx::query(
+                "INSERT INTO audit_log (seq, at, actor, action, target, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(entry.seq as i64)
+            .bind(ts(entry.record.at))
+            .bind(entry.record.actor.as_str())
+            .bind(&entry.record.action)
+            .bind(&entry.record.target)
+            .bind(serde_json::to_string(&entry.record.detail).map_err(internal)?)
+            .bind(&entry.prev_hash)
+            .bind(&entry.hash)
+            .execute(&mut **tx)
+            .await
+            .map_err(unavailable)?;
+        }
+        Ok(())
+    }
+}
+
+/// The one text format of times in the database.
+pub(crate) fn ts(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub(crate) fn parse_ts(text: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").map(|t| t.and_utc()))
+        .map_err(|e| StoreError::Unavailable(format!("bad time {text:?} in the database: {e}")))
+}
+
+pub(crate) fn unavailable(e: sqlx::Error) -> StoreError {
+    tracing::error!(error = %e, "sqlite error");
+    StoreError::Unavailable(e.to_string())
+}
+
+pub(crate) fn internal(e: impl std::fmt::Display) -> StoreError {
+    tracing::error!(error = %e, "stored data could not be read or written");
+    StoreError::Unavailable(e.to_string())
+}
+
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(internal)
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(internal)
+}
+
+/// Rounds a time to what the database keeps (milliseconds), so values read back compare equal.
+pub fn to_millis(at: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    at.trunc_subsecs(3)
+}
