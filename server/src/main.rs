@@ -1,1 +1,33 @@
-fn main() {}
+//! The portal binary: reads the settings, wires the backends, serves pages and API, runs the dispatcher.
+
+use std::time::Duration;
+
+use server::settings::Settings;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
+        .init();
+    let settings = Settings::load()?;
+    let addr = settings.addr;
+    let interval = Duration::from_millis(settings.dispatch_interval_ms.max(10));
+    tracing::info!(mode = ?settings.mode, data_dir = %settings.data_dir.display(), "starting");
+    let portal = server::build(settings).await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let dispatcher = tokio::spawn(portal.dispatcher.run(interval, stopped));
+    let app = server::routes::router(portal.state);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    tracing::info!("listening on http://{addr}");
+    axum::serve(listener, app.into_make_service())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    let _ = stop.send(true);
+    let _ = dispatcher.await;
+    Ok(())
+}

@@ -1,0 +1,54 @@
+//! The JSON API for machines under `/api/v1` (DESIGN.md §7), described by `/api/v1/openapi.json`.
+
+mod auth;
+mod error;
+mod handlers;
+pub mod junit;
+pub mod openapi;
+
+use axum::extract::rejection::BytesRejection;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+pub use error::ApiError;
+
+use crate::state::AppState;
+
+/// The largest request body: a JUnit report of thousands of cases fits; anything bigger is refused.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi::document))
+        .route("/api/v1/projects/{project}/versions", post(handlers::register_version))
+        .route("/api/v1/model-groups", get(handlers::model_groups))
+        .route("/api/v1/versions", get(handlers::versions))
+        .route("/api/v1/versions/{id}", get(handlers::version))
+        .route("/api/v1/versions/{id}/decisions", get(handlers::version_decisions))
+        .route("/api/v1/versions/{id}/test-runs", get(handlers::test_runs).post(handlers::record_test_run))
+        .route("/api/v1/versions/{id}/deployments", get(handlers::deployments))
+        .route("/api/v1/versions/{id}/monitoring", post(handlers::push_monitoring))
+        .route("/api/v1/deployments/{id}/status", post(handlers::report_deployment_status))
+        .route("/api/v1/decisions", get(handlers::decisions))
+        .route("/api/v1/events", get(handlers::events))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API route") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+/// Reads a JSON body, naming what was wrong: too large, not JSON, or a field of the wrong shape.
+pub fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+    let bytes = body.map_err(|e| match e {
+        BytesRejection::FailedToBufferBody(_) => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+        ),
+        other => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", other.body_text()),
+    })?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json", format!("the body is not valid: {e}")))
+}

@@ -1,0 +1,150 @@
+//! The outbox dispatcher: delivers every stored event to each target at least once, with retries and
+//! exponential backoff, a delivery state per target and a dead-letter list. State lives in the database,
+//! so a restart resumes where delivery stopped.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use governance::events::EventEnvelope;
+use governance::ports::{Clock, Delivery, Ledger};
+use governance::service::Service;
+
+use crate::settings::WebhookTarget;
+
+/// The name of the in-process consumer target.
+pub const CONSUMER: &str = "portal-consumer";
+
+/// Where events go.
+pub enum Target {
+    /// The portal's own consumer: central copies and deployment requests.
+    Consumer(Service),
+    /// An HTTP endpoint, signed per Standard Webhooks.
+    Webhook { url: String, key: Vec<u8>, client: reqwest::Client },
+}
+
+pub struct Dispatcher {
+    ledger: Arc<dyn Ledger>,
+    clock: Arc<dyn Clock>,
+    targets: BTreeMap<String, Target>,
+    max_attempts: u32,
+}
+
+/// The wait before attempt `attempts + 1`: 1 s, 2 s, 4 s ... capped at 5 minutes.
+pub fn backoff(attempts: u32) -> Duration {
+    Duration::from_secs(1u64 << attempts.min(8)).min(Duration::from_secs(300))
+}
+
+impl Dispatcher {
+    pub fn new(service: &Service, webhooks: &[WebhookTarget], max_attempts: u32) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_secs(5))
+            .build()?;
+        let mut targets = BTreeMap::new();
+        targets.insert(CONSUMER.to_string(), Target::Consumer(service.clone()));
+        for hook in webhooks {
+            let key = crate::webhook::signing_key(&hook.secret).map_err(|e| anyhow::anyhow!("webhook {}: {e}", hook.name))?;
+            targets.insert(hook.name.clone(), Target::Webhook { url: hook.url.clone(), key, client: client.clone() });
+        }
+        Ok(Self { ledger: service.ledger.clone(), clock: service.clock.clone(), targets, max_attempts })
+    }
+
+    /// The target names every event is queued for.
+    pub fn target_names(webhooks: &[WebhookTarget]) -> Vec<String> {
+        std::iter::once(CONSUMER.to_string()).chain(webhooks.iter().map(|w| w.name.clone())).collect()
+    }
+
+    /// Delivers what is due now; returns how many deliveries were attempted.
+    pub async fn tick(&self) -> usize {
+        let now = self.clock.now();
+        let due = match self.ledger.due_deliveries(now, 100).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::error!(error = %e, "could not read due deliveries");
+                return 0;
+            }
+        };
+        let count = due.len();
+        for (delivery, envelope) in due {
+            self.attempt(&delivery, &envelope, now).await;
+        }
+        count
+    }
+
+    async fn attempt(&self, delivery: &Delivery, envelope: &EventEnvelope, now: DateTime<Utc>) {
+        let result = match self.targets.get(&delivery.target) {
+            None => Err(format!("no target named {} in the settings", delivery.target)),
+            Some(target) => deliver(target, envelope, now).await,
+        };
+        let outcome = match result {
+            Ok(()) => self.ledger.mark_delivered(&delivery.event_id, &delivery.target, self.clock.now()).await,
+            Err(error) => {
+                let attempts = delivery.attempts + 1;
+                let next = (attempts < self.max_attempts)
+                    .then(|| now + chrono::Duration::from_std(backoff(attempts)).unwrap_or(chrono::Duration::seconds(300)));
+                tracing::warn!(event = %delivery.event_id, target = %delivery.target, attempts, %error, dead = next.is_none(), "delivery failed");
+                self.ledger.mark_failed(&delivery.event_id, &delivery.target, &error, next).await
+            }
+        };
+        if let Err(e) = outcome {
+            // The delivery stays pending and is retried: at least once, never lost.
+            tracing::error!(error = %e, "could not record a delivery outcome");
+        }
+    }
+
+    /// Runs until `shutdown` resolves.
+    pub async fn run(self, interval: Duration, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            // Keep going while there is a backlog; otherwise wait for the next tick.
+            if self.tick().await == 0 {
+                tokio::select! {
+                    _ = tokio::time::sleep(interval) => {}
+                    _ = shutdown.changed() => return,
+                }
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+        }
+    }
+}
+
+async fn deliver(target: &Target, envelope: &EventEnvelope, now: DateTime<Utc>) -> Result<(), String> {
+    match target {
+        Target::Consumer(service) => service.handle_event(envelope).await.map_err(|e| e.to_string()),
+        Target::Webhook { url, key, client } => {
+            let body = serde_json::to_vec(envelope).map_err(|e| e.to_string())?;
+            let timestamp = now.timestamp();
+            let signature = crate::webhook::sign(key, envelope.id.as_str(), timestamp, &body);
+            let response = client
+                .post(url)
+                .header("content-type", "application/json")
+                .header("webhook-id", envelope.id.as_str())
+                .header("webhook-timestamp", timestamp.to_string())
+                .header("webhook-signature", signature)
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| format!("could not reach {url}: {e}"))?;
+            if response.status().is_success() {
+                Ok(())
+            } else {
+                Err(format!("{url} answered {}", response.status()))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff(0), Duration::from_secs(1));
+        assert_eq!(backoff(3), Duration::from_secs(8));
+        assert_eq!(backoff(30), Duration::from_secs(256));
+    }
+}

@@ -1,0 +1,78 @@
+//! The portal server: settings, wiring, sign-in, the JSON API, the event dispatcher and the adapters.
+
+pub mod api;
+pub mod clock;
+pub mod demo;
+pub mod dispatch;
+pub mod identity;
+pub mod routes;
+pub mod settings;
+pub mod sqlite;
+pub mod state;
+pub mod webhook;
+
+use std::sync::Arc;
+
+use governance::events::EventOrigin;
+use governance::service::Service;
+use leptos::config::LeptosOptions;
+
+use crate::dispatch::Dispatcher;
+use crate::identity::DevIdentity;
+use crate::settings::Settings;
+use crate::sqlite::SqliteStore;
+use crate::state::AppState;
+
+/// A wired portal: the router's state and the dispatcher to run beside it.
+pub struct Portal {
+    pub state: AppState,
+    pub dispatcher: Dispatcher,
+}
+
+/// Where the compiled site (wasm, JS, CSS) is served from, from cargo-leptos's variables or defaults.
+pub fn leptos_options(settings: &Settings) -> LeptosOptions {
+    let env = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_string());
+    LeptosOptions::builder()
+        .output_name(env("LEPTOS_OUTPUT_NAME", "portal"))
+        .site_root(env("LEPTOS_SITE_ROOT", "target/site"))
+        .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR", "pkg"))
+        .site_addr(settings.addr)
+        .build()
+}
+
+/// Opens the store, seeds demo data on a first start, and wires the service, identity and dispatcher.
+pub async fn build(settings: Settings) -> anyhow::Result<Portal> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .map_err(|e| anyhow::anyhow!("cannot create the data directory {}: {e}", settings.data_dir.display()))?;
+    let targets = Dispatcher::target_names(&settings.webhooks);
+    let store = SqliteStore::open(&settings.data_dir.join("portal.sqlite"), targets).await?;
+    let service = Service {
+        directory: Arc::new(store.clone()),
+        registry: Arc::new(store.clone()),
+        evidence: Arc::new(store.clone()),
+        monitoring: Arc::new(store.clone()),
+        ledger: Arc::new(store.clone()),
+        clock: Arc::new(clock::SystemClock),
+        ids: Arc::new(clock::RandomIds),
+        origin: EventOrigin { account: settings.event_account.clone(), region: settings.event_region.clone() },
+    };
+    if settings.demo_data() {
+        demo::seed_if_empty(&store, &service).await?;
+    }
+    let identity = Arc::new(DevIdentity {
+        store: store.clone(),
+        clock: service.clock.clone(),
+        development: settings.development(),
+        session_hours: settings.session_hours,
+        secure: false,
+    });
+    let dispatcher = Dispatcher::new(&service, &settings.webhooks, settings.max_delivery_attempts)?;
+    let state = AppState {
+        leptos_options: leptos_options(&settings),
+        service,
+        identity,
+        store,
+        settings: Arc::new(settings),
+    };
+    Ok(Portal { state, dispatcher })
+}

@@ -1,0 +1,65 @@
+//! The router: pages and server functions (Leptos), the JSON API, health checks, and the sign-in guard.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use app::server::PortalContext;
+use app::{shell, App};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+
+use crate::state::AppState;
+
+/// The whole application router.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context = PortalContext { service: state.service.clone(), identity: state.identity.clone() };
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .merge(crate::api::routes())
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context.clone()),
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(state.clone(), require_sign_in))
+        .layer(axum::extract::DefaultBodyLimit::max(crate::api::MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ready().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {e}")).into_response(),
+    }
+}
+
+/// Pages need a signed-in person: anonymous page visits go to the sign-in page. Server functions, the API
+/// and static files decide for themselves (they answer 401 rather than redirect).
+async fn require_sign_in(State(state): State<AppState>, request: Request<Body>, next: Next) -> Response {
+    let path = request.uri().path();
+    let open = path == "/sign-in"
+        || path == "/healthz"
+        || path == "/readyz"
+        || path.starts_with("/pkg/")
+        || path.starts_with("/api/")
+        || path.starts_with(app::server_fns::PREFIX)
+        || path.contains('.');
+    let wants_page = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.contains("text/html") || v.contains("*/*"));
+    if open || !wants_page || state.identity.principal_from_headers(request.headers()).await.is_some() {
+        return next.run(request).await;
+    }
+    Redirect::to("/sign-in").into_response()
+}

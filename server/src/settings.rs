@@ -1,0 +1,150 @@
+//! The one typed settings struct: a TOML file plus `PORTAL_`-prefixed environment variables.
+//!
+//! With no configuration at all the portal runs on the embedded default: SQLite under `./data`,
+//! development sign-in, demo data, listening on 127.0.0.1:3000.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// Development allows demo sign-in; production refuses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Development,
+    Production,
+}
+
+/// A secret that never shows in logs or debug output.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[secret]")
+    }
+}
+
+/// A webhook that receives every promotion event, signed per Standard Webhooks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookTarget {
+    pub name: String,
+    pub url: String,
+    /// `whsec_` followed by the base64 key.
+    pub secret: Secret,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub mode: Mode,
+    /// Seed demo projects, people and versions on the first start; defaults to on in development.
+    pub demo_data: Option<bool>,
+    /// How often the dispatcher looks for due deliveries.
+    pub dispatch_interval_ms: u64,
+    /// Delivery attempts before an event goes to the dead-letter list.
+    pub max_delivery_attempts: u32,
+    /// Bearer tokens CI pipelines use, per project (development; OIDC tokens replace them).
+    pub project_tokens: BTreeMap<String, Secret>,
+    pub webhooks: Vec<WebhookTarget>,
+    /// The account and region in every event envelope.
+    pub event_account: String,
+    pub event_region: String,
+    /// Session lifetime.
+    pub session_hours: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            data_dir: PathBuf::from("data"),
+            mode: Mode::Development,
+            demo_data: None,
+            dispatch_interval_ms: 500,
+            max_delivery_attempts: 10,
+            project_tokens: BTreeMap::new(),
+            webhooks: Vec::new(),
+            event_account: "000000000000".to_string(),
+            event_region: "eu-west-1".to_string(),
+            session_hours: 12,
+        }
+    }
+}
+
+impl Settings {
+    /// Reads the file named by `PORTAL_CONFIG` (default `portal.toml`, if present), then the environment.
+    pub fn load() -> anyhow::Result<Settings> {
+        let file = std::env::var("PORTAL_CONFIG").unwrap_or_else(|_| "portal.toml".to_string());
+        Self::from_figment(
+            Figment::from(Serialized::defaults(Settings::default()))
+                .merge(Toml::file(&file))
+                .merge(Env::prefixed("PORTAL_").ignore(&["config"])),
+        )
+    }
+
+    pub fn from_figment(figment: Figment) -> anyhow::Result<Settings> {
+        let settings: Settings = figment.extract().map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        for hook in &self.webhooks {
+            crate::webhook::signing_key(&hook.secret)
+                .map_err(|e| anyhow::anyhow!("webhook {:?}: secret {e}", hook.name))?;
+            if !(hook.url.starts_with("http://") || hook.url.starts_with("https://")) {
+                anyhow::bail!("webhook {:?}: url must start with http:// or https://", hook.name);
+            }
+        }
+        for project in self.project_tokens.keys() {
+            governance::ProjectId::parse(project).map_err(|e| anyhow::anyhow!("project_tokens: {e}"))?;
+        }
+        Ok(())
+    }
+
+    pub fn demo_data(&self) -> bool {
+        self.demo_data.unwrap_or(self.mode == Mode::Development)
+    }
+
+    pub fn development(&self) -> bool {
+        self.mode == Mode::Development
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_embedded_default_and_env_overrides_them() {
+        let s = Settings::from_figment(Figment::from(Serialized::defaults(Settings::default()))).unwrap();
+        assert_eq!(s.addr.to_string(), "127.0.0.1:3000");
+        assert!(s.demo_data());
+        let s = Settings::from_figment(
+            Figment::from(Serialized::defaults(Settings::default()))
+                .merge(Toml::string("mode = \"production\"\n[project_tokens]\ncredit-risk = \"t\"")),
+        )
+        .unwrap();
+        assert!(!s.development());
+        assert!(!s.demo_data());
+        assert_eq!(format!("{:?}", s.project_tokens), "{\"credit-risk\": [secret]}");
+    }
+
+    #[test]
+    fn a_bad_webhook_secret_is_named() {
+        let err = Settings::from_figment(Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string(
+            "[[webhooks]]\nname = \"ops\"\nurl = \"http://x\"\nsecret = \"nope\"",
+        )))
+        .unwrap_err();
+        assert!(err.to_string().contains("ops"), "{err}");
+    }
+}

@@ -1,0 +1,26 @@
+//! The application state handed to axum handlers and, through context, to every server function.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use governance::service::Service;
+use leptos::config::LeptosOptions;
+
+use crate::identity::DevIdentity;
+use crate::settings::Settings;
+use crate::sqlite::SqliteStore;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub service: Service,
+    pub identity: Arc<DevIdentity>,
+    pub store: SqliteStore,
+    pub settings: Arc<Settings>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
