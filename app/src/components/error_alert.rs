@@ -14,7 +14,12 @@ pub fn ErrorAlert(
     move || {
         error.get().map(|e| {
             let text = match &e {
-                AppError::Invalid { field, message, .. } => format!("{}: {message}", field.replace('_', " ")),
+                // Name the field unless the message already starts with it.
+                AppError::Invalid { field, message, .. }
+                    if !message.to_lowercase().starts_with(&field.replace('_', " ")) =>
+                {
+                    format!("{}: {message}", field.replace('_', " "))
+                }
                 other => other.to_string(),
             };
             view! {

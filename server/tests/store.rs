@@ -1,0 +1,213 @@
+//! The embedded adapter on a temporary database: the outbox survives a restart, a redelivered Dev
+//! approval makes one central copy, and of 50 concurrent decisions on one version exactly one wins.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::routing::post;
+use axum::Router;
+use governance::decision::{DecisionRequest, Verdict};
+use governance::ports::{DeliveryState, Window};
+use governance::service::ServiceError;
+use governance::Stage;
+use server::settings::{Secret, WebhookTarget};
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// A webhook receiver on a random port that records the `webhook-id` of every delivery.
+async fn receiver() -> (String, Arc<Mutex<Vec<String>>>, tokio::task::JoinHandle<()>) {
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let sink = got.clone();
+    let app = Router::new().route(
+        "/hook",
+        post(move |headers: axum::http::HeaderMap| {
+            let sink = sink.clone();
+            async move {
+                let id = headers.get("webhook-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+                sink.lock().unwrap().push(id);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (url, got, task)
+}
+
+fn hook(url: &str) -> WebhookTarget {
+    WebhookTarget { name: "ops".into(), url: url.into(), secret: Secret(SECRET.into()) }
+}
+
+#[tokio::test]
+async fn a_restart_in_the_middle_of_delivery_loses_no_event() {
+    let dir = tempfile::tempdir().unwrap();
+    // First life: the webhook target is down; half a tick's worth of deliveries fail and stay pending.
+    let down = "http://127.0.0.1:9/hook";
+    let portal = server::build(common::settings(dir.path(), vec![hook(down)])).await.unwrap();
+    let all_events: BTreeSet<String> = portal
+        .state
+        .service
+        .ledger
+        .events(None, Window::new(0, 200))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|r| r.envelope.id.0)
+        .collect();
+    assert!(all_events.len() > 40, "demo data emits events: {}", all_events.len());
+    portal.dispatcher.tick().await;
+    drop(portal); // the crash
+
+    // Second life, same database, the target is up now.
+    let (url, got, _task) = receiver().await;
+    let portal = server::build(common::settings(dir.path(), vec![hook(&url)])).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        portal.dispatcher.tick().await;
+        // Consumers add events of their own (deployment requests) while delivery goes on.
+        let stored: BTreeSet<String> = portal
+            .state
+            .service
+            .ledger
+            .events(None, Window::new(0, 200))
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|r| r.envelope.id.0)
+            .collect();
+        assert!(stored.is_superset(&all_events));
+        let received: BTreeSet<String> = got.lock().unwrap().iter().cloned().collect();
+        if received.is_superset(&stored) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "missing after restart: {:?}", stored.difference(&received).collect::<Vec<_>>());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let records = portal.state.service.ledger.events(None, Window::new(0, 200)).await.unwrap().items;
+    for r in records {
+        for d in r.deliveries {
+            assert_eq!(d.state, DeliveryState::Delivered, "{} to {}", r.envelope.id, d.target);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_failing_target_backs_off_and_lands_on_the_dead_letter_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = common::settings(dir.path(), vec![hook("http://127.0.0.1:9/hook")]);
+    settings.max_delivery_attempts = 1;
+    let portal = server::build(settings).await.unwrap();
+    while portal.dispatcher.tick().await > 0 {}
+    let page = portal.state.service.ledger.events(None, Window::new(0, 5)).await.unwrap();
+    let hook_delivery = page.items[0].deliveries.iter().find(|d| d.target == "ops").unwrap();
+    assert_eq!(hook_delivery.state, DeliveryState::Dead);
+    assert!(hook_delivery.last_error.as_deref().unwrap_or_default().contains("could not reach"));
+    // Redelivery puts it back in the queue.
+    let event = &page.items[0].envelope.id;
+    portal.state.service.ledger.redeliver(event, "ops", portal.state.service.clock.now()).await.unwrap();
+    let again = portal.state.service.ledger.event(event).await.unwrap().unwrap();
+    assert_eq!(again.deliveries.iter().find(|d| d.target == "ops").unwrap().state, DeliveryState::Pending);
+}
+
+#[tokio::test]
+async fn a_redelivered_dev_approval_makes_one_central_copy() {
+    let app = common::spawn().await;
+    let service = &app.portal.state.service;
+    let dev = app.version("pd-model", 3, false).await;
+    let dana = server::demo::people().into_iter().find(|p| p.subject.as_str() == "dana").unwrap();
+    let digest = app.evidence_digest(&dev).await;
+    service
+        .decide(&dana, &dev.id, DecisionRequest { stage: Stage::Dev, verdict: Verdict::Approve, justification: "Beats baseline.".into(), evidence_digest: digest })
+        .await
+        .unwrap();
+    let approval = service
+        .ledger
+        .events(Some(&dev.id), Window::new(0, 10))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|r| r.envelope.detail_type == "ModelApproved")
+        .unwrap()
+        .envelope;
+    // Delivered three times: twice at once (two replicas) and once more later.
+    let (a, b) = tokio::join!(service.handle_event(&approval), service.handle_event(&approval));
+    a.unwrap();
+    b.unwrap();
+    service.handle_event(&approval).await.unwrap();
+    app.portal.dispatcher.tick().await;
+    let copies: Vec<_> = service
+        .registry
+        .list_versions(&governance::ports::VersionQuery { central: Some(true), window: Window::new(0, 200), ..Default::default() })
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|v| v.lineage.source_version.as_ref() == Some(&dev.id))
+        .collect();
+    assert_eq!(copies.len(), 1);
+    let copy = &copies[0];
+    assert_eq!((copy.stage, copy.status), (Stage::Dev, governance::ApprovalStatus::Approved));
+    assert_eq!(copy.lineage.artifact_uri, dev.lineage.artifact_uri);
+    assert_eq!(app.reload(&dev).await.central_copy.as_ref(), Some(&copy.id));
+}
+
+#[tokio::test]
+async fn of_fifty_concurrent_decisions_exactly_one_wins() {
+    let app = common::spawn().await;
+    let service = app.portal.state.service.clone();
+    let version = app.version("pd-model", 2, true).await;
+    let digest = app.evidence_digest(&version).await;
+    let gina = server::demo::people().into_iter().find(|p| p.subject.as_str() == "gina").unwrap();
+    let before = service.registry.decisions(&version.id).await.unwrap().len();
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let (service, gina, id, digest) = (service.clone(), gina.clone(), version.id.clone(), digest.clone());
+            tokio::spawn(async move {
+                let verdict = if i % 2 == 0 { Verdict::Approve } else { Verdict::Reject };
+                service
+                    .decide(&gina, &id, DecisionRequest { stage: Stage::Prod, verdict, justification: format!("decision {i}"), evidence_digest: digest })
+                    .await
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => wins += 1,
+            Err(ServiceError::Conflict(_)) | Err(ServiceError::Denied(_)) => {}
+            Err(other) => panic!("unexpected: {other:?}"),
+        }
+    }
+    assert_eq!(wins, 1);
+    assert_eq!(service.registry.decisions(&version.id).await.unwrap().len(), before + 1);
+    let after = app.reload(&version).await;
+    assert_eq!(after.stage, Stage::Prod);
+    assert_eq!(after.revision, version.revision + 1);
+}
+
+#[tokio::test]
+async fn the_audit_chain_verifies_and_the_database_refuses_edits() {
+    let app = common::spawn().await;
+    let ledger = &app.portal.state.service.ledger;
+    let verification = ledger.verify_audit().await.unwrap();
+    assert!(verification.entries > 20);
+    assert_eq!(verification.broken, None);
+    let pool = app.portal.state.store.pool();
+    let err = sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3").execute(pool).await.unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+    assert!(sqlx::query("DELETE FROM audit_log WHERE seq = 3").execute(pool).await.is_err());
+    // Someone with file access drops the trigger and edits an entry: the chain shows where.
+    sqlx::query("DROP TRIGGER audit_log_no_update").execute(pool).await.unwrap();
+    sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3").execute(pool).await.unwrap();
+    let broken = ledger.verify_audit().await.unwrap().broken.expect("broken");
+    assert_eq!(broken.seq, 3);
+}
