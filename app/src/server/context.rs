@@ -45,16 +45,15 @@ pub fn identity() -> Arc<dyn Identity> {
     portal().identity
 }
 
-/// The signed-in person of this request.
+/// The signed-in person of this request, if any.
+pub async fn principal() -> Option<Principal> {
+    let parts = use_context::<Parts>()?;
+    portal().identity.principal(&parts).await
+}
+
+/// The signed-in person of this request; a 401 otherwise.
 pub async fn require_principal() -> Result<Principal, AppError> {
-    let parts = use_context::<Parts>().ok_or(AppError::NotSignedIn)?;
-    match portal().identity.principal(&parts).await {
-        Some(p) => Ok(p),
-        None => {
-            respond_with(http::StatusCode::UNAUTHORIZED);
-            Err(AppError::NotSignedIn)
-        }
-    }
+    principal().await.ok_or_else(|| reply(AppError::NotSignedIn))
 }
 
 /// Sets the HTTP status of this response (a 404 page, a 403 refusal).

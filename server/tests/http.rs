@@ -1,0 +1,397 @@
+//! HTTP tests of the router: every server function and API route x every persona, machine and anonymous
+//! (the authorization matrix), asserting the status and that nothing changed when refused; bad input.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::{TestPortal, OTHER_TOKEN, TOKEN};
+use governance::ports::Window;
+
+/// Who calls.
+const PEOPLE: [&str; 5] = ["dana", "erin", "gina", "hugo", "ada"];
+const ACTORS: [&str; 8] = ["anonymous", "dana", "erin", "gina", "hugo", "ada", "ci", "ci-other"];
+
+/// A digest of everything a request could change (sessions aside).
+async fn fingerprint(app: &TestPortal) -> Vec<i64> {
+    let pool = app.portal.state.store.pool();
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT COUNT(*) FROM model_versions",
+        "SELECT COALESCE(SUM(revision), 0) FROM model_versions",
+        "SELECT COUNT(*) FROM decisions",
+        "SELECT COUNT(*) FROM audit_log",
+        "SELECT COUNT(*) FROM events",
+        "SELECT COUNT(*) FROM test_runs",
+        "SELECT COUNT(*) FROM monitoring_points",
+        "SELECT COUNT(*) FROM deployment_configs",
+        "SELECT COUNT(*) FROM deployment_requests WHERE status != 'Requested'",
+    ] {
+        out.push(sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.unwrap());
+    }
+    out
+}
+
+struct Caller {
+    cookie: Option<String>,
+    bearer: Option<&'static str>,
+}
+
+async fn caller(app: &TestPortal, actor: &str) -> Caller {
+    match actor {
+        "anonymous" => Caller { cookie: None, bearer: None },
+        "ci" => Caller { cookie: None, bearer: Some(TOKEN) },
+        "ci-other" => Caller { cookie: None, bearer: Some(OTHER_TOKEN) },
+        person => Caller { cookie: Some(app.sign_in(person).await), bearer: None },
+    }
+}
+
+fn request(caller: &Caller, method: &str, uri: &str, content_type: &str, body: String) -> Request<Body> {
+    let mut r = Request::builder().method(method).uri(uri);
+    if let Some(c) = &caller.cookie {
+        r = r.header("cookie", c);
+    }
+    if let Some(t) = caller.bearer {
+        r = r.header("authorization", format!("Bearer {t}"));
+    }
+    if !content_type.is_empty() {
+        r = r.header("content-type", content_type);
+    }
+    r.body(Body::from(body)).unwrap()
+}
+
+/// One row of the matrix: which actors may, what the others get, and whether success changes state.
+struct Row {
+    name: &'static str,
+    method: &'static str,
+    uri: String,
+    content_type: &'static str,
+    body: String,
+    allowed: &'static [&'static str],
+    ok: StatusCode,
+    writes: bool,
+}
+
+/// What a refused actor gets: 401 when nobody is signed in (server functions ignore bearer tokens), else 403.
+fn refusal(row: &Row, actor: &str) -> StatusCode {
+    let server_fn = row.uri.starts_with("/fn/");
+    match actor {
+        "anonymous" => StatusCode::UNAUTHORIZED,
+        "ci" | "ci-other" if server_fn => StatusCode::UNAUTHORIZED,
+        _ => StatusCode::FORBIDDEN,
+    }
+}
+
+async fn run(app: &TestPortal, row: Row) {
+    let before = fingerprint(app).await;
+    // Refused actors first, on the same state; then the allowed ones.
+    let mut order: Vec<&str> = ACTORS.iter().copied().filter(|a| !row.allowed.contains(a)).collect();
+    order.extend(row.allowed.iter().copied());
+    for actor in order {
+        let c = caller(app, actor).await;
+        let (status, body) = app.send(request(&c, row.method, &row.uri, row.content_type, row.body.clone())).await;
+        if row.allowed.contains(&actor) {
+            assert_eq!(status, row.ok, "{} as {actor}: {body}", row.name);
+            if row.writes {
+                // Only the first allowed actor writes; the state then moves on.
+                assert_ne!(fingerprint(app).await, before, "{} as {actor} changed nothing", row.name);
+                return;
+            }
+        } else {
+            assert_eq!(status, refusal(&row, actor), "{} as {actor}: {body}", row.name);
+            assert!(body.contains("message") || body.contains("Sign in") || body.contains("Only") || body.contains("NotSignedIn") || body.contains("Denied"), "{} as {actor}: no reason in {body}", row.name);
+            assert_eq!(fingerprint(app).await, before, "{} as {actor} changed state", row.name);
+        }
+    }
+    if !row.writes {
+        assert_eq!(fingerprint(app).await, before, "{} is a read but changed state", row.name);
+    }
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    pairs.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect::<Vec<_>>().join("&")
+}
+
+fn urlencode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+const JSON: &str = "application/json";
+const ALL: &[&str] = &["anonymous", "dana", "erin", "gina", "hugo", "ada", "ci", "ci-other"];
+const SIGNED_IN: &[&str] = &["dana", "erin", "gina", "hugo", "ada"];
+const READERS: &[&str] = &["dana", "erin", "gina", "hugo", "ada", "ci"];
+
+#[tokio::test]
+async fn server_functions_that_read_need_a_signed_in_person() {
+    let app = common::spawn().await;
+    let v = app.version("pd-model", 2, true).await;
+    let event = app.portal.state.service.ledger.events(None, Window::new(0, 1)).await.unwrap().items[0].envelope.id.clone();
+    let rows = [
+        ("registry", form(&[("filter[project]", ""), ("filter[stage]", ""), ("filter[status]", ""), ("filter[search]", ""), ("filter[offset]", "0")])),
+        ("version_page", form(&[("id", v.id.as_str())])),
+        ("inbox", String::new()),
+        ("events", form(&[("offset", "0")])),
+        ("event", form(&[("id", event.as_str())])),
+        ("audit", form(&[("offset", "0")])),
+    ];
+    for (name, body) in rows {
+        run(&app, Row { name, method: "POST", uri: format!("/fn/{name}"), content_type: FORM, body, allowed: SIGNED_IN, ok: StatusCode::OK, writes: false }).await;
+    }
+    for name in ["current_user", "demo_people"] {
+        run(&app, Row { name, method: "POST", uri: format!("/fn/{name}"), content_type: FORM, body: String::new(), allowed: ALL, ok: StatusCode::OK, writes: false }).await;
+    }
+}
+
+async fn decide_row(app: &TestPortal, name: &'static str, group: &str, number: u32, central: bool, stage: &str, allowed: &'static [&'static str]) -> Row {
+    let v = app.version(group, number, central).await;
+    let digest = app.evidence_digest(&v).await;
+    Row {
+        name,
+        method: "POST",
+        uri: "/fn/decide".into(),
+        content_type: FORM,
+        body: form(&[("version", v.id.as_str()), ("stage", stage), ("verdict", "Approve"), ("justification", "Evidence reviewed."), ("evidence_digest", &digest)]),
+        allowed,
+        ok: StatusCode::OK,
+        writes: true,
+    }
+}
+
+#[tokio::test]
+async fn only_the_stage_persona_may_decide() {
+    let app = common::spawn().await;
+    run(&app, decide_row(&app, "decide Dev", "pd-model", 3, false, "Dev", &["dana"]).await).await;
+    let app = common::spawn().await;
+    let v = app.version("support-llm", 1, true).await;
+    let erin = server::demo::people().into_iter().find(|p| p.subject.as_str() == "erin").unwrap();
+    let config = governance::deployment::DeploymentConfig {
+        instance_type: "ml.g5.xlarge".into(),
+        initial_instance_count: 1,
+        autoscaling_min: 1,
+        autoscaling_max: 2,
+        variants: vec![governance::deployment::ProductionVariant { name: "champion".into(), weight: 100 }],
+        data_capture_percent: 10,
+    };
+    app.portal.state.service.save_deployment_config(&erin, &v.id, governance::Environment::Test, config).await.unwrap();
+    run(&app, decide_row(&app, "decide Test", "support-llm", 1, true, "Test", &["erin"]).await).await;
+    let app = common::spawn().await;
+    run(&app, decide_row(&app, "decide Prod", "pd-model", 2, true, "Prod", &["gina", "hugo"]).await).await;
+}
+
+#[tokio::test]
+async fn only_ai_engineers_save_deployment_configs() {
+    let app = common::spawn().await;
+    let v = app.version("support-llm", 1, true).await;
+    let body = form(&[
+        ("version", v.id.as_str()),
+        ("environment", "Test"),
+        ("instance_type", "ml.g5.xlarge"),
+        ("initial_instance_count", "1"),
+        ("autoscaling_min", "1"),
+        ("autoscaling_max", "2"),
+        ("variants", "champion:100"),
+        ("data_capture_percent", "10"),
+    ]);
+    run(&app, Row { name: "save_deployment_config", method: "POST", uri: "/fn/save_deployment_config".into(), content_type: FORM, body, allowed: &["erin"], ok: StatusCode::OK, writes: true }).await;
+}
+
+fn register_body() -> String {
+    serde_json::json!({
+        "model_group": "pd-model",
+        "artifact_uri": "s3://ml-artifacts/pd-model/run-x/model.tar.gz",
+        "container_image": "xgb:1",
+        "metrics": {"auc": 0.8}
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn api_writes_need_the_project_token() {
+    let app = common::spawn().await;
+    let machine_only: &'static [&'static str] = &["ci"];
+    run(&app, Row { name: "register", method: "POST", uri: "/api/v1/projects/credit-risk/versions".into(), content_type: JSON, body: register_body(), allowed: machine_only, ok: StatusCode::CREATED, writes: true }).await;
+
+    let app = common::spawn().await;
+    let v = app.version("pd-model", 2, true).await;
+    let junit = r#"<testsuite name="it"><testcase name="invoke" time="0.1"/></testsuite>"#;
+    let body = serde_json::json!({"junit_xml": junit, "performance": {"latency_p99_ms": 100.0}}).to_string();
+    run(&app, Row { name: "test-runs", method: "POST", uri: format!("/api/v1/versions/{}/test-runs", v.id), content_type: JSON, body, allowed: machine_only, ok: StatusCode::CREATED, writes: true }).await;
+
+    let app = common::spawn().await;
+    let v = app.version("pd-model", 1, true).await;
+    let body = serde_json::json!({"metric": "ModelLatency p99 (ms)", "endpoint": "pd-model-prod", "variant": "champion", "threshold": 300.0, "points": [{"at": "2026-11-26T10:00:00Z", "value": 120.0}]}).to_string();
+    run(&app, Row { name: "monitoring", method: "POST", uri: format!("/api/v1/versions/{}/monitoring", v.id), content_type: JSON, body, allowed: machine_only, ok: StatusCode::NO_CONTENT, writes: true }).await;
+
+    let app = common::spawn().await;
+    app.portal.dispatcher.tick().await; // the consumer makes the deployment requests
+    let v = app.version("pd-model", 2, true).await;
+    let request = app.portal.state.service.evidence.deployment_requests(&v.id).await.unwrap().remove(0);
+    let body = serde_json::json!({"status": "Succeeded", "message": "endpoint InService"}).to_string();
+    run(&app, Row { name: "deployment status", method: "POST", uri: format!("/api/v1/deployments/{}/status", request.id), content_type: JSON, body, allowed: machine_only, ok: StatusCode::OK, writes: true }).await;
+}
+
+#[tokio::test]
+async fn api_reads_are_for_people_and_the_project_machine() {
+    let app = common::spawn().await;
+    let v = app.version("pd-model", 2, true).await;
+    let uris = [
+        "/api/v1/versions?project=credit-risk".to_string(),
+        format!("/api/v1/versions/{}", v.id),
+        format!("/api/v1/versions/{}/decisions", v.id),
+        format!("/api/v1/versions/{}/test-runs", v.id),
+        format!("/api/v1/versions/{}/deployments", v.id),
+        "/api/v1/model-groups?project=credit-risk".to_string(),
+        "/api/v1/decisions?project=credit-risk".to_string(),
+        format!("/api/v1/events?version={}", v.id),
+    ];
+    for uri in uris {
+        run(&app, Row { name: "read", method: "GET", uri, content_type: "", body: String::new(), allowed: READERS, ok: StatusCode::OK, writes: false }).await;
+    }
+    run(&app, Row { name: "openapi", method: "GET", uri: "/api/v1/openapi.json".into(), content_type: "", body: String::new(), allowed: ALL, ok: StatusCode::OK, writes: false }).await;
+}
+
+#[tokio::test]
+async fn every_api_route_is_in_the_openapi_document() {
+    let spec = server::api::openapi::spec();
+    let paths = spec["paths"].as_object().unwrap();
+    let source = include_str!("../src/api/mod.rs");
+    let routed: Vec<&str> = source.lines().filter_map(|l| l.trim().strip_prefix(".route(\"")).filter_map(|l| l.split('"').next()).collect();
+    for path in &routed {
+        if *path != "/api/v1/openapi.json" {
+            assert!(paths.contains_key(*path), "{path} is routed but not documented");
+        }
+    }
+    for path in paths.keys() {
+        assert!(routed.contains(&path.as_str()), "{path} is documented but not routed");
+    }
+}
+
+#[tokio::test]
+async fn bad_api_input_names_what_was_wrong_and_changes_nothing() {
+    let app = common::spawn().await;
+    let ci = Caller { cookie: None, bearer: Some(TOKEN) };
+    let uri = "/api/v1/projects/credit-risk/versions";
+    let before = fingerprint(&app).await;
+    let cases: Vec<(String, StatusCode, &str)> = vec![
+        ("{not json".into(), StatusCode::UNPROCESSABLE_ENTITY, "invalid_json"),
+        (r#"{"model_group":"pd-model","artifact_uri":"s3://a/b","container_image":"x","surprise":1}"#.into(), StatusCode::UNPROCESSABLE_ENTITY, "surprise"),
+        (r#"{"model_group":"PD Model","artifact_uri":"s3://a/b","container_image":"x"}"#.into(), StatusCode::UNPROCESSABLE_ENTITY, "model_group"),
+        (r#"{"model_group":"pd-model","artifact_uri":"not a uri","container_image":"x"}"#.into(), StatusCode::UNPROCESSABLE_ENTITY, "artifact_uri"),
+        (format!(r#"{{"model_group":"pd-model","artifact_uri":"s3://a/b","container_image":"x","description":"{}"}}"#, "d".repeat(2001)), StatusCode::UNPROCESSABLE_ENTITY, "description"),
+        (format!(r#"{{"model_group":"pd-model","artifact_uri":"s3://a/b","container_image":"x","description":"{}"}}"#, "d".repeat(3 * 1024 * 1024)), StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+    ];
+    for (body, status, mentions) in cases {
+        let (got, text) = app.send(request(&ci, "POST", uri, JSON, body)).await;
+        assert_eq!(got, status, "{text}");
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
+        assert!(json["code"].is_string() && json["message"].is_string(), "{text}");
+        assert!(text.contains(mentions), "{text} should mention {mentions}");
+    }
+    let (status, text) = app.send(request(&ci, "GET", "/api/v1/versions/mv-nope", "", String::new())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{text}");
+    let v = app.version("pd-model", 2, true).await;
+    let (status, text) = app
+        .send(request(&ci, "POST", &format!("/api/v1/versions/{}/test-runs", v.id), JSON, r#"{"junit_xml":"<testsuite"}"#.into()))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
+    assert!(text.contains("junit_xml"), "{text}");
+    let bad = Caller { cookie: None, bearer: Some("forged") };
+    let (status, _) = app.send(request(&bad, "POST", uri, JSON, register_body())).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(fingerprint(&app).await, before);
+}
+
+#[tokio::test]
+async fn bad_form_input_names_the_field_and_changes_nothing() {
+    let app = common::spawn().await;
+    let v = app.version("support-llm", 1, true).await;
+    let erin = Caller { cookie: Some(app.sign_in("erin").await), bearer: None };
+    let before = fingerprint(&app).await;
+    let base = [
+        ("environment", "Test"),
+        ("instance_type", "ml.m5.large"),
+        ("initial_instance_count", "1"),
+        ("autoscaling_min", "1"),
+        ("autoscaling_max", "2"),
+        ("variants", "champion:100"),
+        ("data_capture_percent", "10"),
+    ];
+    for (field, value) in [
+        ("instance_type", "m5.large"),
+        ("initial_instance_count", "many"),
+        ("autoscaling_max", "0"),
+        ("variants", "champion:90"),
+        ("data_capture_percent", "300"),
+        ("environment", "Staging"),
+    ] {
+        let mut pairs: Vec<(&str, &str)> = vec![("version", v.id.as_str())];
+        pairs.extend(base.iter().map(|(k, v)| if *k == field { (*k, value) } else { (*k, *v) }));
+        let (status, text) = app.send(request(&erin, "POST", "/fn/save_deployment_config", FORM, form(&pairs))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {text}");
+        assert!(text.contains(&format!("\"field\":\"{field}\"")), "{field}: {text}");
+        assert!(text.contains(value), "the typed value comes back: {text}");
+    }
+    let gina = Caller { cookie: Some(app.sign_in("gina").await), bearer: None };
+    let p = app.version("pd-model", 2, true).await;
+    let digest = app.evidence_digest(&p).await;
+    for (justification, status) in [("", StatusCode::UNPROCESSABLE_ENTITY), (&*"x".repeat(2001), StatusCode::UNPROCESSABLE_ENTITY)] {
+        let body = form(&[("version", p.id.as_str()), ("stage", "Prod"), ("verdict", "Approve"), ("justification", justification), ("evidence_digest", &digest)]);
+        let (got, text) = app.send(request(&gina, "POST", "/fn/decide", FORM, body)).await;
+        assert_eq!(got, status, "{text}");
+        assert!(text.contains("justification"), "{text}");
+    }
+    let body = form(&[("version", p.id.as_str()), ("stage", "Prod"), ("verdict", "Approve"), ("justification", "Looks right."), ("evidence_digest", "stale")]);
+    let (got, text) = app.send(request(&gina, "POST", "/fn/decide", FORM, body)).await;
+    assert_eq!(got, StatusCode::CONFLICT, "{text}");
+    assert!(text.contains("review it again"), "{text}");
+    assert_eq!(fingerprint(&app).await, before);
+}
+
+#[tokio::test]
+async fn pages_redirect_anonymous_visitors_and_unknown_versions_are_404() {
+    let app = common::spawn().await;
+    let anon = Caller { cookie: None, bearer: None };
+    let page = |c: &Caller, uri: &str| {
+        let mut r = request(c, "GET", uri, "", String::new());
+        r.headers_mut().insert("accept", "text/html".parse().unwrap());
+        r
+    };
+    let response = tower::ServiceExt::oneshot(app.router.clone(), page(&anon, "/inbox")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/sign-in");
+    let gina = Caller { cookie: Some(app.sign_in("gina").await), bearer: None };
+    let (status, body) = app.send(page(&gina, "/versions/mv-nope")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("was not found"));
+    let (status, body) = app.send(page(&gina, "/inbox")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("pd-model v2"), "Gina's inbox lists the version awaiting Prod");
+    let (status, _) = app.send(page(&anon, "/healthz")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = app.send(page(&anon, "/readyz")).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ready"));
+}
+
+#[tokio::test]
+async fn development_sign_in_is_refused_in_production() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = common::settings(dir.path(), vec![]);
+    settings.mode = server::settings::Mode::Production;
+    let portal = server::build(settings).await.unwrap();
+    let router = server::routes::router(portal.state.clone());
+    let response = tower::ServiceExt::oneshot(
+        router,
+        Request::post("/fn/sign_in").header("content-type", FORM).body(Body::from("subject=gina")).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.headers().get("set-cookie").is_none());
+    let _ = PEOPLE;
+}
