@@ -85,12 +85,17 @@ mod from_service {
                 ServiceError::NotFound(what) => AppError::NotFound { what },
                 ServiceError::Denied(d) if d.code == governance::DenialCode::NotSignedIn => AppError::NotSignedIn,
                 ServiceError::Denied(d)
-                    if matches!(d.code, governance::DenialCode::StaleEvidence | governance::DenialCode::NotAwaitingDecision) =>
+                    if matches!(
+                        d.code,
+                        governance::DenialCode::StaleEvidence | governance::DenialCode::NotAwaitingDecision
+                    ) =>
                 {
                     AppError::Conflict { message: d.reason }
                 }
                 ServiceError::Denied(d) => AppError::Denied { reason: d.reason },
-                ServiceError::Invalid(f) => AppError::Invalid { field: f.field, message: f.message, submitted: Default::default() },
+                ServiceError::Invalid(f) => {
+                    AppError::Invalid { field: f.field, message: f.message, submitted: Default::default() }
+                }
                 ServiceError::Conflict(message) => AppError::Conflict { message },
                 ServiceError::Unavailable(detail) => {
                     tracing::error!(%detail, "store unavailable");

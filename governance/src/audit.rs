@@ -45,7 +45,9 @@ fn entry_hash(seq: u64, prev_hash: &str, record: &AuditRecord) -> String {
     hasher.update(prev_hash.as_bytes());
     hasher.update(record.at.timestamp_micros().to_be_bytes());
     // Serializing owned, ordered data cannot fail.
-    hasher.update(serde_json::to_vec(&(&record.actor, &record.action, &record.target, &record.detail)).unwrap_or_default());
+    hasher.update(
+        serde_json::to_vec(&(&record.actor, &record.action, &record.target, &record.detail)).unwrap_or_default(),
+    );
     hex::encode(hasher.finalize())
 }
 

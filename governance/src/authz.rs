@@ -14,8 +14,14 @@ pub enum Action {
     Read,
     /// Read a project's records through the API.
     ReadProject(ProjectId),
-    Decide { project: ProjectId, stage: Stage },
-    SaveDeploymentConfig { project: ProjectId, environment: Environment },
+    Decide {
+        project: ProjectId,
+        stage: Stage,
+    },
+    SaveDeploymentConfig {
+        project: ProjectId,
+        environment: Environment,
+    },
     RegisterVersion(ProjectId),
     RecordTestResults(ProjectId),
     ReportDeploymentStatus(ProjectId),
@@ -58,10 +64,7 @@ pub fn authorize(actor: &Actor, action: &Action) -> Result<(), Denial> {
         if person.has(project, persona) {
             Ok(())
         } else {
-            Err(Denial::new(
-                DenialCode::MissingPersona,
-                format!("Only a {persona} of project {project} may do this."),
-            ))
+            Err(Denial::new(DenialCode::MissingPersona, format!("Only a {persona} of project {project} may do this.")))
         }
     };
     match action {

@@ -25,8 +25,7 @@ pub struct ProductionVariant {
 }
 
 /// SageMaker instance families the portal accepts; a typo here would only fail at deploy time.
-const INSTANCE_FAMILIES: [&str; 12] =
-    ["t2", "t3", "m5", "m6i", "m7i", "c5", "c6i", "c7i", "r5", "g4dn", "g5", "inf2"];
+const INSTANCE_FAMILIES: [&str; 12] = ["t2", "t3", "m5", "m6i", "m7i", "c5", "c6i", "c7i", "r5", "g4dn", "g5", "inf2"];
 
 impl DeploymentConfig {
     /// Checks the config as a whole; the error names the offending field.
@@ -37,10 +36,7 @@ impl DeploymentConfig {
             .and_then(|rest| rest.split_once('.'))
             .is_some_and(|(family, size)| INSTANCE_FAMILIES.contains(&family) && !size.is_empty());
         if !family_ok {
-            return Err(FieldError::new(
-                "instance_type",
-                "must be a SageMaker instance type such as ml.m5.large",
-            ));
+            return Err(FieldError::new("instance_type", "must be a SageMaker instance type such as ml.m5.large"));
         }
         if !(1..=100).contains(&self.initial_instance_count) {
             return Err(FieldError::new("initial_instance_count", "must be between 1 and 100"));
@@ -49,10 +45,7 @@ impl DeploymentConfig {
             return Err(FieldError::new("autoscaling_min", "must be between 1 and 100"));
         }
         if self.autoscaling_max < self.autoscaling_min || self.autoscaling_max > 100 {
-            return Err(FieldError::new(
-                "autoscaling_max",
-                "must be at least the minimum and at most 100",
-            ));
+            return Err(FieldError::new("autoscaling_max", "must be at least the minimum and at most 100"));
         }
         if !(self.autoscaling_min..=self.autoscaling_max).contains(&self.initial_instance_count) {
             return Err(FieldError::new(
@@ -69,7 +62,10 @@ impl DeploymentConfig {
                 && v.name.len() <= 63
                 && v.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
             if !name_ok {
-                return Err(FieldError::new("variants", format!("variant name '{}' must be 1-63 letters, digits or dashes", v.name)));
+                return Err(FieldError::new(
+                    "variants",
+                    format!("variant name '{}' must be 1-63 letters, digits or dashes", v.name),
+                ));
             }
             if !names.insert(v.name.as_str()) {
                 return Err(FieldError::new("variants", format!("variant name '{}' is used twice", v.name)));

@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::deployment::{DeploymentConfig, DeploymentStatus};
 use crate::ids::ModelGroupName;
-use crate::{ApprovalStatus, DecisionId, Environment, EventId, Persona, ProjectId, Registry, Stage, Subject, TestRunId, VersionId};
+use crate::{
+    ApprovalStatus, DecisionId, Environment, EventId, Persona, ProjectId, Registry, Stage, Subject, TestRunId,
+    VersionId,
+};
 
 /// The `source` of every event the portal emits.
 pub const SOURCE: &str = "portal.governance";
@@ -49,11 +52,7 @@ pub struct VersionRef {
 #[serde(tag = "detail-type", content = "detail")]
 pub enum PromotionEvent {
     #[serde(rename_all = "camelCase")]
-    ModelVersionRegistered {
-        model: VersionRef,
-        registered_by: Subject,
-        mlflow_run_id: Option<String>,
-    },
+    ModelVersionRegistered { model: VersionRef, registered_by: Subject, mlflow_run_id: Option<String> },
     #[serde(rename_all = "camelCase")]
     ModelApproved {
         model: VersionRef,
@@ -77,19 +76,9 @@ pub enum PromotionEvent {
         evidence_digest: String,
     },
     #[serde(rename_all = "camelCase")]
-    ProdSignoffRecorded {
-        model: VersionRef,
-        decision_id: DecisionId,
-        signed_by: Subject,
-        signed: u8,
-        required: u8,
-    },
+    ProdSignoffRecorded { model: VersionRef, decision_id: DecisionId, signed_by: Subject, signed: u8, required: u8 },
     #[serde(rename_all = "camelCase")]
-    ModelCopiedToCentral {
-        model: VersionRef,
-        source_version_id: VersionId,
-        triggering_event: EventId,
-    },
+    ModelCopiedToCentral { model: VersionRef, source_version_id: VersionId, triggering_event: EventId },
     #[serde(rename_all = "camelCase")]
     DeploymentRequested {
         model: VersionRef,

@@ -66,12 +66,8 @@ pub fn gates(stage: Stage, evidence: &Evidence, policy: &ProjectPolicy) -> Vec<G
 fn prod_gates(evidence: &Evidence, policy: &ProjectPolicy) -> Vec<Gate> {
     let v = &evidence.version;
     let test_approved = v.stage == Stage::Test && v.status == ApprovalStatus::Approved;
-    let mut out = vec![gate(
-        "Test-approved",
-        test_approved,
-        format!("now {} / {}", v.stage, v.status.label()),
-        "#decisions",
-    )];
+    let mut out =
+        vec![gate("Test-approved", test_approved, format!("now {} / {}", v.stage, v.status.label()), "#decisions")];
     let run = evidence.latest_test_run.as_ref();
     out.push(gate(
         "Latest integration test run passed",
@@ -105,7 +101,11 @@ fn prod_gates(evidence: &Evidence, policy: &ProjectPolicy) -> Vec<Gate> {
         out.push(gate(
             "Model card complete",
             missing.is_empty(),
-            if missing.is_empty() { "all sections filled".to_string() } else { format!("missing: {}", missing.join(", ")) },
+            if missing.is_empty() {
+                "all sections filled".to_string()
+            } else {
+                format!("missing: {}", missing.join(", "))
+            },
             "#model-card",
         ));
     }

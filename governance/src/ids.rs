@@ -67,10 +67,7 @@ pub fn parse_slug(field: &str, value: &str) -> Result<String, FieldError> {
     if ok {
         Ok(value.to_string())
     } else {
-        Err(FieldError::new(
-            field,
-            "must be 1-63 lowercase letters, digits or dashes, starting with a letter",
-        ))
+        Err(FieldError::new(field, "must be 1-63 lowercase letters, digits or dashes, starting with a letter"))
     }
 }
 

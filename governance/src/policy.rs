@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::decision::{DecisionRequest, Justification, Verdict};
 use crate::evidence::Evidence;
 use crate::gates::gates;
-use crate::project::ProjectPolicy;
 use crate::model::ModelVersion;
+use crate::project::ProjectPolicy;
 use crate::{ApprovalStatus, Denial, DenialCode, Environment, Persona, Principal, Stage};
 
 /// What a permitted decision does to the version.
@@ -54,10 +54,7 @@ pub fn check(
         return Ok(to(ApprovalStatus::Rejected));
     }
     if let Some(unmet) = gates(stage, evidence, policy).into_iter().find(|g| !g.met) {
-        return Err(Denial::new(
-            DenialCode::GateUnmet,
-            format!("Gate not met: {} ({}).", unmet.label, unmet.detail),
-        ));
+        return Err(Denial::new(DenialCode::GateUnmet, format!("Gate not met: {} ({}).", unmet.label, unmet.detail)));
     }
     if stage != Stage::Prod {
         return Ok(to(ApprovalStatus::Approved));
@@ -120,7 +117,11 @@ pub fn decide(
 ///
 /// # Errors
 /// A [`Denial`] saying who may edit, or why the config is frozen.
-pub fn check_config_edit(principal: &Principal, version: &ModelVersion, environment: Environment) -> Result<(), Denial> {
+pub fn check_config_edit(
+    principal: &Principal,
+    version: &ModelVersion,
+    environment: Environment,
+) -> Result<(), Denial> {
     if !principal.has(&version.project, Persona::AiEngineer) {
         return Err(Denial::new(
             DenialCode::MissingPersona,

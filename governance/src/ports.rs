@@ -114,7 +114,12 @@ pub trait ModelRegistry: Send + Sync {
     async fn list_versions(&self, query: &VersionQuery) -> Result<Page<ModelVersion>, StoreError>;
     async fn version(&self, id: &VersionId) -> Result<Option<ModelVersion>, StoreError>;
     /// Versions that await a decision at `stage` in any of `projects`, oldest first.
-    async fn awaiting(&self, stage: Stage, projects: &[ProjectId], window: Window) -> Result<Page<ModelVersion>, StoreError>;
+    async fn awaiting(
+        &self,
+        stage: Stage,
+        projects: &[ProjectId],
+        window: Window,
+    ) -> Result<Page<ModelVersion>, StoreError>;
     /// Registers a new version in the project's Dev registry, numbered after the group's last one.
     async fn register(
         &self,
@@ -140,7 +145,8 @@ pub trait ModelRegistry: Send + Sync {
     /// `Conflict` when the version changed since `expected_revision`: of racing decisions exactly one wins.
     async fn commit_decision(&self, commit: DecisionCommit) -> Result<(), StoreError>;
     async fn decisions(&self, version: &VersionId) -> Result<Vec<Decision>, StoreError>;
-    async fn recent_decisions(&self, project: Option<&ProjectId>, window: Window) -> Result<Page<Decision>, StoreError>;
+    async fn recent_decisions(&self, project: Option<&ProjectId>, window: Window)
+        -> Result<Page<Decision>, StoreError>;
 }
 
 /// Evidence gathered on the way to Prod: deployment configs, test runs, deployment requests.
@@ -152,7 +158,11 @@ pub trait EvidenceStore: Send + Sync {
     async fn test_runs(&self, version: &VersionId, window: Window) -> Result<Page<TestRun>, StoreError>;
     async fn record_test_run(&self, run: TestRun, effects: Effects) -> Result<(), StoreError>;
     /// Creates the request unless one exists for its triggering event; returns whether it was created.
-    async fn request_deployment(&self, request: DeploymentRequest, effects: EffectsFn<DeploymentRequest>) -> Result<bool, StoreError>;
+    async fn request_deployment(
+        &self,
+        request: DeploymentRequest,
+        effects: EffectsFn<DeploymentRequest>,
+    ) -> Result<bool, StoreError>;
     async fn deployment_requests(&self, version: &VersionId) -> Result<Vec<DeploymentRequest>, StoreError>;
     async fn deployment_request(&self, id: &str) -> Result<Option<DeploymentRequest>, StoreError>;
     async fn update_deployment_status(
@@ -170,7 +180,12 @@ pub trait EvidenceStore: Send + Sync {
 pub trait Monitoring: Send + Sync {
     async fn push(&self, version: &VersionId, push: MonitoringPush, effects: Effects) -> Result<(), StoreError>;
     /// The series of a version with points in `[from, to]`.
-    async fn series(&self, version: &VersionId, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<MonitoringSeries>, StoreError>;
+    async fn series(
+        &self,
+        version: &VersionId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<MonitoringSeries>, StoreError>;
 }
 
 /// Where an event stands with one delivery target.
@@ -228,10 +243,20 @@ pub trait Ledger: Send + Sync {
     async fn audit(&self, window: Window) -> Result<Page<AuditEntry>, StoreError>;
     async fn verify_audit(&self) -> Result<AuditVerification, StoreError>;
     /// Deliveries due at `now` (pending, next attempt reached), oldest first.
-    async fn due_deliveries(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<(Delivery, EventEnvelope)>, StoreError>;
+    async fn due_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(Delivery, EventEnvelope)>, StoreError>;
     async fn mark_delivered(&self, event: &EventId, target: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
     /// Records a failed attempt; `next_attempt_at` None puts the delivery on the dead-letter list.
-    async fn mark_failed(&self, event: &EventId, target: &str, error: &str, next_attempt_at: Option<DateTime<Utc>>) -> Result<(), StoreError>;
+    async fn mark_failed(
+        &self,
+        event: &EventId,
+        target: &str,
+        error: &str,
+        next_attempt_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
     /// Puts a dead (or any) delivery back in the queue.
     async fn redeliver(&self, event: &EventId, target: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
 }

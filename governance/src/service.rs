@@ -16,8 +16,8 @@ use crate::model::{ModelVersion, RegisterVersionInput};
 use crate::monitoring::MonitoringPush;
 use crate::policy::{self, Transition};
 use crate::ports::{
-    Clock, CopyOutcome, DecisionCommit, Directory, Effects, EvidenceStore, IdSource, Ledger, ModelRegistry,
-    Monitoring, Page, StoreError, Window,
+    Clock, CopyOutcome, DecisionCommit, Directory, Effects, EvidenceStore, IdSource, Ledger, ModelRegistry, Monitoring,
+    Page, StoreError, Window,
 };
 use crate::project::Project;
 use crate::test_run::{TestRun, TestRunReport};
@@ -144,10 +144,8 @@ impl Service {
         };
         let evidence = self.evidence(version).await?;
         let digest = evidence.digest();
-        let awaiting = evidence
-            .version
-            .awaiting()
-            .map(|stage| (stage, crate::gates::gates(stage, &evidence, &project.policy)));
+        let awaiting =
+            evidence.version.awaiting().map(|stage| (stage, crate::gates::gates(stage, &evidence, &project.policy)));
         let test_runs = self.evidence.test_runs(id, Window::new(0, 50)).await?.items;
         let deployment_requests = self.evidence.deployment_requests(id).await?;
         Ok(VersionDetail { project, evidence, digest, awaiting, test_runs, deployment_requests, related })
@@ -435,7 +433,13 @@ impl Service {
             detail: serde_json::json!({ "status": status, "message": message }),
         };
         self.evidence
-            .update_deployment_status(request_id, status, message, now, Effects { events: vec![event], audit: vec![audit] })
+            .update_deployment_status(
+                request_id,
+                status,
+                message,
+                now,
+                Effects { events: vec![event], audit: vec![audit] },
+            )
             .await?;
         Ok(self
             .evidence
@@ -446,14 +450,19 @@ impl Service {
 
     /// Stores monitoring points; a point over its threshold raises a `MonitoringAlarm` (one per push, for the
     /// worst point, so a noisy series does not flood the bus).
-    pub async fn push_monitoring(&self, actor: &Actor, id: &VersionId, push: MonitoringPush) -> Result<(), ServiceError> {
+    pub async fn push_monitoring(
+        &self,
+        actor: &Actor,
+        id: &VersionId,
+        push: MonitoringPush,
+    ) -> Result<(), ServiceError> {
         let version = self.version_or_404(id).await?;
         authorize(actor, &Action::PushMonitoring(version.project.clone()))?;
         push.validate()?;
         let now = self.clock.now();
-        let worst = push
-            .threshold
-            .and_then(|t| push.points.iter().filter(|p| p.value > t).max_by(|a, b| a.value.total_cmp(&b.value)).map(|p| (t, *p)));
+        let worst = push.threshold.and_then(|t| {
+            push.points.iter().filter(|p| p.value > t).max_by(|a, b| a.value.total_cmp(&b.value)).map(|p| (t, *p))
+        });
         let events = worst
             .map(|(threshold, point)| {
                 self.envelope(
@@ -538,7 +547,12 @@ impl Service {
                     tracing::warn!("approval without deployment config; no deployment requested");
                     return Ok(());
                 };
-                let endpoint_name = format!("{}-{}-{}", model.model_group, environment.as_str().to_ascii_lowercase(), model.version_number);
+                let endpoint_name = format!(
+                    "{}-{}-{}",
+                    model.model_group,
+                    environment.as_str().to_ascii_lowercase(),
+                    model.version_number
+                );
                 let request = DeploymentRequest {
                     id: self.ids.new_id("dep"),
                     version: model.version_id.clone(),

@@ -76,8 +76,7 @@ impl TestRunReport {
 
     /// A run passes when at least one case ran and none failed or errored.
     pub fn passed(&self) -> bool {
-        self.cases.iter().any(|c| c.status == CaseStatus::Passed)
-            && !self.cases.iter().any(|c| c.status.is_failure())
+        self.cases.iter().any(|c| c.status == CaseStatus::Passed) && !self.cases.iter().any(|c| c.status.is_failure())
     }
 }
 

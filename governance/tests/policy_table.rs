@@ -12,9 +12,7 @@ use governance::model::{Lineage, ModelCard, ModelVersion};
 use governance::policy::{check, decide, Transition};
 use governance::project::{Bound, MetricThreshold, ProjectPolicy};
 use governance::test_run::{CaseStatus, TestCase, TestRun};
-use governance::{
-    ApprovalStatus, DenialCode, Environment, Persona, Principal, ProjectId, Registry, Stage, Subject,
-};
+use governance::{ApprovalStatus, DenialCode, Environment, Persona, Principal, ProjectId, Registry, Stage, Subject};
 
 const PROJECT: &str = "credit-risk";
 
@@ -126,7 +124,11 @@ fn ready_for(stage: Stage) -> Evidence {
     Evidence {
         version: v,
         dev_approved: stage != Stage::Dev,
-        deployment_configs: if stage == Stage::Dev { BTreeMap::new() } else { BTreeMap::from([(Environment::Test, config())]) },
+        deployment_configs: if stage == Stage::Dev {
+            BTreeMap::new()
+        } else {
+            BTreeMap::from([(Environment::Test, config())])
+        },
         latest_test_run: (stage == Stage::Prod).then(|| run(true)),
         decisions: if stage == Stage::Prod { vec![decision(Stage::Test, Verdict::Approve, "erin")] } else { vec![] },
     }
@@ -153,10 +155,15 @@ fn every_persona_at_every_stage_with_all_gates_met() {
             for verdict in [Verdict::Approve, Verdict::Reject] {
                 let result = check(&principal, &evidence, &policy, stage, verdict);
                 if persona == Persona::deciding(stage) {
-                    let status = if verdict == Verdict::Approve { ApprovalStatus::Approved } else { ApprovalStatus::Rejected };
+                    let status =
+                        if verdict == Verdict::Approve { ApprovalStatus::Approved } else { ApprovalStatus::Rejected };
                     assert_eq!(result, Ok(Transition::Move { stage, status }), "{persona:?} {stage:?} {verdict:?}");
                 } else {
-                    assert_eq!(result.unwrap_err().code, DenialCode::MissingPersona, "{persona:?} {stage:?} {verdict:?}");
+                    assert_eq!(
+                        result.unwrap_err().code,
+                        DenialCode::MissingPersona,
+                        "{persona:?} {stage:?} {verdict:?}"
+                    );
                 }
             }
         }
@@ -166,8 +173,10 @@ fn every_persona_at_every_stage_with_all_gates_met() {
 #[test]
 fn a_persona_in_another_project_may_not_decide() {
     let mut principal = person("gina", &[]);
-    principal.memberships = BTreeMap::from([(ProjectId("other".into()), BTreeSet::from([Persona::GovernanceEngineer]))]);
-    let denial = check(&principal, &ready_for(Stage::Prod), &strict_policy(), Stage::Prod, Verdict::Approve).unwrap_err();
+    principal.memberships =
+        BTreeMap::from([(ProjectId("other".into()), BTreeSet::from([Persona::GovernanceEngineer]))]);
+    let denial =
+        check(&principal, &ready_for(Stage::Prod), &strict_policy(), Stage::Prod, Verdict::Approve).unwrap_err();
     assert_eq!(denial.code, DenialCode::MissingPersona);
     assert!(denial.reason.contains("credit-risk"), "{}", denial.reason);
 }
@@ -183,12 +192,19 @@ fn only_the_awaited_stage_can_be_decided() {
         }
     }
     // Terminal states await nothing.
-    for (stage, status) in [(Stage::Prod, ApprovalStatus::Approved), (Stage::Test, ApprovalStatus::Rejected), (Stage::Dev, ApprovalStatus::Rejected)] {
+    for (stage, status) in [
+        (Stage::Prod, ApprovalStatus::Approved),
+        (Stage::Test, ApprovalStatus::Rejected),
+        (Stage::Dev, ApprovalStatus::Rejected),
+    ] {
         let mut evidence = ready_for(Stage::Prod);
         evidence.version.stage = stage;
         evidence.version.status = status;
         for s in Stage::ALL {
-            assert_eq!(check(&all, &evidence, &policy, s, Verdict::Reject).unwrap_err().code, DenialCode::NotAwaitingDecision);
+            assert_eq!(
+                check(&all, &evidence, &policy, s, Verdict::Reject).unwrap_err().code,
+                DenialCode::NotAwaitingDecision
+            );
         }
     }
 }
@@ -200,12 +216,34 @@ fn each_unmet_gate_refuses_approval_with_its_name() {
     let cases: Vec<(Stage, Breaker, &str)> = vec![
         (Stage::Test, |e| e.dev_approved = false, "Dev-approved"),
         (Stage::Test, |e| e.deployment_configs.clear(), "deployment config for Test"),
-        (Stage::Test, |e| e.deployment_configs.get_mut(&Environment::Test).unwrap().config.variants[0].weight = 90, "deployment config for Test"),
+        (
+            Stage::Test,
+            |e| e.deployment_configs.get_mut(&Environment::Test).unwrap().config.variants[0].weight = 90,
+            "deployment config for Test",
+        ),
         (Stage::Prod, |e| e.latest_test_run = None, "test run passed"),
         (Stage::Prod, |e| e.latest_test_run = Some(run(false)), "test run passed"),
-        (Stage::Prod, |e| { e.version.metrics.insert("auc".into(), 0.6); }, "auc"),
-        (Stage::Prod, |e| { e.version.metrics.remove("auc"); }, "auc"),
-        (Stage::Prod, |e| { e.latest_test_run.as_mut().unwrap().performance.insert("latency_p99_ms".into(), 900.0); }, "latency_p99_ms"),
+        (
+            Stage::Prod,
+            |e| {
+                e.version.metrics.insert("auc".into(), 0.6);
+            },
+            "auc",
+        ),
+        (
+            Stage::Prod,
+            |e| {
+                e.version.metrics.remove("auc");
+            },
+            "auc",
+        ),
+        (
+            Stage::Prod,
+            |e| {
+                e.latest_test_run.as_mut().unwrap().performance.insert("latency_p99_ms".into(), 900.0);
+            },
+            "latency_p99_ms",
+        ),
         (Stage::Prod, |e| e.version.model_card.limitations.clear(), "Model card complete"),
         (Stage::Prod, |e| e.deployment_configs.clear(), "deployment config for Prod"),
     ];
@@ -226,7 +264,8 @@ fn model_card_gate_follows_the_policy() {
     let mut evidence = ready_for(Stage::Prod);
     evidence.version.model_card = ModelCard::default();
     let policy = ProjectPolicy { require_model_card: false, ..strict_policy() };
-    assert!(check(&person("gina", &[Persona::GovernanceEngineer]), &evidence, &policy, Stage::Prod, Verdict::Approve).is_ok());
+    assert!(check(&person("gina", &[Persona::GovernanceEngineer]), &evidence, &policy, Stage::Prod, Verdict::Approve)
+        .is_ok());
 }
 
 #[test]
@@ -252,9 +291,15 @@ fn quorum_needs_distinct_governance_engineers() {
     let policy = ProjectPolicy { prod_quorum: 2, ..strict_policy() };
     let mut evidence = ready_for(Stage::Prod);
     let gina = person("gina", &[Persona::GovernanceEngineer]);
-    assert_eq!(check(&gina, &evidence, &policy, Stage::Prod, Verdict::Approve), Ok(Transition::Signoff { signed: 1, required: 2 }));
+    assert_eq!(
+        check(&gina, &evidence, &policy, Stage::Prod, Verdict::Approve),
+        Ok(Transition::Signoff { signed: 1, required: 2 })
+    );
     evidence.decisions.push(decision(Stage::Prod, Verdict::Approve, "gina"));
-    assert_eq!(check(&gina, &evidence, &policy, Stage::Prod, Verdict::Approve).unwrap_err().code, DenialCode::AlreadySigned);
+    assert_eq!(
+        check(&gina, &evidence, &policy, Stage::Prod, Verdict::Approve).unwrap_err().code,
+        DenialCode::AlreadySigned
+    );
     let hugo = person("hugo", &[Persona::GovernanceEngineer]);
     assert_eq!(
         check(&hugo, &evidence, &policy, Stage::Prod, Verdict::Approve),
@@ -279,7 +324,10 @@ fn decide_requires_a_justification_and_fresh_evidence() {
         assert_eq!(denial.code, DenialCode::JustificationRequired, "{blank:?}");
     }
     let too_long = "x".repeat(2001);
-    assert_eq!(decide(&gina, &evidence, &policy, &request(&too_long, evidence.digest())).unwrap_err().code, DenialCode::JustificationRequired);
+    assert_eq!(
+        decide(&gina, &evidence, &policy, &request(&too_long, evidence.digest())).unwrap_err().code,
+        DenialCode::JustificationRequired
+    );
 
     // New test results arrived after the page was loaded: the old digest is stale.
     let seen = evidence.digest();
@@ -298,7 +346,9 @@ fn the_digest_moves_with_every_kind_of_evidence() {
     type Change = fn(&mut Evidence);
     let changes: Vec<Change> = vec![
         |e| e.version.status = ApprovalStatus::Rejected,
-        |e| { e.version.metrics.insert("auc".into(), 0.9); },
+        |e| {
+            e.version.metrics.insert("auc".into(), 0.9);
+        },
         |e| e.version.model_card.owner = "someone else".into(),
         |e| e.deployment_configs.get_mut(&Environment::Test).unwrap().config.initial_instance_count = 2,
         |e| e.latest_test_run = None,

@@ -140,7 +140,11 @@ fn report(passed: bool, p99: f64) -> TestRunReport {
     }
     TestRunReport {
         cases,
-        performance: BTreeMap::from([("latency_p50_ms".into(), p99 / 3.0), ("latency_p99_ms".into(), p99), ("error_rate".into(), 0.002)]),
+        performance: BTreeMap::from([
+            ("latency_p50_ms".into(), p99 / 3.0),
+            ("latency_p99_ms".into(), p99),
+            ("error_rate".into(), 0.002),
+        ]),
         ci_run: "https://ci.example.com/runs/demo".into(),
     }
 }
@@ -155,8 +159,18 @@ impl Seeder<'_> {
         Actor::Machine(Machine { subject: Subject(format!("ci:{project}")), project: ProjectId(project.into()) })
     }
 
-    async fn decide(&self, who: &str, v: &ModelVersion, stage: Stage, verdict: Verdict, why: &str) -> anyhow::Result<ModelVersion> {
-        let evidence = self.service.evidence(self.service.registry.version(&v.id).await?.ok_or_else(|| anyhow::anyhow!("gone"))?).await?;
+    async fn decide(
+        &self,
+        who: &str,
+        v: &ModelVersion,
+        stage: Stage,
+        verdict: Verdict,
+        why: &str,
+    ) -> anyhow::Result<ModelVersion> {
+        let evidence = self
+            .service
+            .evidence(self.service.registry.version(&v.id).await?.ok_or_else(|| anyhow::anyhow!("gone"))?)
+            .await?;
         let request = DecisionRequest { stage, verdict, justification: why.into(), evidence_digest: evidence.digest() };
         self.service.decide(&self.people[who], &v.id, request).await?;
         self.reload(v).await
@@ -180,11 +194,26 @@ impl Seeder<'_> {
 
     async fn to_test(&self, v: &ModelVersion, variants: &[(&str, u8)]) -> anyhow::Result<ModelVersion> {
         let central = self.to_central(v).await?;
-        self.service.save_deployment_config(&self.people["erin"], &central.id, Environment::Test, config(variants)).await?;
-        self.decide("erin", &central, Stage::Test, Verdict::Approve, "Deployment config reviewed; ready for integration tests.").await
+        self.service
+            .save_deployment_config(&self.people["erin"], &central.id, Environment::Test, config(variants))
+            .await?;
+        self.decide(
+            "erin",
+            &central,
+            Stage::Test,
+            Verdict::Approve,
+            "Deployment config reviewed; ready for integration tests.",
+        )
+        .await
     }
 
-    async fn monitoring(&self, project: &str, v: &ModelVersion, endpoint: &str, variants: &[&str]) -> anyhow::Result<()> {
+    async fn monitoring(
+        &self,
+        project: &str,
+        v: &ModelVersion,
+        endpoint: &str,
+        variants: &[&str],
+    ) -> anyhow::Result<()> {
         let now = self.service.clock.now();
         let series = |metric: &str, threshold: Option<f64>, f: &dyn Fn(i64) -> f64| MonitoringPush {
             metric: metric.into(),
@@ -197,7 +226,9 @@ impl Seeder<'_> {
             let wave = |i: i64| ((i as f64) / 5.0).sin();
             let pushes = [
                 series("ModelLatency p50 (ms)", None, &|i| 38.0 + 4.0 * wave(i)),
-                series("ModelLatency p99 (ms)", Some(300.0), &|i| 170.0 + 40.0 * wave(i) + if i > 40 { 60.0 } else { 0.0 }),
+                series("ModelLatency p99 (ms)", Some(300.0), &|i| {
+                    170.0 + 40.0 * wave(i) + if i > 40 { 60.0 } else { 0.0 }
+                }),
                 series("Invocations", None, &|i| 1200.0 + 300.0 * wave(i)),
                 series("Invocation4XXErrors", Some(25.0), &|i| 4.0 + 2.0 * wave(i).abs()),
                 series("Invocation5XXErrors", Some(5.0), &|i| if i == 30 { 7.0 } else { 0.5 }),
@@ -228,19 +259,26 @@ pub async fn seed_if_empty(store: &SqliteStore, service: &Service) -> anyhow::Re
     let by = |s: &str| people.iter().find(|p| p.subject.as_str() == s).cloned().unwrap_or_else(|| people[0].clone());
     let seeder = Seeder {
         service,
-        people: BTreeMap::from([("dana", by("dana")), ("erin", by("erin")), ("gina", by("gina")), ("hugo", by("hugo"))]),
+        people: BTreeMap::from([
+            ("dana", by("dana")),
+            ("erin", by("erin")),
+            ("gina", by("gina")),
+            ("hugo", by("hugo")),
+        ]),
     };
     let register = |project: &'static str, input: RegisterVersionInput| async move {
         service.register_version(&Seeder::machine(project), &ProjectId(project.into()), input).await
     };
-    let credit_card = || card("Score retail loan applications for probability of default.", "credit-risk-ds@example.com");
+    let credit_card =
+        || card("Score retail loan applications for probability of default.", "credit-risk-ds@example.com");
 
     // credit-risk / pd-model: v1 in Prod with monitoring (A/B variants), v2 awaiting Prod sign-off with a
     // passing run, v3 awaiting its Dev approval.
     let v1 = register(CREDIT, input("pd-model", "run-7f3a91", &[("auc", 0.81), ("ks", 0.42)], credit_card())).await?;
     let t1 = seeder.to_test(&v1, &[("champion", 90), ("challenger", 10)]).await?;
     service.record_test_results(&Seeder::machine(CREDIT), &t1.id, report(true, 140.0)).await?;
-    let p1 = seeder.decide("gina", &t1, Stage::Prod, Verdict::Approve, "All gates met; latency well inside budget.").await?;
+    let p1 =
+        seeder.decide("gina", &t1, Stage::Prod, Verdict::Approve, "All gates met; latency well inside budget.").await?;
     seeder.monitoring(CREDIT, &p1, "pd-model-prod", &["champion", "challenger"]).await?;
 
     let v2 = register(CREDIT, input("pd-model", "run-8c12de", &[("auc", 0.83), ("ks", 0.45)], credit_card())).await?;
@@ -255,13 +293,17 @@ pub async fn seed_if_empty(store: &SqliteStore, service: &Service) -> anyhow::Re
     let lt1 = seeder.to_test(&l1, &[("champion", 100)]).await?;
     service.record_test_results(&Seeder::machine(CREDIT), &lt1.id, report(false, 910.0)).await?;
     let l2 = register(CREDIT, input("lgd-model", "run-4d5e6f", &[("auc", 0.69)], lgd())).await?;
-    seeder.decide("dana", &l2, Stage::Dev, Verdict::Reject, "AUC below the 0.75 bar; retrain with the 2026 data.").await?;
+    seeder
+        .decide("dana", &l2, Stage::Dev, Verdict::Reject, "AUC below the 0.75 bar; retrain with the 2026 data.")
+        .await?;
 
     // support-assistant (quorum of two): v1 awaiting Test (no config yet), v2 rejected at Test, v3 pending Dev.
     let llm = || card("Draft answers to customer-support tickets for agent review.", "support-ml@example.com");
-    let s1 = register(SUPPORT, input("support-llm", "run-aa01", &[("toxicity_rate", 0.004), ("rouge_l", 0.41)], llm())).await?;
+    let s1 = register(SUPPORT, input("support-llm", "run-aa01", &[("toxicity_rate", 0.004), ("rouge_l", 0.41)], llm()))
+        .await?;
     seeder.to_central(&s1).await?;
-    let s2 = register(SUPPORT, input("support-llm", "run-aa02", &[("toxicity_rate", 0.02), ("rouge_l", 0.44)], llm())).await?;
+    let s2 = register(SUPPORT, input("support-llm", "run-aa02", &[("toxicity_rate", 0.02), ("rouge_l", 0.44)], llm()))
+        .await?;
     let c2 = seeder.to_central(&s2).await?;
     seeder.decide("erin", &c2, Stage::Test, Verdict::Reject, "Toxicity rate doubled; do not deploy.").await?;
     register(SUPPORT, input("support-llm", "run-aa03", &[("toxicity_rate", 0.003)], llm())).await?;
@@ -271,12 +313,16 @@ pub async fn seed_if_empty(store: &SqliteStore, service: &Service) -> anyhow::Re
     let r1 = register(SEARCH, input("rag-retriever", "run-bb01", &[("recall_at_5", 0.86)], rag())).await?;
     let rt1 = seeder.to_test(&r1, &[("champion", 100)]).await?;
     service.record_test_results(&Seeder::machine(SEARCH), &rt1.id, report(true, 210.0)).await?;
-    let rp1 = seeder.decide("hugo", &rt1, Stage::Prod, Verdict::Approve, "Recall and latency fine; citations verified.").await?;
+    let rp1 = seeder
+        .decide("hugo", &rt1, Stage::Prod, Verdict::Approve, "Recall and latency fine; citations verified.")
+        .await?;
     seeder.monitoring(SEARCH, &rp1, "rag-retriever-prod", &["AllTraffic"]).await?;
     let r2 = register(SEARCH, input("rag-retriever", "run-bb02", &[("recall_at_5", 0.88)], rag())).await?;
     let rt2 = seeder.to_test(&r2, &[("champion", 100)]).await?;
     service.record_test_results(&Seeder::machine(SEARCH), &rt2.id, report(true, 230.0)).await?;
-    seeder.decide("gina", &rt2, Stage::Prod, Verdict::Reject, "Answers cite superseded policies; fix the index first.").await?;
+    seeder
+        .decide("gina", &rt2, Stage::Prod, Verdict::Reject, "Answers cite superseded policies; fix the index first.")
+        .await?;
     register(SEARCH, input("rag-retriever", "run-bb03", &[("recall_at_5", 0.9)], rag())).await?;
     Ok(())
 }

@@ -45,7 +45,8 @@ impl Dispatcher {
         let mut targets = BTreeMap::new();
         targets.insert(CONSUMER.to_string(), Target::Consumer(service.clone()));
         for hook in webhooks {
-            let key = crate::webhook::signing_key(&hook.secret).map_err(|e| anyhow::anyhow!("webhook {}: {e}", hook.name))?;
+            let key =
+                crate::webhook::signing_key(&hook.secret).map_err(|e| anyhow::anyhow!("webhook {}: {e}", hook.name))?;
             targets.insert(hook.name.clone(), Target::Webhook { url: hook.url.clone(), key, client: client.clone() });
         }
         Ok(Self { ledger: service.ledger.clone(), clock: service.clock.clone(), targets, max_attempts })
@@ -82,8 +83,9 @@ impl Dispatcher {
             Ok(()) => self.ledger.mark_delivered(&delivery.event_id, &delivery.target, self.clock.now()).await,
             Err(error) => {
                 let attempts = delivery.attempts + 1;
-                let next = (attempts < self.max_attempts)
-                    .then(|| now + chrono::Duration::from_std(backoff(attempts)).unwrap_or(chrono::Duration::seconds(300)));
+                let next = (attempts < self.max_attempts).then(|| {
+                    now + chrono::Duration::from_std(backoff(attempts)).unwrap_or(chrono::Duration::seconds(300))
+                });
                 tracing::warn!(event = %delivery.event_id, target = %delivery.target, attempts, %error, dead = next.is_none(), "delivery failed");
                 self.ledger.mark_failed(&delivery.event_id, &delivery.target, &error, next).await
             }

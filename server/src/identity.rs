@@ -77,7 +77,9 @@ impl Identity for DevIdentity {
 
     async fn sign_in_as(&self, subject: &Subject) -> Result<SessionCookie, AppError> {
         if !self.development {
-            return Err(AppError::Denied { reason: "Development sign-in is off: this portal runs in production mode.".into() });
+            return Err(AppError::Denied {
+                reason: "Development sign-in is off: this portal runs in production mode.".into(),
+            });
         }
         let people = self.store.people().await.map_err(|_| AppError::Internal)?;
         let person = people

@@ -67,12 +67,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<Portal> {
         secure: false,
     });
     let dispatcher = Dispatcher::new(&service, &settings.webhooks, settings.max_delivery_attempts)?;
-    let state = AppState {
-        leptos_options: leptos_options(&settings),
-        service,
-        identity,
-        store,
-        settings: Arc::new(settings),
-    };
+    let state =
+        AppState { leptos_options: leptos_options(&settings), service, identity, store, settings: Arc::new(settings) };
     Ok(Portal { state, dispatcher })
 }

@@ -1,5 +1,7 @@
 //! The router: pages and server functions (Leptos), the JSON API, health checks, and the sign-in guard.
 
+use app::server::PortalContext;
+use app::{shell, App};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
@@ -7,8 +9,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
-use app::server::PortalContext;
-use app::{shell, App};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 

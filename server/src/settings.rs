@@ -141,9 +141,10 @@ mod tests {
 
     #[test]
     fn a_bad_webhook_secret_is_named() {
-        let err = Settings::from_figment(Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string(
-            "[[webhooks]]\nname = \"ops\"\nurl = \"http://x\"\nsecret = \"nope\"",
-        )))
+        let err = Settings::from_figment(
+            Figment::from(Serialized::defaults(Settings::default()))
+                .merge(Toml::string("[[webhooks]]\nname = \"ops\"\nurl = \"http://x\"\nsecret = \"nope\"")),
+        )
         .unwrap_err();
         assert!(err.to_string().contains("ops"), "{err}");
     }

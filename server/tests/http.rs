@@ -99,7 +99,15 @@ async fn run(app: &TestPortal, row: Row) {
             }
         } else {
             assert_eq!(status, refusal(&row, actor), "{} as {actor}: {body}", row.name);
-            assert!(body.contains("message") || body.contains("Sign in") || body.contains("Only") || body.contains("NotSignedIn") || body.contains("Denied"), "{} as {actor}: no reason in {body}", row.name);
+            assert!(
+                body.contains("message")
+                    || body.contains("Sign in")
+                    || body.contains("Only")
+                    || body.contains("NotSignedIn")
+                    || body.contains("Denied"),
+                "{} as {actor}: no reason in {body}",
+                row.name
+            );
             assert_eq!(fingerprint(app).await, before, "{} as {actor} changed state", row.name);
         }
     }
@@ -131,9 +139,19 @@ const READERS: &[&str] = &["dana", "erin", "gina", "hugo", "ada", "ci"];
 async fn server_functions_that_read_need_a_signed_in_person() {
     let app = common::spawn().await;
     let v = app.version("pd-model", 2, true).await;
-    let event = app.portal.state.service.ledger.events(None, Window::new(0, 1)).await.unwrap().items[0].envelope.id.clone();
+    let event =
+        app.portal.state.service.ledger.events(None, Window::new(0, 1)).await.unwrap().items[0].envelope.id.clone();
     let rows = [
-        ("registry", form(&[("filter[project]", ""), ("filter[stage]", ""), ("filter[status]", ""), ("filter[search]", ""), ("filter[offset]", "0")])),
+        (
+            "registry",
+            form(&[
+                ("filter[project]", ""),
+                ("filter[stage]", ""),
+                ("filter[status]", ""),
+                ("filter[search]", ""),
+                ("filter[offset]", "0"),
+            ]),
+        ),
         ("version_page", form(&[("id", v.id.as_str())])),
         ("inbox", String::new()),
         ("events", form(&[("offset", "0")])),
@@ -141,14 +159,48 @@ async fn server_functions_that_read_need_a_signed_in_person() {
         ("audit", form(&[("offset", "0")])),
     ];
     for (name, body) in rows {
-        run(&app, Row { name, method: "POST", uri: format!("/fn/{name}"), content_type: FORM, body, allowed: SIGNED_IN, ok: StatusCode::OK, writes: false }).await;
+        run(
+            &app,
+            Row {
+                name,
+                method: "POST",
+                uri: format!("/fn/{name}"),
+                content_type: FORM,
+                body,
+                allowed: SIGNED_IN,
+                ok: StatusCode::OK,
+                writes: false,
+            },
+        )
+        .await;
     }
     for name in ["current_user", "demo_people"] {
-        run(&app, Row { name, method: "POST", uri: format!("/fn/{name}"), content_type: FORM, body: String::new(), allowed: ALL, ok: StatusCode::OK, writes: false }).await;
+        run(
+            &app,
+            Row {
+                name,
+                method: "POST",
+                uri: format!("/fn/{name}"),
+                content_type: FORM,
+                body: String::new(),
+                allowed: ALL,
+                ok: StatusCode::OK,
+                writes: false,
+            },
+        )
+        .await;
     }
 }
 
-async fn decide_row(app: &TestPortal, name: &'static str, group: &str, number: u32, central: bool, stage: &str, allowed: &'static [&'static str]) -> Row {
+async fn decide_row(
+    app: &TestPortal,
+    name: &'static str,
+    group: &str,
+    number: u32,
+    central: bool,
+    stage: &str,
+    allowed: &'static [&'static str],
+) -> Row {
     let v = app.version(group, number, central).await;
     let digest = app.evidence_digest(&v).await;
     Row {
@@ -156,7 +208,13 @@ async fn decide_row(app: &TestPortal, name: &'static str, group: &str, number: u
         method: "POST",
         uri: "/fn/decide".into(),
         content_type: FORM,
-        body: form(&[("version", v.id.as_str()), ("stage", stage), ("verdict", "Approve"), ("justification", "Evidence reviewed."), ("evidence_digest", &digest)]),
+        body: form(&[
+            ("version", v.id.as_str()),
+            ("stage", stage),
+            ("verdict", "Approve"),
+            ("justification", "Evidence reviewed."),
+            ("evidence_digest", &digest),
+        ]),
         allowed,
         ok: StatusCode::OK,
         writes: true,
@@ -198,7 +256,20 @@ async fn only_ai_engineers_save_deployment_configs() {
         ("variants", "champion:100"),
         ("data_capture_percent", "10"),
     ]);
-    run(&app, Row { name: "save_deployment_config", method: "POST", uri: "/fn/save_deployment_config".into(), content_type: FORM, body, allowed: &["erin"], ok: StatusCode::OK, writes: true }).await;
+    run(
+        &app,
+        Row {
+            name: "save_deployment_config",
+            method: "POST",
+            uri: "/fn/save_deployment_config".into(),
+            content_type: FORM,
+            body,
+            allowed: &["erin"],
+            ok: StatusCode::OK,
+            writes: true,
+        },
+    )
+    .await;
 }
 
 fn register_body() -> String {
@@ -215,25 +286,77 @@ fn register_body() -> String {
 async fn api_writes_need_the_project_token() {
     let app = common::spawn().await;
     let machine_only: &'static [&'static str] = &["ci"];
-    run(&app, Row { name: "register", method: "POST", uri: "/api/v1/projects/credit-risk/versions".into(), content_type: JSON, body: register_body(), allowed: machine_only, ok: StatusCode::CREATED, writes: true }).await;
+    run(
+        &app,
+        Row {
+            name: "register",
+            method: "POST",
+            uri: "/api/v1/projects/credit-risk/versions".into(),
+            content_type: JSON,
+            body: register_body(),
+            allowed: machine_only,
+            ok: StatusCode::CREATED,
+            writes: true,
+        },
+    )
+    .await;
 
     let app = common::spawn().await;
     let v = app.version("pd-model", 2, true).await;
     let junit = r#"<testsuite name="it"><testcase name="invoke" time="0.1"/></testsuite>"#;
     let body = serde_json::json!({"junit_xml": junit, "performance": {"latency_p99_ms": 100.0}}).to_string();
-    run(&app, Row { name: "test-runs", method: "POST", uri: format!("/api/v1/versions/{}/test-runs", v.id), content_type: JSON, body, allowed: machine_only, ok: StatusCode::CREATED, writes: true }).await;
+    run(
+        &app,
+        Row {
+            name: "test-runs",
+            method: "POST",
+            uri: format!("/api/v1/versions/{}/test-runs", v.id),
+            content_type: JSON,
+            body,
+            allowed: machine_only,
+            ok: StatusCode::CREATED,
+            writes: true,
+        },
+    )
+    .await;
 
     let app = common::spawn().await;
     let v = app.version("pd-model", 1, true).await;
     let body = serde_json::json!({"metric": "ModelLatency p99 (ms)", "endpoint": "pd-model-prod", "variant": "champion", "threshold": 300.0, "points": [{"at": "2026-11-26T10:00:00Z", "value": 120.0}]}).to_string();
-    run(&app, Row { name: "monitoring", method: "POST", uri: format!("/api/v1/versions/{}/monitoring", v.id), content_type: JSON, body, allowed: machine_only, ok: StatusCode::NO_CONTENT, writes: true }).await;
+    run(
+        &app,
+        Row {
+            name: "monitoring",
+            method: "POST",
+            uri: format!("/api/v1/versions/{}/monitoring", v.id),
+            content_type: JSON,
+            body,
+            allowed: machine_only,
+            ok: StatusCode::NO_CONTENT,
+            writes: true,
+        },
+    )
+    .await;
 
     let app = common::spawn().await;
     app.portal.dispatcher.tick().await; // the consumer makes the deployment requests
     let v = app.version("pd-model", 2, true).await;
     let request = app.portal.state.service.evidence.deployment_requests(&v.id).await.unwrap().remove(0);
     let body = serde_json::json!({"status": "Succeeded", "message": "endpoint InService"}).to_string();
-    run(&app, Row { name: "deployment status", method: "POST", uri: format!("/api/v1/deployments/{}/status", request.id), content_type: JSON, body, allowed: machine_only, ok: StatusCode::OK, writes: true }).await;
+    run(
+        &app,
+        Row {
+            name: "deployment status",
+            method: "POST",
+            uri: format!("/api/v1/deployments/{}/status", request.id),
+            content_type: JSON,
+            body,
+            allowed: machine_only,
+            ok: StatusCode::OK,
+            writes: true,
+        },
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -251,9 +374,35 @@ async fn api_reads_are_for_people_and_the_project_machine() {
         format!("/api/v1/events?version={}", v.id),
     ];
     for uri in uris {
-        run(&app, Row { name: "read", method: "GET", uri, content_type: "", body: String::new(), allowed: READERS, ok: StatusCode::OK, writes: false }).await;
+        run(
+            &app,
+            Row {
+                name: "read",
+                method: "GET",
+                uri,
+                content_type: "",
+                body: String::new(),
+                allowed: READERS,
+                ok: StatusCode::OK,
+                writes: false,
+            },
+        )
+        .await;
     }
-    run(&app, Row { name: "openapi", method: "GET", uri: "/api/v1/openapi.json".into(), content_type: "", body: String::new(), allowed: ALL, ok: StatusCode::OK, writes: false }).await;
+    run(
+        &app,
+        Row {
+            name: "openapi",
+            method: "GET",
+            uri: "/api/v1/openapi.json".into(),
+            content_type: "",
+            body: String::new(),
+            allowed: ALL,
+            ok: StatusCode::OK,
+            writes: false,
+        },
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -261,7 +410,8 @@ async fn every_api_route_is_in_the_openapi_document() {
     let spec = server::api::openapi::spec();
     let paths = spec["paths"].as_object().unwrap();
     let source = include_str!("../src/api/mod.rs");
-    let routed: Vec<&str> = source.lines().filter_map(|l| l.trim().strip_prefix(".route(\"")).filter_map(|l| l.split('"').next()).collect();
+    let routed: Vec<&str> =
+        source.lines().filter_map(|l| l.trim().strip_prefix(".route(\"")).filter_map(|l| l.split('"').next()).collect();
     for path in &routed {
         if *path != "/api/v1/openapi.json" {
             assert!(paths.contains_key(*path), "{path} is routed but not documented");
@@ -280,11 +430,37 @@ async fn bad_api_input_names_what_was_wrong_and_changes_nothing() {
     let before = fingerprint(&app).await;
     let cases: Vec<(String, StatusCode, &str)> = vec![
         ("{not json".into(), StatusCode::UNPROCESSABLE_ENTITY, "invalid_json"),
-        (r#"{"model_group":"pd-model","artifact_uri":"s3://a/b","container_image":"x","surprise":1}"#.into(), StatusCode::UNPROCESSABLE_ENTITY, "surprise"),
-        (r#"{"model_group":"PD Model","artifact_uri":"s3://a/b","container_image":"x"}"#.into(), StatusCode::UNPROCESSABLE_ENTITY, "model_group"),
-        (r#"{"model_group":"pd-model","artifact_uri":"not a uri","container_image":"x"}"#.into(), StatusCode::UNPROCESSABLE_ENTITY, "artifact_uri"),
-        (format!(r#"{{"model_group":"pd-model","artifact_uri":"s3://a/b","container_image":"x","description":"{}"}}"#, "d".repeat(2001)), StatusCode::UNPROCESSABLE_ENTITY, "description"),
-        (format!(r#"{{"model_group":"pd-model","artifact_uri":"s3://a/b","container_image":"x","description":"{}"}}"#, "d".repeat(3 * 1024 * 1024)), StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+        (
+            r#"{"model_group":"pd-model","artifact_uri":"s3://a/b","container_image":"x","surprise":1}"#.into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "surprise",
+        ),
+        (
+            r#"{"model_group":"PD Model","artifact_uri":"s3://a/b","container_image":"x"}"#.into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "model_group",
+        ),
+        (
+            r#"{"model_group":"pd-model","artifact_uri":"not a uri","container_image":"x"}"#.into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "artifact_uri",
+        ),
+        (
+            format!(
+                r#"{{"model_group":"pd-model","artifact_uri":"s3://a/b","container_image":"x","description":"{}"}}"#,
+                "d".repeat(2001)
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "description",
+        ),
+        (
+            format!(
+                r#"{{"model_group":"pd-model","artifact_uri":"s3://a/b","container_image":"x","description":"{}"}}"#,
+                "d".repeat(3 * 1024 * 1024)
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+        ),
     ];
     for (body, status, mentions) in cases {
         let (got, text) = app.send(request(&ci, "POST", uri, JSON, body)).await;
@@ -297,7 +473,13 @@ async fn bad_api_input_names_what_was_wrong_and_changes_nothing() {
     assert_eq!(status, StatusCode::NOT_FOUND, "{text}");
     let v = app.version("pd-model", 2, true).await;
     let (status, text) = app
-        .send(request(&ci, "POST", &format!("/api/v1/versions/{}/test-runs", v.id), JSON, r#"{"junit_xml":"<testsuite"}"#.into()))
+        .send(request(
+            &ci,
+            "POST",
+            &format!("/api/v1/versions/{}/test-runs", v.id),
+            JSON,
+            r#"{"junit_xml":"<testsuite"}"#.into(),
+        ))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
     assert!(text.contains("junit_xml"), "{text}");
@@ -340,13 +522,27 @@ async fn bad_form_input_names_the_field_and_changes_nothing() {
     let gina = Caller { cookie: Some(app.sign_in("gina").await), bearer: None };
     let p = app.version("pd-model", 2, true).await;
     let digest = app.evidence_digest(&p).await;
-    for (justification, status) in [("", StatusCode::UNPROCESSABLE_ENTITY), (&*"x".repeat(2001), StatusCode::UNPROCESSABLE_ENTITY)] {
-        let body = form(&[("version", p.id.as_str()), ("stage", "Prod"), ("verdict", "Approve"), ("justification", justification), ("evidence_digest", &digest)]);
+    for (justification, status) in
+        [("", StatusCode::UNPROCESSABLE_ENTITY), (&*"x".repeat(2001), StatusCode::UNPROCESSABLE_ENTITY)]
+    {
+        let body = form(&[
+            ("version", p.id.as_str()),
+            ("stage", "Prod"),
+            ("verdict", "Approve"),
+            ("justification", justification),
+            ("evidence_digest", &digest),
+        ]);
         let (got, text) = app.send(request(&gina, "POST", "/fn/decide", FORM, body)).await;
         assert_eq!(got, status, "{text}");
         assert!(text.contains("justification"), "{text}");
     }
-    let body = form(&[("version", p.id.as_str()), ("stage", "Prod"), ("verdict", "Approve"), ("justification", "Looks right."), ("evidence_digest", "stale")]);
+    let body = form(&[
+        ("version", p.id.as_str()),
+        ("stage", "Prod"),
+        ("verdict", "Approve"),
+        ("justification", "Looks right."),
+        ("evidence_digest", "stale"),
+    ]);
     let (got, text) = app.send(request(&gina, "POST", "/fn/decide", FORM, body)).await;
     assert_eq!(got, StatusCode::CONFLICT, "{text}");
     assert!(text.contains("review it again"), "{text}");

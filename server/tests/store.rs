@@ -88,7 +88,11 @@ async fn a_restart_in_the_middle_of_delivery_loses_no_event() {
         if received.is_superset(&stored) {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "missing after restart: {:?}", stored.difference(&received).collect::<Vec<_>>());
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "missing after restart: {:?}",
+            stored.difference(&received).collect::<Vec<_>>()
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let records = portal.state.service.ledger.events(None, Window::new(0, 200)).await.unwrap().items;
@@ -125,7 +129,16 @@ async fn a_redelivered_dev_approval_makes_one_central_copy() {
     let dana = server::demo::people().into_iter().find(|p| p.subject.as_str() == "dana").unwrap();
     let digest = app.evidence_digest(&dev).await;
     service
-        .decide(&dana, &dev.id, DecisionRequest { stage: Stage::Dev, verdict: Verdict::Approve, justification: "Beats baseline.".into(), evidence_digest: digest })
+        .decide(
+            &dana,
+            &dev.id,
+            DecisionRequest {
+                stage: Stage::Dev,
+                verdict: Verdict::Approve,
+                justification: "Beats baseline.".into(),
+                evidence_digest: digest,
+            },
+        )
         .await
         .unwrap();
     let approval = service
@@ -146,7 +159,11 @@ async fn a_redelivered_dev_approval_makes_one_central_copy() {
     app.portal.dispatcher.tick().await;
     let copies: Vec<_> = service
         .registry
-        .list_versions(&governance::ports::VersionQuery { central: Some(true), window: Window::new(0, 200), ..Default::default() })
+        .list_versions(&governance::ports::VersionQuery {
+            central: Some(true),
+            window: Window::new(0, 200),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .items
@@ -174,7 +191,16 @@ async fn of_fifty_concurrent_decisions_exactly_one_wins() {
             tokio::spawn(async move {
                 let verdict = if i % 2 == 0 { Verdict::Approve } else { Verdict::Reject };
                 service
-                    .decide(&gina, &id, DecisionRequest { stage: Stage::Prod, verdict, justification: format!("decision {i}"), evidence_digest: digest })
+                    .decide(
+                        &gina,
+                        &id,
+                        DecisionRequest {
+                            stage: Stage::Prod,
+                            verdict,
+                            justification: format!("decision {i}"),
+                            evidence_digest: digest,
+                        },
+                    )
                     .await
             })
         })

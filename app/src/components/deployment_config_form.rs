@@ -83,15 +83,36 @@ pub fn DeploymentConfigSection(
         Ok(environments) => {
             let env_value = value("environment", None, environments.first().map(|e| e.as_str()).unwrap_or("Test"));
             let c = current.as_ref();
-            let variants = c.map(|c| c.variants.iter().map(|v| format!("{}:{}", v.name, v.weight)).collect::<Vec<_>>().join(", "));
+            let variants =
+                c.map(|c| c.variants.iter().map(|v| format!("{}:{}", v.name, v.weight)).collect::<Vec<_>>().join(", "));
             // Computed before the form: its children are a 'static closure.
             let fields = vec![
-                field("Instance type", "instance_type", value("instance_type", c.map(|c| c.instance_type.clone()), "ml.m5.large")),
-                field("Initial instance count", "initial_instance_count", value("initial_instance_count", c.map(|c| c.initial_instance_count.to_string()), "1")),
-                field("Autoscaling min", "autoscaling_min", value("autoscaling_min", c.map(|c| c.autoscaling_min.to_string()), "1")),
-                field("Autoscaling max", "autoscaling_max", value("autoscaling_max", c.map(|c| c.autoscaling_max.to_string()), "2")),
+                field(
+                    "Instance type",
+                    "instance_type",
+                    value("instance_type", c.map(|c| c.instance_type.clone()), "ml.m5.large"),
+                ),
+                field(
+                    "Initial instance count",
+                    "initial_instance_count",
+                    value("initial_instance_count", c.map(|c| c.initial_instance_count.to_string()), "1"),
+                ),
+                field(
+                    "Autoscaling min",
+                    "autoscaling_min",
+                    value("autoscaling_min", c.map(|c| c.autoscaling_min.to_string()), "1"),
+                ),
+                field(
+                    "Autoscaling max",
+                    "autoscaling_max",
+                    value("autoscaling_max", c.map(|c| c.autoscaling_max.to_string()), "2"),
+                ),
                 field("Variants", "variants", value("variants", variants, "champion:100")),
-                field("Data capture %", "data_capture_percent", value("data_capture_percent", c.map(|c| c.data_capture_percent.to_string()), "10")),
+                field(
+                    "Data capture %",
+                    "data_capture_percent",
+                    value("data_capture_percent", c.map(|c| c.data_capture_percent.to_string()), "10"),
+                ),
             ];
             view! {
                 <ActionForm action=action attr:class="mt-4 grid grid-cols-2 gap-3 max-w-2xl">

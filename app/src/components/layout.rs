@@ -1,8 +1,8 @@
 //! The frame of every signed-in page: header, navigation, who is signed in, the development banner.
 
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos::server::ServerAction;
-use leptos::form::ActionForm;
 use leptos_router::components::A;
 
 use crate::server_fns::{current_user, SignOut};

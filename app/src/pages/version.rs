@@ -31,7 +31,8 @@ pub fn VersionPage() -> impl IntoView {
     let decide = ServerAction::<Decide>::new();
     let save = ServerAction::<SaveDeploymentConfig>::new();
     // Reload after every decision or save, so the page shows the new state and the new evidence digest.
-    let page = Resource::new(move || (id(), decide.version().get(), save.version().get()), |(id, _, _)| version_page(id));
+    let page =
+        Resource::new(move || (id(), decide.version().get(), save.version().get()), |(id, _, _)| version_page(id));
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {

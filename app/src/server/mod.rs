@@ -2,4 +2,6 @@
 
 mod context;
 
-pub use context::{identity, portal, principal, reply, require_principal, respond_with, Identity, PortalContext, SessionCookie};
+pub use context::{
+    identity, portal, principal, reply, require_principal, respond_with, Identity, PortalContext, SessionCookie,
+};

@@ -21,7 +21,8 @@ pub async fn decide(
     let principal = require_principal().await?;
     let submitted: std::collections::BTreeMap<String, String> =
         [("justification".to_string(), justification.clone())].into_iter().collect();
-    let invalid = |field: &str, message: &str| reply(AppError::invalid(FieldError::new(field, message), submitted.clone()));
+    let invalid =
+        |field: &str, message: &str| reply(AppError::invalid(FieldError::new(field, message), submitted.clone()));
     let stage = Stage::parse(&stage).ok_or_else(|| invalid("stage", "must be Dev, Test or Prod"))?;
     let verdict = Verdict::parse(&verdict).ok_or_else(|| invalid("verdict", "must be Approve or Reject"))?;
     let request = DecisionRequest { stage, verdict, justification: justification.clone(), evidence_digest };

@@ -14,7 +14,10 @@ pub fn parse_variants(text: &str) -> Result<Vec<governance::deployment::Producti
                 governance::FieldError::new("variants", format!("'{part}' is not name:weight, e.g. champion:90"))
             })?;
             let weight = weight.trim().parse::<u8>().map_err(|_| {
-                governance::FieldError::new("variants", format!("the weight of '{}' must be a whole number 0-100", name.trim()))
+                governance::FieldError::new(
+                    "variants",
+                    format!("the weight of '{}' must be a whole number 0-100", name.trim()),
+                )
             })?;
             Ok(governance::deployment::ProductionVariant { name: name.trim().to_string(), weight })
         })
@@ -68,14 +71,12 @@ pub async fn save_deployment_config(
         data_capture_percent: u8::try_from(data_capture)
             .map_err(|_| invalid(FieldError::new("data_capture_percent", "must be between 0 and 100")))?,
     };
-    portal()
-        .service
-        .save_deployment_config(&principal, &VersionId(version), environment, config)
-        .await
-        .map_err(|e| match e {
+    portal().service.save_deployment_config(&principal, &VersionId(version), environment, config).await.map_err(|e| {
+        match e {
             ServiceError::Invalid(f) => invalid(f),
             other => reply(other),
-        })
+        }
+    })
 }
 
 #[cfg(test)]

@@ -15,7 +15,12 @@ pub async fn events(offset: u64) -> Result<Page<EventRecord>, AppError> {
     use governance::ports::Window;
     use governance::service::ServiceError;
     require_principal().await?;
-    portal().service.ledger.events(None, Window::new(offset, LEDGER_PAGE_SIZE)).await.map_err(|e| reply(ServiceError::from(e)))
+    portal()
+        .service
+        .ledger
+        .events(None, Window::new(offset, LEDGER_PAGE_SIZE))
+        .await
+        .map_err(|e| reply(ServiceError::from(e)))
 }
 
 #[server(prefix = "/fn", endpoint = "event")]

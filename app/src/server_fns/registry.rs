@@ -34,7 +34,8 @@ pub async fn registry(filter: RegistryFilter) -> Result<RegistryPage, AppError> 
 
     let principal = require_principal().await?;
     let service = portal().service;
-    let invalid = |field: &str, message: &str| reply(AppError::invalid(FieldError::new(field, message), Default::default()));
+    let invalid =
+        |field: &str, message: &str| reply(AppError::invalid(FieldError::new(field, message), Default::default()));
     let project = match filter.project.trim() {
         "" => None,
         p => Some(ProjectId::parse(p).map_err(|e| reply(AppError::invalid(e, Default::default())))?),
@@ -45,7 +46,10 @@ pub async fn registry(filter: RegistryFilter) -> Result<RegistryPage, AppError> 
     };
     let status = match filter.status.trim() {
         "" => None,
-        s => Some(ApprovalStatus::parse(s).ok_or_else(|| invalid("status", "must be PendingManualApproval, Approved or Rejected"))?),
+        s => Some(
+            ApprovalStatus::parse(s)
+                .ok_or_else(|| invalid("status", "must be PendingManualApproval, Approved or Rejected"))?,
+        ),
     };
     if filter.search.chars().count() > 200 {
         return Err(invalid("search", "is longer than 200 characters"));

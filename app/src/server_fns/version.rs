@@ -81,16 +81,15 @@ pub async fn version_page(id: String) -> Result<VersionView, AppError> {
         .filter(|env| check_config_edit(&principal, &evidence.version, *env).is_ok())
         .collect();
     let config_edit = if editable.is_empty() {
-        Err(check_config_edit(&principal, &evidence.version, Environment::Prod).err().map(|d| d.reason).unwrap_or_default())
+        Err(check_config_edit(&principal, &evidence.version, Environment::Prod)
+            .err()
+            .map(|d| d.reason)
+            .unwrap_or_default())
     } else {
         Ok(editable)
     };
     let now = service.clock.now();
-    let monitoring = service
-        .monitoring
-        .series(&id, now - chrono::Duration::days(30), now)
-        .await
-        .map_err(store)?;
+    let monitoring = service.monitoring.series(&id, now - chrono::Duration::days(30), now).await.map_err(store)?;
     let events = service.ledger.events(Some(&id), Window::new(0, 50)).await.map_err(store)?.items;
     Ok(VersionView {
         version: evidence.version.clone(),

@@ -45,13 +45,19 @@ impl From<Denial> for ApiError {
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
-            ServiceError::NotFound(what) => ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} was not found")),
+            ServiceError::NotFound(what) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} was not found"))
+            }
             ServiceError::Denied(d) => d.into(),
             ServiceError::Invalid(f) => f.into(),
             ServiceError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             ServiceError::Unavailable(detail) => {
                 tracing::error!(%detail, "store unavailable");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the portal's store is unavailable; try again")
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the portal's store is unavailable; try again",
+                )
             }
         }
     }

@@ -92,7 +92,10 @@ pub async fn versions(
         status: q
             .status
             .as_deref()
-            .map(|s| ApprovalStatus::parse(s).ok_or_else(|| FieldError::new("status", "must be PendingManualApproval, Approved or Rejected")))
+            .map(|s| {
+                ApprovalStatus::parse(s)
+                    .ok_or_else(|| FieldError::new("status", "must be PendingManualApproval, Approved or Rejected"))
+            })
             .transpose()?,
         central: match q.registry.as_deref() {
             None => None,
@@ -106,14 +109,22 @@ pub async fn versions(
     Ok(Json(state.service.versions(&actor, &query).await?))
 }
 
-pub async fn version(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<impl IntoResponse> {
+pub async fn version(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
     let version = version_or_404(&state, &id).await?;
     authorize_read(&actor, &version.project)?;
     Ok(Json(version))
 }
 
-pub async fn version_decisions(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<impl IntoResponse> {
+pub async fn version_decisions(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
     let version = version_or_404(&state, &id).await?;
     authorize_read(&actor, &version.project)?;
@@ -128,7 +139,11 @@ pub struct PageQuery {
     limit: Option<u64>,
 }
 
-pub async fn model_groups(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<PageQuery>) -> ApiResult<impl IntoResponse> {
+pub async fn model_groups(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
     let project = q.project.as_deref().map(ProjectId::parse).transpose()?;
     let project = match (&actor, project) {
@@ -142,7 +157,11 @@ pub async fn model_groups(State(state): State<AppState>, headers: HeaderMap, Que
     Ok(Json(state.service.registry.list_groups(project.as_ref(), window(q.offset, q.limit)).await?))
 }
 
-pub async fn decisions(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<PageQuery>) -> ApiResult<impl IntoResponse> {
+pub async fn decisions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
     let project = q.project.as_deref().map(ProjectId::parse).transpose()?;
     let project = match (&actor, project) {
@@ -156,7 +175,11 @@ pub async fn decisions(State(state): State<AppState>, headers: HeaderMap, Query(
     Ok(Json(state.service.registry.recent_decisions(project.as_ref(), window(q.offset, q.limit)).await?))
 }
 
-pub async fn events(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<PageQuery>) -> ApiResult<impl IntoResponse> {
+pub async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
     let version = match &q.version {
         Some(id) => Some(version_or_404(&state, id).await?),
@@ -173,7 +196,12 @@ pub async fn events(State(state): State<AppState>, headers: HeaderMap, Query(q):
     Ok(Json(state.service.ledger.events(version.as_ref().map(|v| &v.id), window(q.offset, q.limit)).await?))
 }
 
-pub async fn test_runs(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, Query(q): Query<PageQuery>) -> ApiResult<impl IntoResponse> {
+pub async fn test_runs(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
     let version = version_or_404(&state, &id).await?;
     authorize_read(&actor, &version.project)?;
@@ -207,7 +235,11 @@ pub async fn record_test_run(
     Ok((StatusCode::CREATED, Json(run)))
 }
 
-pub async fn deployments(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<impl IntoResponse> {
+pub async fn deployments(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
     let version = version_or_404(&state, &id).await?;
     authorize_read(&actor, &version.project)?;
@@ -253,4 +285,3 @@ pub async fn push_monitoring(
     state.service.push_monitoring(&actor, &version.id, push).await?;
     Ok(StatusCode::NO_CONTENT)
 }
-

@@ -49,6 +49,7 @@ pub fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Re
         ),
         other => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", other.body_text()),
     })?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json", format!("the body is not valid: {e}")))
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json", format!("the body is not valid: {e}"))
+    })
 }

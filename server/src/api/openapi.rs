@@ -6,15 +6,33 @@ use serde_json::{json, Value};
 
 /// Every API operation: method, path, summary, request schema, success status.
 pub const OPERATIONS: &[(&str, &str, &str, Option<&str>, u16)] = &[
-    ("post", "/api/v1/projects/{project}/versions", "Register a model version in the project's Dev registry", Some("RegisterVersion"), 201),
+    (
+        "post",
+        "/api/v1/projects/{project}/versions",
+        "Register a model version in the project's Dev registry",
+        Some("RegisterVersion"),
+        201,
+    ),
     ("get", "/api/v1/model-groups", "List model groups", None, 200),
     ("get", "/api/v1/versions", "List model versions (filter by project, stage, status, registry, search)", None, 200),
     ("get", "/api/v1/versions/{id}", "Read a model version with its stage, status and lineage", None, 200),
     ("get", "/api/v1/versions/{id}/decisions", "Read the decisions on a version", None, 200),
     ("get", "/api/v1/versions/{id}/test-runs", "Read the integration test runs of a version", None, 200),
-    ("post", "/api/v1/versions/{id}/test-runs", "Record integration test results (JUnit XML plus performance metrics)", Some("TestRun"), 201),
+    (
+        "post",
+        "/api/v1/versions/{id}/test-runs",
+        "Record integration test results (JUnit XML plus performance metrics)",
+        Some("TestRun"),
+        201,
+    ),
     ("get", "/api/v1/versions/{id}/deployments", "Read the deployment requests of a version", None, 200),
-    ("post", "/api/v1/versions/{id}/monitoring", "Push monitoring datapoints for a deployed version", Some("MonitoringPush"), 204),
+    (
+        "post",
+        "/api/v1/versions/{id}/monitoring",
+        "Push monitoring datapoints for a deployed version",
+        Some("MonitoringPush"),
+        204,
+    ),
     ("post", "/api/v1/deployments/{id}/status", "Report a deployment request's status", Some("DeploymentStatus"), 200),
     ("get", "/api/v1/decisions", "List recent decisions", None, 200),
     ("get", "/api/v1/events", "List promotion events with their delivery state per target", None, 200),

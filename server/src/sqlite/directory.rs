@@ -21,7 +21,8 @@ fn project_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Project, StoreError
 #[async_trait]
 impl Directory for SqliteStore {
     async fn projects(&self) -> Result<Vec<Project>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM projects ORDER BY name").fetch_all(&self.pool).await.map_err(unavailable)?;
+        let rows =
+            sqlx::query("SELECT * FROM projects ORDER BY name").fetch_all(&self.pool).await.map_err(unavailable)?;
         rows.iter().map(project_from_row).collect()
     }
 
@@ -62,7 +63,10 @@ impl SqliteStore {
     }
 
     pub async fn people(&self) -> Result<Vec<Principal>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM people ORDER BY display_name").fetch_all(&self.pool).await.map_err(unavailable)?;
+        let rows = sqlx::query("SELECT * FROM people ORDER BY display_name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
         rows.iter()
             .map(|row| {
                 Ok(Principal {

@@ -121,7 +121,11 @@ impl EvidenceStore for SqliteStore {
         tx.commit().await.map_err(unavailable)
     }
 
-    async fn request_deployment(&self, r: DeploymentRequest, effects: EffectsFn<DeploymentRequest>) -> Result<bool, StoreError> {
+    async fn request_deployment(
+        &self,
+        r: DeploymentRequest,
+        effects: EffectsFn<DeploymentRequest>,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO deployment_requests (id, version, environment, config, triggering_event, status, endpoint_name,
@@ -177,14 +181,15 @@ impl EvidenceStore for SqliteStore {
         effects: Effects,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        let updated = sqlx::query("UPDATE deployment_requests SET status = ?, message = ?, updated_at = ? WHERE id = ?")
-            .bind(status.as_str())
-            .bind(&message)
-            .bind(ts(at))
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(unavailable)?;
+        let updated =
+            sqlx::query("UPDATE deployment_requests SET status = ?, message = ?, updated_at = ? WHERE id = ?")
+                .bind(status.as_str())
+                .bind(&message)
+                .bind(ts(at))
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
         if updated.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("deployment request {id}")));
         }

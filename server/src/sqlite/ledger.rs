@@ -46,7 +46,9 @@ impl SqliteStore {
     async fn with_deliveries(&self, rows: Vec<SqliteRow>) -> Result<Vec<EventRecord>, StoreError> {
         let mut records = rows
             .iter()
-            .map(|row| Ok(EventRecord { envelope: from_json::<EventEnvelope>(row.get("envelope"))?, deliveries: vec![] }))
+            .map(|row| {
+                Ok(EventRecord { envelope: from_json::<EventEnvelope>(row.get("envelope"))?, deliveries: vec![] })
+            })
             .collect::<Result<Vec<_>, StoreError>>()?;
         if records.is_empty() {
             return Ok(records);
@@ -78,13 +80,15 @@ impl Ledger for SqliteStore {
             .fetch_one(&self.pool)
             .await
             .map_err(unavailable)?;
-        let rows = sqlx::query("SELECT envelope FROM events WHERE (?1 IS NULL OR version = ?1) ORDER BY seq DESC LIMIT ?2 OFFSET ?3")
-            .bind(&version)
-            .bind(window.limit as i64)
-            .bind(window.offset as i64)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(unavailable)?;
+        let rows = sqlx::query(
+            "SELECT envelope FROM events WHERE (?1 IS NULL OR version = ?1) ORDER BY seq DESC LIMIT ?2 OFFSET ?3",
+        )
+        .bind(&version)
+        .bind(window.limit as i64)
+        .bind(window.offset as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
         let items = self.with_deliveries(rows).await?;
         Ok(Page { items, total: total as u64, offset: window.offset, limit: window.limit })
     }
@@ -99,7 +103,8 @@ impl Ledger for SqliteStore {
     }
 
     async fn audit(&self, window: Window) -> Result<Page<AuditEntry>, StoreError> {
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&self.pool).await.map_err(unavailable)?;
+        let total: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&self.pool).await.map_err(unavailable)?;
         let rows = sqlx::query("SELECT * FROM audit_log ORDER BY seq DESC LIMIT ? OFFSET ?")
             .bind(window.limit as i64)
             .bind(window.offset as i64)
@@ -142,7 +147,11 @@ impl Ledger for SqliteStore {
         }
     }
 
-    async fn due_deliveries(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<(Delivery, EventEnvelope)>, StoreError> {
+    async fn due_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(Delivery, EventEnvelope)>, StoreError> {
         let rows = sqlx::query(
             "SELECT d.*, e.envelope FROM deliveries d JOIN events e ON e.id = d.event_id
              WHERE d.state = 'Pending' AND d.next_attempt_at <= ? ORDER BY e.seq LIMIT ?",
@@ -169,7 +178,13 @@ impl Ledger for SqliteStore {
         Ok(())
     }
 
-    async fn mark_failed(&self, event: &EventId, target: &str, error: &str, next_attempt_at: Option<DateTime<Utc>>) -> Result<(), StoreError> {
+    async fn mark_failed(
+        &self,
+        event: &EventId,
+        target: &str,
+        error: &str,
+        next_attempt_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
         let (state, next) = match next_attempt_at {
             Some(at) => ("Pending", Some(ts(at))),
             None => ("Dead", None),

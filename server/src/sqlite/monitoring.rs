@@ -44,7 +44,12 @@ impl Monitoring for SqliteStore {
         tx.commit().await.map_err(unavailable)
     }
 
-    async fn series(&self, version: &VersionId, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<MonitoringSeries>, StoreError> {
+    async fn series(
+        &self,
+        version: &VersionId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<MonitoringSeries>, StoreError> {
         let series = sqlx::query(
             "SELECT metric, endpoint, variant, threshold FROM monitoring_series WHERE version = ? ORDER BY metric, endpoint, variant",
         )
@@ -75,7 +80,9 @@ impl Monitoring for SqliteStore {
             .collect();
         for row in &points {
             let key = (row.get::<&str, _>("metric"), row.get::<&str, _>("endpoint"), row.get::<&str, _>("variant"));
-            if let Some(s) = out.iter_mut().find(|s| (s.metric.as_str(), s.endpoint.as_str(), s.variant.as_str()) == key) {
+            if let Some(s) =
+                out.iter_mut().find(|s| (s.metric.as_str(), s.endpoint.as_str(), s.variant.as_str()) == key)
+            {
                 s.points.push(Point { at: parse_ts(row.get("at"))?, value: row.get("value") });
             }
         }

@@ -20,7 +20,8 @@ fn stage(text: &str) -> Result<Stage, StoreError> {
 }
 
 fn status(text: &str) -> Result<ApprovalStatus, StoreError> {
-    ApprovalStatus::parse(text).ok_or_else(|| StoreError::Unavailable(format!("unknown status {text:?} in the database")))
+    ApprovalStatus::parse(text)
+        .ok_or_else(|| StoreError::Unavailable(format!("unknown status {text:?} in the database")))
 }
 
 pub(super) fn version_from_row(row: &SqliteRow) -> Result<ModelVersion, StoreError> {
@@ -175,7 +176,12 @@ impl ModelRegistry for SqliteStore {
         row.as_ref().map(version_from_row).transpose()
     }
 
-    async fn awaiting(&self, stage: Stage, projects: &[ProjectId], window: Window) -> Result<Page<ModelVersion>, StoreError> {
+    async fn awaiting(
+        &self,
+        stage: Stage,
+        projects: &[ProjectId],
+        window: Window,
+    ) -> Result<Page<ModelVersion>, StoreError> {
         let (registry, at_stage, at_status) = match stage {
             Stage::Dev => ("dev", Stage::Dev, ApprovalStatus::PendingManualApproval),
             Stage::Test => ("central", Stage::Dev, ApprovalStatus::Approved),
@@ -192,7 +198,10 @@ impl ModelRegistry for SqliteStore {
         for p in projects {
             sep.push_bind(p.as_str());
         }
-        qb.push(") ORDER BY registered_at LIMIT ").push_bind(window.limit as i64).push(" OFFSET ").push_bind(window.offset as i64);
+        qb.push(") ORDER BY registered_at LIMIT ")
+            .push_bind(window.limit as i64)
+            .push(" OFFSET ")
+            .push_bind(window.offset as i64);
         let rows = qb.build().fetch_all(&self.pool).await.map_err(unavailable)?;
         let items = rows.iter().map(version_from_row).collect::<Result<Vec<_>, _>>()?;
         Ok(Page { total: items.len() as u64, items, offset: window.offset, limit: window.limit })
@@ -361,7 +370,11 @@ impl ModelRegistry for SqliteStore {
         rows.iter().map(decision_from_row).collect()
     }
 
-    async fn recent_decisions(&self, project: Option<&ProjectId>, window: Window) -> Result<Page<Decision>, StoreError> {
+    async fn recent_decisions(
+        &self,
+        project: Option<&ProjectId>,
+        window: Window,
+    ) -> Result<Page<Decision>, StoreError> {
         let project = project.map(|p| p.as_str().to_string());
         let total: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM decisions d JOIN model_versions v ON v.id = d.version WHERE (?1 IS NULL OR v.project = ?1)",

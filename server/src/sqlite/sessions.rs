@@ -15,7 +15,13 @@ pub struct SessionRecord {
 }
 
 impl SqliteStore {
-    pub async fn create_session(&self, id: &str, principal: &Principal, now: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn create_session(
+        &self,
+        id: &str,
+        principal: &Principal,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO sessions (id, principal, created_at, expires_at) VALUES (?, ?, ?, ?)")
             .bind(id)
             .bind(to_json(principal)?)
@@ -25,7 +31,11 @@ impl SqliteStore {
             .await
             .map_err(unavailable)?;
         // Expired sessions are swept whenever a new one starts.
-        sqlx::query("DELETE FROM sessions WHERE expires_at < ?").bind(ts(now)).execute(&self.pool).await.map_err(unavailable)?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at < ?")
+            .bind(ts(now))
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
         Ok(())
     }
 

@@ -24,9 +24,12 @@ pub struct TestPortal {
 pub fn settings(dir: &std::path::Path, webhooks: Vec<WebhookTarget>) -> Settings {
     Settings {
         data_dir: dir.to_path_buf(),
-        project_tokens: [("credit-risk".to_string(), Secret(TOKEN.into())), ("policy-search".to_string(), Secret(OTHER_TOKEN.into()))]
-            .into_iter()
-            .collect(),
+        project_tokens: [
+            ("credit-risk".to_string(), Secret(TOKEN.into())),
+            ("policy-search".to_string(), Secret(OTHER_TOKEN.into())),
+        ]
+        .into_iter()
+        .collect(),
         webhooks,
         ..Settings::default()
     }
@@ -47,7 +50,12 @@ impl TestPortal {
             .state
             .service
             .registry
-            .list_versions(&VersionQuery { search: Some(group.into()), central: Some(central), window: Window::new(0, 200), ..Default::default() })
+            .list_versions(&VersionQuery {
+                search: Some(group.into()),
+                central: Some(central),
+                window: Window::new(0, 200),
+                ..Default::default()
+            })
             .await
             .expect("list");
         page.items.into_iter().find(|v| v.group.as_str() == group && v.number == number).expect("demo version exists")
