@@ -158,16 +158,17 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        let cases: Vec<(Box<dyn Fn(&mut DeploymentConfig)>, &str)> = vec![
-            (Box::new(|c| c.instance_type = "m5.large".into()), "instance_type"),
-            (Box::new(|c| c.instance_type = "ml.zz9.large".into()), "instance_type"),
-            (Box::new(|c| c.initial_instance_count = 0), "initial_instance_count"),
-            (Box::new(|c| c.autoscaling_max = 0), "autoscaling_max"),
-            (Box::new(|c| c.initial_instance_count = 9), "initial_instance_count"),
-            (Box::new(|c| c.variants[1].weight = 20), "variants"),
-            (Box::new(|c| c.variants[1].name = "champion".into()), "variants"),
-            (Box::new(|c| c.variants.clear()), "variants"),
-            (Box::new(|c| c.data_capture_percent = 101), "data_capture_percent"),
+        type Mutation = fn(&mut DeploymentConfig);
+        let cases: Vec<(Mutation, &str)> = vec![
+            (|c| c.instance_type = "m5.large".into(), "instance_type"),
+            (|c| c.instance_type = "ml.zz9.large".into(), "instance_type"),
+            (|c| c.initial_instance_count = 0, "initial_instance_count"),
+            (|c| c.autoscaling_max = 0, "autoscaling_max"),
+            (|c| c.initial_instance_count = 9, "initial_instance_count"),
+            (|c| c.variants[1].weight = 20, "variants"),
+            (|c| c.variants[1].name = "champion".into(), "variants"),
+            (|c| c.variants.clear(), "variants"),
+            (|c| c.data_capture_percent = 101, "data_capture_percent"),
         ];
         for (mutate, field) in cases {
             let mut c = config();

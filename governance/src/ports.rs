@@ -92,7 +92,7 @@ pub trait Directory: Send + Sync {
 /// What a copy into the central registry did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CopyOutcome {
-    Created(ModelVersion),
+    Created(Box<ModelVersion>),
     /// The source was copied already (a redelivered event): nothing new was made.
     AlreadyCopied(VersionId),
 }

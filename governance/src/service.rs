@@ -441,11 +441,10 @@ impl Service {
                 Effects { events: vec![event], audit: vec![audit] },
             )
             .await?;
-        Ok(self
-            .evidence
+        self.evidence
             .deployment_request(request_id)
             .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("deployment request {request_id}")))?)
+            .ok_or_else(|| ServiceError::NotFound(format!("deployment request {request_id}")))
     }
 
     /// Stores monitoring points; a point over its threshold raises a `MonitoringAlarm` (one per push, for the

@@ -307,7 +307,7 @@ impl ModelRegistry for SqliteStore {
             .map_err(unavailable)?;
         self.write_effects(&mut tx, effects(&copy)).await?;
         tx.commit().await.map_err(unavailable)?;
-        Ok(CopyOutcome::Created(copy))
+        Ok(CopyOutcome::Created(Box::new(copy)))
     }
 
     async fn commit_decision(&self, commit: DecisionCommit) -> Result<(), StoreError> {
