@@ -80,6 +80,21 @@ impl Default for Settings {
     }
 }
 
+/// Every setting's name, as the environment spells them after `PORTAL_`.
+const KEYS: [&str; 11] = [
+    "addr",
+    "data_dir",
+    "mode",
+    "demo_data",
+    "dispatch_interval_ms",
+    "max_delivery_attempts",
+    "project_tokens",
+    "webhooks",
+    "event_account",
+    "event_region",
+    "session_hours",
+];
+
 impl Settings {
     /// Reads the file named by `PORTAL_CONFIG` (default `portal.toml`, if present), then the environment.
     pub fn load() -> anyhow::Result<Settings> {
@@ -87,7 +102,9 @@ impl Settings {
         Self::from_figment(
             Figment::from(Serialized::defaults(Settings::default()))
                 .merge(Toml::file(&file))
-                .merge(Env::prefixed("PORTAL_").ignore(&["config"])),
+                // Only the settings' own names: other PORTAL_ variables of the shell (PORTAL_CONFIG, a test's
+                // PORTAL_BIN) are not settings.
+                .merge(Env::prefixed("PORTAL_").only(&KEYS)),
         )
     }
 
@@ -137,6 +154,16 @@ mod tests {
         assert!(!s.development());
         assert!(!s.demo_data());
         assert_eq!(format!("{:?}", s.project_tokens), "{\"credit-risk\": [secret]}");
+    }
+
+    #[test]
+    fn every_field_can_be_set_from_the_environment() {
+        let fields = serde_json::to_value(Settings::default()).unwrap();
+        let mut names: Vec<&str> = fields.as_object().unwrap().keys().map(String::as_str).collect();
+        names.sort();
+        let mut keys = KEYS.to_vec();
+        keys.sort();
+        assert_eq!(names, keys);
     }
 
     #[test]
