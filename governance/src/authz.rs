@@ -26,6 +26,8 @@ pub enum Action {
     RecordTestResults(ProjectId),
     ReportDeploymentStatus(ProjectId),
     PushMonitoring(ProjectId),
+    /// Put an event's delivery back in the queue (operations: the dead-letter list).
+    Redeliver,
 }
 
 /// Whether `actor` may attempt `action`.
@@ -71,6 +73,8 @@ pub fn authorize(actor: &Actor, action: &Action) -> Result<(), Denial> {
         Action::Read | Action::ReadProject(_) => Ok(()),
         Action::Decide { project, stage } => need(project, Persona::deciding(*stage)),
         Action::SaveDeploymentConfig { project, .. } => need(project, Persona::AiEngineer),
+        Action::Redeliver if person.personas().contains(&Persona::Admin) => Ok(()),
+        Action::Redeliver => Err(Denial::new(DenialCode::MissingPersona, "Only an Admin may redeliver events.")),
         Action::RegisterVersion(_)
         | Action::RecordTestResults(_)
         | Action::ReportDeploymentStatus(_)

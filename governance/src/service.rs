@@ -584,6 +584,14 @@ impl Service {
         }
     }
 
+    /// Puts an event's delivery to `target` back in the queue (after the target was fixed).
+    pub async fn redeliver(&self, actor: &Actor, event: &EventId, target: &str) -> Result<(), ServiceError> {
+        authorize(actor, &Action::Redeliver)?;
+        self.ledger.redeliver(event, target, self.clock.now()).await?;
+        tracing::info!(%event, target, by = ?actor.subject(), "redelivery requested");
+        Ok(())
+    }
+
     /// Registry list for the registry page and the API.
     pub async fn versions(
         &self,

@@ -26,6 +26,7 @@ async fn fingerprint(app: &TestPortal) -> Vec<i64> {
         "SELECT COUNT(*) FROM monitoring_points",
         "SELECT COUNT(*) FROM deployment_configs",
         "SELECT COUNT(*) FROM deployment_requests WHERE status != 'Requested'",
+        "SELECT COUNT(*) FROM deliveries WHERE state = 'Pending'",
     ] {
         out.push(sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.unwrap());
     }
@@ -265,6 +266,29 @@ async fn only_ai_engineers_save_deployment_configs() {
             content_type: FORM,
             body,
             allowed: &["erin"],
+            ok: StatusCode::OK,
+            writes: true,
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn only_admins_redeliver_events() {
+    let app = common::spawn().await;
+    while app.portal.dispatcher.tick().await > 0 {}
+    let event =
+        app.portal.state.service.ledger.events(None, Window::new(0, 1)).await.unwrap().items[0].envelope.id.clone();
+    let body = form(&[("event", event.as_str()), ("target", "portal-consumer")]);
+    run(
+        &app,
+        Row {
+            name: "redeliver",
+            method: "POST",
+            uri: "/fn/redeliver".into(),
+            content_type: FORM,
+            body,
+            allowed: &["ada"],
             ok: StatusCode::OK,
             writes: true,
         },

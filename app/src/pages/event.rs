@@ -1,17 +1,23 @@
 //! One event: its JSON as sent, and its delivery to each target.
 
+use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos::server::ServerAction;
 use leptos_router::hooks::use_params_map;
+
+use crate::components::error_alert::ErrorAlert;
 
 use crate::format::time;
 use crate::pages::load_error;
-use crate::server_fns::event;
+use crate::server_fns::{event, Redeliver};
 
 #[component]
 pub fn EventPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.get().get("id").unwrap_or_default();
-    let record = Resource::new(id, event);
+    let redeliver = ServerAction::<Redeliver>::new();
+    let error = Signal::derive(move || redeliver.value().get().and_then(|r| r.err()));
+    let record = Resource::new(move || (id(), redeliver.version().get()), |(id, _)| event(id));
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -24,6 +30,7 @@ pub fn EventPage() -> impl IntoView {
                     <h1 class="text-2xl font-semibold mb-2">{format!("Event {}", record.envelope.id)}</h1>
                     <p class="mb-4">{record.envelope.detail_type.clone()}</p>
                     <h2 class="text-lg font-semibold">"Deliveries"</h2>
+                    <ErrorAlert error=error />
                     <table class="text-sm bg-white mb-4">
                         <thead>
                             <tr class="text-left border-b">
@@ -32,20 +39,34 @@ pub fn EventPage() -> impl IntoView {
                                 <th class="p-2">"Attempts"</th>
                                 <th class="p-2">"Delivered"</th>
                                 <th class="p-2">"Last error"</th>
+                                <th class="p-2"><span class="sr-only">"Actions"</span></th>
                             </tr>
                         </thead>
                         <tbody>
                             {record
                                 .deliveries
                                 .into_iter()
-                                .map(|d| view! {
+                                .map(|d| {
+                                    let (event_id, target) = (d.event_id.to_string(), d.target.clone());
+                                    let label = format!("Redeliver to {}", d.target);
+                                    view! {
                                     <tr class="border-b">
-                                        <td class="p-2">{d.target}</td>
+                                        <td class="p-2">{d.target.clone()}</td>
                                         <td class="p-2">{d.state.as_str()}</td>
                                         <td class="p-2">{d.attempts}</td>
                                         <td class="p-2">{d.delivered_at.map(|t| time(&t)).unwrap_or_default()}</td>
                                         <td class="p-2">{d.last_error.unwrap_or_default()}</td>
+                                        <td class="p-2">
+                                            <ActionForm action=redeliver>
+                                                <input type="hidden" name="event" value=event_id />
+                                                <input type="hidden" name="target" value=target />
+                                                <button type="submit" class="rounded border border-slate-400 px-2 py-0.5 text-sm">
+                                                    {label}
+                                                </button>
+                                            </ActionForm>
+                                        </td>
                                     </tr>
+                                    }
                                 })
                                 .collect_view()}
                         </tbody>

@@ -65,6 +65,7 @@ pub fn RegistryPage() -> impl IntoView {
                     )
                 };
                 let versions = data.versions;
+                let groups = data.groups;
                 view! {
                     <form method="get" action="/" class="mb-4 flex flex-wrap items-end gap-3">
                         {select("Project", "project", f.project.clone(), data.projects)}
@@ -106,6 +107,35 @@ pub fn RegistryPage() -> impl IntoView {
                     </table>
                     {versions.items.is_empty().then(|| view! { <p class="mt-2">"No model version matches these filters."</p> })}
                     <Pager offset=versions.offset limit=versions.limit total=versions.total href=href />
+                    <h2 class="text-lg font-semibold mt-8 mb-2">"Model groups"</h2>
+                    <table class="w-full text-sm bg-white">
+                        <thead>
+                            <tr class="text-left border-b">
+                                <th class="p-2">"Model group"</th>
+                                <th class="p-2">"Project"</th>
+                                <th class="p-2">"Dev versions"</th>
+                                <th class="p-2">"Newest"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {groups
+                                .items
+                                .into_iter()
+                                .map(|g| view! {
+                                    <tr class="border-b">
+                                        <td class="p-2">
+                                            <a class="text-blue-700 underline" href=format!("/?project={}&search={}", g.project, g.name)>{g.name.to_string()}</a>
+                                        </td>
+                                        <td class="p-2">{g.project.to_string()}</td>
+                                        <td class="p-2">{g.version_count}</td>
+                                        <td class="p-2">
+                                            {g.latest.map(|(n, stage, status)| view! { {format!("v{n} ")} <StageStatus stage=stage status=status /> })}
+                                        </td>
+                                    </tr>
+                                })
+                                .collect_view()}
+                        </tbody>
+                    </table>
                 }
                 .into_any()
             })}

@@ -55,3 +55,15 @@ pub async fn audit(offset: u64) -> Result<AuditPage, AppError> {
     let verification = ledger.verify_audit().await.map_err(store)?;
     Ok(AuditPage { entries, verification })
 }
+
+/// Puts a delivery back in the queue (Admins).
+#[server(prefix = "/fn", endpoint = "redeliver")]
+pub async fn redeliver(event: String, target: String) -> Result<(), AppError> {
+    use crate::server::{portal, reply, require_principal};
+    let principal = require_principal().await?;
+    portal()
+        .service
+        .redeliver(&governance::Actor::Person(principal), &governance::EventId(event), &target)
+        .await
+        .map_err(reply)
+}

@@ -1,6 +1,6 @@
 //! The registry list: versions filtered by project, stage and status, searched and paginated.
 
-use governance::model::ModelVersion;
+use governance::model::{ModelGroup, ModelVersion};
 use governance::ports::Page;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -11,6 +11,8 @@ use crate::error::AppError;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegistryPage {
     pub versions: Page<ModelVersion>,
+    /// The model groups of the filtered project (or all), with their newest version.
+    pub groups: Page<ModelGroup>,
     pub projects: Vec<(String, String)>,
 }
 
@@ -62,7 +64,12 @@ pub async fn registry(filter: RegistryFilter) -> Result<RegistryPage, AppError> 
         search: Some(filter.search.trim().to_string()).filter(|s| !s.is_empty()),
         window: Window::new(filter.offset, REGISTRY_PAGE_SIZE),
     };
+    let groups = service
+        .registry
+        .list_groups(query.project.as_ref(), Window::new(0, Window::MAX_LIMIT))
+        .await
+        .map_err(|e| reply(governance::service::ServiceError::from(e)))?;
     let versions = service.versions(&governance::Actor::Person(principal), &query).await.map_err(reply)?;
     let projects = service.directory.projects().await.map_err(|e| reply(governance::service::ServiceError::from(e)))?;
-    Ok(RegistryPage { versions, projects: projects.into_iter().map(|p| (p.id.0, p.name)).collect() })
+    Ok(RegistryPage { versions, groups, projects: projects.into_iter().map(|p| (p.id.0, p.name)).collect() })
 }
