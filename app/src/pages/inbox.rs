@@ -3,7 +3,6 @@
 use leptos::prelude::*;
 
 use crate::components::stage_status::StageStatus;
-use crate::format::age;
 use crate::pages::load_error;
 use crate::server_fns::inbox;
 
@@ -21,7 +20,6 @@ pub fn InboxPage() -> impl IntoView {
                 if rows.is_empty() {
                     return view! { <p>"Nothing awaits your decision."</p> }.into_any();
                 }
-                let now = chrono::Utc::now();
                 view! {
                     <table class="w-full text-sm bg-white">
                         <thead>
@@ -46,7 +44,7 @@ pub fn InboxPage() -> impl IntoView {
                                             <td class="p-2">{v.project.to_string()}</td>
                                             <td class="p-2">{r.stage.as_str()}</td>
                                             <td class="p-2"><StageStatus stage=v.stage status=v.status /></td>
-                                            <td class="p-2">{age(&v.registered_at, &now)}</td>
+                                            <td class="p-2">{r.waiting}</td>
                                         </tr>
                                     }
                                 })

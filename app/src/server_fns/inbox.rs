@@ -11,12 +11,23 @@ use crate::error::AppError;
 pub struct InboxRow {
     pub stage: Stage,
     pub version: ModelVersion,
+    /// How long it has waited, worked out on the server so the page and its hydration agree.
+    pub waiting: String,
 }
 
 #[server(prefix = "/fn", endpoint = "inbox")]
 pub async fn inbox() -> Result<Vec<InboxRow>, AppError> {
     use crate::server::{portal, reply, require_principal};
     let principal = require_principal().await?;
-    let items = portal().service.inbox(&principal).await.map_err(reply)?;
-    Ok(items.into_iter().map(|i| InboxRow { stage: i.stage, version: i.version }).collect())
+    let service = portal().service;
+    let items = service.inbox(&principal).await.map_err(reply)?;
+    let now = service.clock.now();
+    Ok(items
+        .into_iter()
+        .map(|i| InboxRow {
+            waiting: crate::format::age(&i.version.registered_at, &now),
+            stage: i.stage,
+            version: i.version,
+        })
+        .collect())
 }
