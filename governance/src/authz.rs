@@ -66,7 +66,10 @@ pub fn authorize(actor: &Actor, action: &Action) -> Result<(), Denial> {
         if person.has(project, persona) {
             Ok(())
         } else {
-            Err(Denial::new(DenialCode::MissingPersona, format!("Only a {persona} of project {project} may do this.")))
+            Err(Denial::new(
+                DenialCode::MissingPersona,
+                format!("Only {} of project {project} may do this.", persona.with_article()),
+            ))
         }
     };
     match action {

@@ -28,6 +28,13 @@ impl Persona {
         }
     }
 
+    /// The label with its indefinite article: "a Data Scientist", "an AI Engineer".
+    pub fn with_article(self) -> String {
+        let label = self.label();
+        let article = if label.starts_with(['A', 'E', 'I', 'O', 'U']) { "an" } else { "a" };
+        format!("{article} {label}")
+    }
+
     /// The persona that decides a stage: Data Scientist approves Dev, AI Engineer approves Test,
     /// Governance Engineer signs off Prod.
     pub fn deciding(stage: Stage) -> Persona {

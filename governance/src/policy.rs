@@ -37,7 +37,7 @@ pub fn check(
     if !principal.has(&version.project, persona) {
         return Err(Denial::new(
             DenialCode::MissingPersona,
-            format!("Only a {persona} of project {} may decide the {stage} stage.", version.project),
+            format!("Only {} of project {} may decide the {stage} stage.", persona.with_article(), version.project),
         ));
     }
     if version.awaiting() != Some(stage) {

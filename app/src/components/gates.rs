@@ -17,9 +17,11 @@ pub fn Gates(gates: Vec<Gate>) -> impl IntoView {
                     };
                     view! {
                         <li class="flex gap-2">
-                            <span class=format!("font-semibold w-20 {class}")>{mark}</span>
-                            <a class="underline" href=g.evidence>{g.label}</a>
-                            <span class="text-slate-600">{format!("({})", g.detail)}</span>
+                            <span class=format!("font-semibold w-16 shrink-0 {class}")>{mark}</span>
+                            <span>
+                                <a class="underline" href=g.evidence>{g.label}</a>
+                                <span class="block text-sm text-slate-600">{g.detail}</span>
+                            </span>
                         </li>
                     }
                 })
