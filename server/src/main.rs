@@ -11,6 +11,9 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
         .init();
     let settings = Settings::load()?;
+    if std::env::args().nth(1).as_deref() == Some("verify-audit") {
+        return verify_audit(settings).await;
+    }
     let addr = settings.addr;
     let interval = Duration::from_millis(settings.dispatch_interval_ms.max(10));
     tracing::info!(mode = ?settings.mode, data_dir = %settings.data_dir.display(), "starting");
@@ -42,4 +45,18 @@ async fn shutdown_signal() {
         _ = terminate => {}
     }
     tracing::info!("shutting down");
+}
+
+/// `portal verify-audit`: walks the audit log's hash chain and says whether, and where, it breaks.
+async fn verify_audit(settings: Settings) -> anyhow::Result<()> {
+    use governance::ports::Ledger;
+    let store = server::sqlite::SqliteStore::open(&settings.data_dir.join("portal.sqlite"), vec![]).await?;
+    let verification = store.verify_audit().await?;
+    match verification.broken {
+        None => {
+            tracing::info!(entries = verification.entries, "audit hash chain verified");
+            Ok(())
+        }
+        Some(broken) => anyhow::bail!("audit hash chain broken at entry {}: {}", broken.seq, broken.reason),
+    }
 }
