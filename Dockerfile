@@ -1,0 +1,64 @@
+# The production image of the portal: a builder with the same tools as scripts/setup.sh, then a slim runtime
+# with the server binary and the compiled site.
+#
+#   docker build -t governance-portal .
+#   docker run -p 3000:3000 -v portal-data:/data governance-portal
+#
+# Settings come from PORTAL_* variables or a TOML file (mount it and set PORTAL_CONFIG); see README.md.
+# The image defaults to development mode (demo sign-in and demo data): set PORTAL_MODE=production for real use.
+
+# ---- builder -------------------------------------------------------------------------------------------------
+FROM rust:1.95-bookworm AS builder
+
+# Node.js runs Tailwind CSS and binaryen's wasm-opt (npm packages, so cargo-leptos downloads nothing).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends nodejs npm \
+ && rm -rf /var/lib/apt/lists/*
+
+# The build tools, in layers of their own so source changes do not reinstall them.
+RUN rustup target add wasm32-unknown-unknown
+RUN cargo install cargo-leptos --version 0.3.10 --locked
+
+WORKDIR /src
+
+# wasm-bindgen CLI: exactly the wasm-bindgen version of Cargo.lock (not --locked, see scripts/setup.sh).
+COPY Cargo.lock ./
+RUN WB_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)" \
+ && test -n "$WB_VERSION" \
+ && cargo install wasm-bindgen-cli --version "$WB_VERSION"
+
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
+COPY . .
+RUN cargo leptos build --release \
+ && test -x target/release/portal \
+ && test -d target/site/pkg
+
+# ---- runtime -------------------------------------------------------------------------------------------------
+FROM debian:bookworm-slim
+
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin portal \
+ && mkdir -p /data \
+ && chown portal:portal /data
+
+WORKDIR /app
+COPY --from=builder /src/target/release/portal /app/portal
+COPY --from=builder /src/target/site /app/site
+
+ENV LEPTOS_SITE_ROOT=/app/site \
+    LEPTOS_OUTPUT_NAME=portal \
+    PORTAL_ADDR=0.0.0.0:3000 \
+    PORTAL_DATA_DIR=/data \
+    RUST_LOG=info
+
+USER portal
+VOLUME /data
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
+  CMD curl -fsS http://127.0.0.1:3000/readyz || exit 1
+
+ENTRYPOINT ["/app/portal"]

@@ -1,0 +1,58 @@
+// With JavaScript off the portal still works: pages are rendered whole on the server, and every form is a
+// plain HTML form post that the server answers with a redirect back to the page.
+import { expect, section, shot, signIn, stageStatus, test, visit, inboxRows } from "../fixtures";
+import type { Page } from "@playwright/test";
+
+test.use({ javaScriptEnabled: false });
+
+/** The seeded version in Hugo's inbox awaiting Prod whose Approve button is enabled (all gates met). */
+async function approvableProdVersion(page: Page): Promise<{ label: string; href: string }> {
+  const rows = await inboxRows(page, "Prod");
+  expect(rows.length, "versions awaiting Prod in the inbox").toBeGreaterThan(0);
+  for (const row of rows) {
+    await visit(page, row.href);
+    const approve = section(page, "Approval").getByRole("button", { name: "Approve for Prod", exact: true });
+    if ((await approve.count()) > 0 && (await approve.isEnabled())) return row;
+  }
+  throw new Error(`no version awaiting Prod has every gate met: ${rows.map((r) => r.label).join(", ")}`);
+}
+
+test.describe("without JavaScript", () => {
+  test("a refused plain form post shows the alert and keeps the page as it was", async ({ page }) => {
+    await signIn(page, "Hugo Governance");
+    const target = await approvableProdVersion(page);
+    await expect(stageStatus(page)).toHaveText("Test / Approved");
+    const approval = section(page, "Approval");
+    await approval.getByLabel("Justification").fill("");
+    // A plain form post: the click waits for the navigation it starts; the server answers with the page.
+    await approval.getByRole("button", { name: "Approve for Prod", exact: true }).click();
+    await page.waitForLoadState("load");
+    await expect(page.getByRole("alert").filter({ hasText: /justification/i })).toBeVisible();
+    expect(new URL(page.url()).pathname).toBe(target.href);
+    await expect(stageStatus(page)).toHaveText("Test / Approved");
+    await shot(page, "nojs-01-justification-required");
+  });
+
+  test("Hugo signs off the seeded version awaiting Prod with a plain form post", async ({ page }) => {
+    await signIn(page, "Hugo Governance", "nojs-02-sign-in");
+    await shot(page, "nojs-03-inbox");
+    const target = await approvableProdVersion(page);
+    await expect(page.getByRole("heading", { level: 1, name: target.label, exact: true })).toBeVisible();
+    await expect(stageStatus(page)).toHaveText("Test / Approved");
+    const gates = section(page, "Approval").getByRole("list", { name: "Gates" }).getByRole("listitem");
+    for (const gate of await gates.all()) await expect(gate).not.toContainText("Not met");
+    await shot(page, "nojs-04-version-awaiting-prod");
+
+    const approval = section(page, "Approval");
+    const justification = "Reviewed without JavaScript: tests passed, thresholds met, model card complete.";
+    await approval.getByLabel("Justification").fill(justification);
+    await approval.getByRole("button", { name: "Approve for Prod", exact: true }).click();
+    await page.waitForLoadState("load");
+    // The server redirects the post back to the version page, which now shows the new state.
+    await expect(stageStatus(page)).toHaveText("Prod / Approved");
+    expect(new URL(page.url()).pathname).toBe(target.href);
+    await expect(section(page, "Decisions")).toContainText("Hugo Governance");
+    await expect(section(page, "Decisions")).toContainText(justification);
+    await shot(page, "nojs-05-prod-approved");
+  });
+});

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Installs what building, serving and testing the portal needs, on a Debian/Ubuntu machine that has rustup,
+# Node.js (with npm) and Python. Idempotent: a step whose result is already there installs nothing.
+#
+#   bash scripts/setup.sh           tools to build and serve
+#   bash scripts/setup.sh --tests   also Debian's Chromium and the Playwright runner for end2end/
+#
+# The Rust build cache lives outside the clone, in $CARGO_TARGET_DIR
+# (default ~/.cache/governance-portal/target), so fresh clones and CI workspaces reuse it.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+TESTS=0
+for arg in "$@"; do
+  case "$arg" in
+    --tests) TESTS=1 ;;
+    -h | --help)
+      sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    *)
+      echo "setup.sh: unknown argument '$arg' (expected --tests)" >&2
+      exit 2
+      ;;
+  esac
+done
+
+say() { printf '==> %s\n' "$*"; }
+die() {
+  printf 'setup.sh: %s\n' "$*" >&2
+  exit 1
+}
+
+# Cargo-installed tools land in ~/.cargo/bin; make sure this shell finds them.
+if [ -d "$HOME/.cargo/bin" ] && [[ ":$PATH:" != *":$HOME/.cargo/bin:"* ]]; then
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/governance-portal/target}"
+mkdir -p "$CARGO_TARGET_DIR"
+say "Rust build cache: CARGO_TARGET_DIR=$CARGO_TARGET_DIR"
+
+for tool in rustup cargo node npm; do
+  command -v "$tool" >/dev/null 2>&1 || die "$tool is required but not on PATH (install rustup and Node.js first)"
+done
+
+# 1. The WebAssembly target the UI compiles to.
+if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "wasm32-unknown-unknown target: present"
+else
+  say "wasm32-unknown-unknown target: adding (rustup target add)"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# 2. cargo-leptos 0.3.10: the newest release that builds on rustc 1.95 (--locked: its own lock file).
+LEPTOS_WANT="0.3.10"
+LEPTOS_HAVE="$(cargo leptos --version 2>/dev/null | awk '{print $2}' || true)"
+if [ "$LEPTOS_HAVE" = "$LEPTOS_WANT" ]; then
+  say "cargo-leptos $LEPTOS_WANT: present"
+else
+  say "cargo-leptos $LEPTOS_WANT: installing (was: ${LEPTOS_HAVE:-none}; takes 10-25 minutes on 2 cores)"
+  cargo install cargo-leptos --version "$LEPTOS_WANT" --locked
+fi
+
+# 3. wasm-bindgen CLI: must equal the wasm-bindgen crate in Cargo.lock exactly. Not --locked: its lock file
+#    wants a crate version some registries lack.
+WB_WANT="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
+[ -n "$WB_WANT" ] || die "no wasm-bindgen in Cargo.lock"
+WB_HAVE="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)"
+if [ "$WB_HAVE" = "$WB_WANT" ]; then
+  say "wasm-bindgen-cli $WB_WANT: present"
+else
+  say "wasm-bindgen-cli $WB_WANT: installing (was: ${WB_HAVE:-none}; takes about 3 minutes)"
+  cargo install wasm-bindgen-cli --version "$WB_WANT"
+fi
+
+# npm ci in a folder unless its node_modules already matches its package-lock.json.
+npm_ci() {
+  local dir="$1" what="$2"
+  shift 2
+  if [ -f "$dir/node_modules/.package-lock.json" ] && ! [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    say "$what: up to date ($dir/node_modules)"
+  else
+    say "$what: npm ci in $dir"
+    (cd "$dir" && env "$@" npm ci --no-audit --no-fund)
+  fi
+}
+
+# 4. Tailwind CSS and wasm-opt (npm binaryen 132, not Debian's) for cargo-leptos, which finds them in
+#    ./node_modules/.bin by itself: nothing is downloaded from GitHub.
+npm_ci . "tailwindcss, binaryen (npm)"
+
+if [ "$TESTS" = 1 ]; then
+  # 5. Debian's Chromium for Playwright (never `npx playwright install`).
+  if command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; then
+    say "chromium: present ($(command -v chromium || echo /usr/bin/chromium))"
+  else
+    say "chromium: installing with apt-get"
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then
+      command -v sudo >/dev/null 2>&1 || die "installing chromium needs root or sudo"
+      SUDO="sudo"
+    fi
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+  fi
+
+  # 6. The Playwright runner, without its browser download.
+  npm_ci end2end "Playwright (end2end/)" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+fi
+
+say "set-up complete"

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Runs every check, in order, stopping at the first failure:
+#   setup       scripts/setup.sh --tests (build tools, Chromium, Playwright)
+#   fmt         cargo fmt --all --check
+#   clippy      cargo clippy --all-targets -- -D warnings
+#   rust-tests  cargo nextest run --workspace (or cargo test --workspace without cargo-nextest)
+#   build       cargo leptos build (dev profile): the server binary and the site
+#   end2end     Playwright in Debian's Chromium against the real server (end2end/)
+# and ends with one SUMMARY line. Exit status 0 only when everything passed.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/governance-portal/target}"
+if [ -d "$HOME/.cargo/bin" ] && [[ ":$PATH:" != *":$HOME/.cargo/bin:"* ]]; then
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
+
+# clippy and the tests compile the same crates as `cargo leptos build`. cargo-leptos builds the server with
+# LEPTOS_OUTPUT_NAME (read by leptos at compile time) and, in the dev profile, RUSTFLAGS="--cfg
+# erase_components"; giving the other cargo commands the same values lets them share one build cache
+# instead of recompiling every dependency each time the two alternate.
+LEPTOS_RUSTFLAGS="--cfg erase_components"
+if [ -n "${RUSTFLAGS:-}" ]; then LEPTOS_RUSTFLAGS="$RUSTFLAGS $LEPTOS_RUSTFLAGS"; fi
+like_leptos() { env LEPTOS_OUTPUT_NAME=portal RUSTFLAGS="$LEPTOS_RUSTFLAGS" "$@"; }
+
+STEPS=(setup fmt clippy rust-tests build end2end)
+declare -A RESULT=()
+CURRENT=""
+
+summary() {
+  local parts=() step
+  for step in "${STEPS[@]}"; do
+    parts+=("$step ${RESULT[$step]:-skipped}")
+  done
+  local joined
+  joined="$(printf '%s · ' "${parts[@]}")"
+  joined="${joined% · }"
+  echo
+  echo "SUMMARY: $joined — $1"
+}
+
+# run_step NAME COMMAND...: announces the step, times it, and stops everything at its failure.
+run_step() {
+  local name="$1"
+  shift
+  CURRENT="$name"
+  echo
+  echo "==> [$name] $*"
+  local start=$SECONDS status=0
+  "$@" || status=$?
+  local took=$((SECONDS - start))
+  if [ "$status" -eq 0 ]; then
+    RESULT[$name]="ok (${took}s)"
+    echo "==> [$name] ok (${took}s)"
+  else
+    RESULT[$name]="FAILED (${took}s)"
+    echo "==> [$name] FAILED after ${took}s (exit status $status): $*" >&2
+    on_failure "$name"
+    summary "failed at $name"
+    exit "$status"
+  fi
+  CURRENT=""
+}
+
+on_failure() {
+  case "$1" in
+    fmt) echo "    run \`cargo fmt --all\` to format the code, then rerun bash scripts/test.sh" >&2 ;;
+    end2end)
+      local log=end2end/test-results/portal-server.log
+      if [ -s "$log" ]; then
+        echo "    last lines of the server log ($log):" >&2
+        tail -n 30 "$log" | sed 's/^/    | /' >&2
+      fi
+      echo "    screenshots, traces and error context: end2end/test-results/" >&2
+      ;;
+  esac
+}
+
+# An interrupt (Ctrl-C) still prints where it stopped.
+trap 'if [ -n "$CURRENT" ]; then RESULT[$CURRENT]="interrupted"; summary "interrupted at $CURRENT"; fi; exit 130' INT TERM
+
+rust_tests() {
+  if cargo nextest --version >/dev/null 2>&1; then
+    like_leptos cargo nextest run --workspace
+  else
+    echo "    (cargo-nextest not installed: using cargo test)"
+    like_leptos cargo test --workspace
+  fi
+}
+
+end2end() {
+  local bin="$CARGO_TARGET_DIR/debug/portal"
+  [ -x "$bin" ] || {
+    echo "    the server binary $bin is missing: did cargo leptos build put it elsewhere?" >&2
+    return 1
+  }
+  (cd end2end && PORTAL_BIN="$bin" npx playwright test)
+}
+
+run_step setup bash scripts/setup.sh --tests
+run_step fmt cargo fmt --all --check
+run_step clippy like_leptos cargo clippy --all-targets -- -D warnings
+run_step rust-tests rust_tests
+run_step build cargo leptos build
+run_step end2end end2end
+
+summary "all passed"
