@@ -1,0 +1,40 @@
+//! docs/events.md stays true: every event type has its section, and every example envelope there reads back
+//! as the event it claims to be.
+
+use governance::events::{EventEnvelope, PromotionEvent};
+
+const DOC: &str = include_str!("../../docs/events.md");
+
+const TYPES: [&str; 9] = [
+    "ModelVersionRegistered",
+    "ModelApproved",
+    "ModelRejected",
+    "ProdSignoffRecorded",
+    "ModelCopiedToCentral",
+    "DeploymentRequested",
+    "TestResultsRecorded",
+    "DeploymentStatusReported",
+    "MonitoringAlarm",
+];
+
+#[test]
+fn every_event_type_is_documented_with_an_example_that_parses() {
+    for t in TYPES {
+        assert!(DOC.contains(&format!("### {t}")), "docs/events.md has no section for {t}");
+    }
+    let mut examples = Vec::new();
+    for block in DOC.split("```json").skip(1) {
+        let json = block.split("```").next().unwrap_or_default();
+        if json.contains("\"detail-type\"") {
+            let envelope: EventEnvelope =
+                serde_json::from_str(json).unwrap_or_else(|e| panic!("example does not parse ({e}):\n{json}"));
+            let event = PromotionEvent::from_envelope(&envelope)
+                .unwrap_or_else(|| panic!("example's detail does not match {}:\n{json}", envelope.detail_type));
+            assert_eq!(event.detail_type(), envelope.detail_type);
+            examples.push(envelope.detail_type);
+        }
+    }
+    for t in TYPES {
+        assert!(examples.iter().any(|e| e == t), "no example envelope of {t}");
+    }
+}
