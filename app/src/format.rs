@@ -19,9 +19,15 @@ pub fn age(at: &DateTime<Utc>, now: &DateTime<Utc>) -> String {
     }
 }
 
-/// A metric value with up to 4 significant decimals, without trailing zeros.
+/// A metric value with the decimals its size calls for (4 below 10, 2 below 100, else 1), without trailing
+/// zeros.
 pub fn number(value: f64) -> String {
-    let text = format!("{value:.4}");
+    let decimals = match value.abs() {
+        v if v < 10.0 => 4,
+        v if v < 100.0 => 2,
+        _ => 1,
+    };
+    let text = format!("{value:.decimals$}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
     if text.is_empty() || text == "-" {
         "0".to_string()
@@ -39,6 +45,8 @@ mod tests {
         assert_eq!(number(0.8100), "0.81");
         assert_eq!(number(120.0), "120");
         assert_eq!(number(0.0), "0");
+        assert_eq!(number(1207.4326), "1207.4");
+        assert_eq!(number(41.9983), "42");
         let now = DateTime::from_timestamp(100_000, 0).unwrap();
         assert_eq!(age(&DateTime::from_timestamp(100_000 - 7200, 0).unwrap(), &now), "2 h");
         assert_eq!(age(&DateTime::from_timestamp(100_000 - 90, 0).unwrap(), &now), "1 min");

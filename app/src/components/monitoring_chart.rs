@@ -42,6 +42,10 @@ pub fn plot(series: &MonitoringSeries) -> Plot {
 #[component]
 pub fn MonitoringChart(series: MonitoringSeries) -> impl IntoView {
     let plot = plot(&series);
+    let at = |p: Option<&governance::monitoring::Point>| {
+        p.map(|p| p.at.format("%d %b %H:%M").to_string()).unwrap_or_default()
+    };
+    let (start, end) = (at(series.points.first()), at(series.points.last()));
     let breaches = series.breaches().count();
     let title = format!("{} — {} / {}", series.metric, series.endpoint, series.variant);
     let summary = format!(
@@ -61,6 +65,8 @@ pub fn MonitoringChart(series: MonitoringSeries) -> impl IntoView {
                 <line x1=PAD y1=HEIGHT - PAD x2=WIDTH - PAD y2=HEIGHT - PAD stroke="#94a3b8" />
                 <text x="2" y=PAD font-size="10" fill="#475569">{number(plot.max)}</text>
                 <text x="2" y=HEIGHT - PAD font-size="10" fill="#475569">{number(plot.min)}</text>
+                <text x=PAD y=HEIGHT - 8.0 font-size="10" fill="#475569">{start}</text>
+                <text x=WIDTH - PAD y=HEIGHT - 8.0 font-size="10" fill="#475569" text-anchor="end">{end}</text>
                 {plot.threshold_y.map(|ty| view! {
                     <line x1=PAD y1=ty x2=WIDTH - PAD y2=ty stroke="#dc2626" stroke-dasharray="4 3" />
                 })}
