@@ -7,13 +7,18 @@
 # Settings come from PORTAL_* variables or a TOML file (mount it and set PORTAL_CONFIG); see README.md.
 # The image defaults to development mode (demo sign-in and demo data): set PORTAL_MODE=production for real use.
 
+# ---- Node.js 20 (Tailwind CSS 4 needs Node >= 20; Debian bookworm ships 18) ----------------------------------
+FROM node:20-bookworm-slim AS node
+
 # ---- builder -------------------------------------------------------------------------------------------------
 FROM rust:1.95-bookworm AS builder
 
 # Node.js runs Tailwind CSS and binaryen's wasm-opt (npm packages, so cargo-leptos downloads nothing).
-RUN apt-get update \
- && apt-get install -y --no-install-recommends nodejs npm \
- && rm -rf /var/lib/apt/lists/*
+COPY --from=node /usr/local/bin/node /usr/local/bin/node
+COPY --from=node /usr/local/lib/node_modules /usr/local/lib/node_modules
+RUN ln -s /usr/local/lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
+ && ln -s /usr/local/lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \
+ && node --version && npm --version
 
 # The build tools, in layers of their own so source changes do not reinstall them.
 RUN rustup target add wasm32-unknown-unknown
