@@ -119,7 +119,7 @@ async fn deliver(target: &Target, envelope: &EventEnvelope, now: DateTime<Utc>) 
         Target::Webhook { url, key, client } => {
             let body = serde_json::to_vec(envelope).map_err(|e| e.to_string())?;
             let timestamp = now.timestamp();
-            let signature = crate::webhook::sign(key, envelope.id.as_str(), timestamp, &body);
+            let signature = crate::webhook::sign(key, envelope.id.as_str(), timestamp, &body)?;
             let response = client
                 .post(url)
                 .header("content-type", "application/json")
