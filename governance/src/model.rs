@@ -44,6 +44,27 @@ pub struct ModelCard {
 }
 
 impl ModelCard {
+    /// Risk ratings a card may carry.
+    pub const RISK_RATINGS: [&'static str; 4] = ["Low", "Medium", "High", "Critical"];
+
+    /// Checks every section (trimmed, bounded, no control characters; a known risk rating when given);
+    /// errors name the field as `{prefix}{section}`.
+    pub fn parse(self, prefix: &str) -> Result<ModelCard, FieldError> {
+        let field = |name: &str| format!("{prefix}{name}");
+        let risk_rating = text_field(&field("risk_rating"), &self.risk_rating, false, 64)?;
+        if !risk_rating.is_empty() && !Self::RISK_RATINGS.contains(&risk_rating.as_str()) {
+            return Err(FieldError::new(field("risk_rating"), "must be Low, Medium, High or Critical"));
+        }
+        Ok(ModelCard {
+            intended_use: text_field(&field("intended_use"), &self.intended_use, false, 4000)?,
+            limitations: text_field(&field("limitations"), &self.limitations, false, 4000)?,
+            risk_rating,
+            training_data: text_field(&field("training_data"), &self.training_data, false, 4000)?,
+            evaluation: text_field(&field("evaluation"), &self.evaluation, false, 4000)?,
+            owner: text_field(&field("owner"), &self.owner, false, 256)?,
+        })
+    }
+
     /// The sections still empty, in the card's order.
     pub fn missing_sections(&self) -> Vec<&'static str> {
         [
@@ -169,15 +190,7 @@ impl RegisterVersionInput {
                 return Err(FieldError::new(format!("metrics.{name}"), "must be a finite number"));
             }
         }
-        let card = self.model_card;
-        let model_card = ModelCard {
-            intended_use: text_field("model_card.intended_use", &card.intended_use, false, 4000)?,
-            limitations: text_field("model_card.limitations", &card.limitations, false, 4000)?,
-            risk_rating: text_field("model_card.risk_rating", &card.risk_rating, false, 64)?,
-            training_data: text_field("model_card.training_data", &card.training_data, false, 4000)?,
-            evaluation: text_field("model_card.evaluation", &card.evaluation, false, 4000)?,
-            owner: text_field("model_card.owner", &card.owner, false, 256)?,
-        };
+        let model_card = self.model_card.parse("model_card.")?;
         Ok(NewModelVersion {
             project,
             group,

@@ -152,3 +152,40 @@ pub fn check_config_edit(
         ))
     }
 }
+
+/// Whether `principal` may edit the model card of this version.
+///
+/// The data scientists of the project keep the card current until the version reaches Test: on the Dev
+/// version while it awaits its Dev approval, then on its central copy until the Test decision. After that
+/// the card is evidence of record and read-only.
+///
+/// # Errors
+/// A [`Denial`] saying who may edit, or why the card is read-only.
+pub fn check_card_edit(principal: &Principal, version: &ModelVersion) -> Result<(), Denial> {
+    if !principal.has(&version.project, Persona::DataScientist) {
+        return Err(Denial::new(
+            DenialCode::MissingPersona,
+            format!("Only a Data Scientist of project {} may edit the model card.", version.project),
+        ));
+    }
+    let open = match &version.registry {
+        crate::Registry::Dev(_) => {
+            version.stage == Stage::Dev && version.status == ApprovalStatus::PendingManualApproval
+        }
+        crate::Registry::Central => version.stage == Stage::Dev && version.status == ApprovalStatus::Approved,
+    };
+    if open {
+        Ok(())
+    } else if version.central_copy.is_some() {
+        Err(Denial::new(DenialCode::Forbidden, "The model card is edited on the central copy now."))
+    } else {
+        Err(Denial::new(
+            DenialCode::Forbidden,
+            format!(
+                "The model card is read-only: the version is {} / {}, past the point where its card may change.",
+                version.stage,
+                version.status.label()
+            ),
+        ))
+    }
+}

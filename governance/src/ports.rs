@@ -11,7 +11,7 @@ use crate::audit::{AuditEntry, AuditRecord, ChainBreak};
 use crate::decision::Decision;
 use crate::deployment::{DeploymentRequest, DeploymentStatus, SavedDeploymentConfig};
 use crate::events::EventEnvelope;
-use crate::model::{ModelGroup, ModelVersion, NewModelVersion};
+use crate::model::{ModelCard, ModelGroup, ModelVersion, NewModelVersion};
 use crate::monitoring::{MonitoringPush, MonitoringSeries};
 use crate::policy::Transition;
 use crate::project::Project;
@@ -144,6 +144,17 @@ pub trait ModelRegistry: Send + Sync {
     /// # Errors
     /// `Conflict` when the version changed since `expected_revision`: of racing decisions exactly one wins.
     async fn commit_decision(&self, commit: DecisionCommit) -> Result<(), StoreError>;
+    /// Replaces a version's model card, compare-and-set on its revision.
+    ///
+    /// # Errors
+    /// `Conflict` when the version changed since `expected_revision`.
+    async fn update_model_card(
+        &self,
+        version: &VersionId,
+        expected_revision: u64,
+        card: ModelCard,
+        effects: Effects,
+    ) -> Result<(), StoreError>;
     async fn decisions(&self, version: &VersionId) -> Result<Vec<Decision>, StoreError>;
     async fn recent_decisions(&self, project: Option<&ProjectId>, window: Window)
         -> Result<Page<Decision>, StoreError>;

@@ -12,7 +12,7 @@ use crate::decision::{Decision, DecisionRequest, Verdict};
 use crate::deployment::{DeploymentConfig, DeploymentRequest, DeploymentStatus, SavedDeploymentConfig};
 use crate::events::{EventEnvelope, EventOrigin, PromotionEvent, VersionRef};
 use crate::evidence::Evidence;
-use crate::model::{ModelVersion, RegisterVersionInput};
+use crate::model::{ModelCard, ModelVersion, RegisterVersionInput};
 use crate::monitoring::MonitoringPush;
 use crate::policy::{self, Transition};
 use crate::ports::{
@@ -301,6 +301,35 @@ impl Service {
             )
             .await?;
         Ok(())
+    }
+
+    /// Saves the model card a data scientist edits, while the version has not reached Test.
+    pub async fn save_model_card(
+        &self,
+        principal: &Principal,
+        id: &VersionId,
+        card: ModelCard,
+    ) -> Result<(), ServiceError> {
+        let version = self.version_or_404(id).await?;
+        policy::check_card_edit(principal, &version)?;
+        let card = card.parse("")?;
+        let now = self.clock.now();
+        let audit = AuditRecord {
+            at: now,
+            actor: principal.subject.clone(),
+            action: "model_card.save".into(),
+            target: id.to_string(),
+            detail: serde_json::json!({ "missing": card.missing_sections() }),
+        };
+        self.registry
+            .update_model_card(id, version.revision, card, Effects { events: vec![], audit: vec![audit] })
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => ServiceError::Conflict(
+                    "The version changed while you edited its card: reload and try again.".into(),
+                ),
+                other => other.into(),
+            })
     }
 
     /// Registers a Dev model version reported by a build pipeline.

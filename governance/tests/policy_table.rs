@@ -361,3 +361,36 @@ fn the_digest_moves_with_every_kind_of_evidence() {
     }
     assert_eq!(base.clone().digest(), base.digest());
 }
+
+#[test]
+fn the_model_card_is_editable_by_data_scientists_until_the_version_reaches_test() {
+    use governance::policy::check_card_edit;
+    let dana = person("dana", &[Persona::DataScientist]);
+    let cases = [
+        (Registry::Dev(PROJECT.into()), Stage::Dev, ApprovalStatus::PendingManualApproval, true),
+        (Registry::Dev(PROJECT.into()), Stage::Dev, ApprovalStatus::Approved, false),
+        (Registry::Dev(PROJECT.into()), Stage::Dev, ApprovalStatus::Rejected, false),
+        (Registry::Central, Stage::Dev, ApprovalStatus::Approved, true),
+        (Registry::Central, Stage::Test, ApprovalStatus::Approved, false),
+        (Registry::Central, Stage::Test, ApprovalStatus::Rejected, false),
+        (Registry::Central, Stage::Prod, ApprovalStatus::Approved, false),
+    ];
+    for (registry, stage, status, editable) in cases {
+        let v = version(registry.clone(), stage, status);
+        assert_eq!(check_card_edit(&dana, &v).is_ok(), editable, "{registry:?} {stage:?} {status:?}");
+        for persona in [Persona::AiEngineer, Persona::GovernanceEngineer, Persona::Admin] {
+            let denial = check_card_edit(&person("x", &[persona]), &v).unwrap_err();
+            assert_eq!(denial.code, DenialCode::MissingPersona);
+        }
+    }
+}
+
+#[test]
+fn a_model_card_names_its_bad_field() {
+    let mut c = card();
+    c.risk_rating = "Extreme".into();
+    assert_eq!(c.clone().parse("").unwrap_err().field, "risk_rating");
+    c.risk_rating = "High".into();
+    c.owner = "x".repeat(257);
+    assert_eq!(c.parse("model_card.").unwrap_err().field, "model_card.owner");
+}

@@ -27,6 +27,7 @@ async fn fingerprint(app: &TestPortal) -> Vec<i64> {
         "SELECT COUNT(*) FROM deployment_configs",
         "SELECT COUNT(*) FROM deployment_requests WHERE status != 'Requested'",
         "SELECT COUNT(*) FROM deliveries WHERE state = 'Pending'",
+        "SELECT COALESCE(SUM(LENGTH(model_card)), 0) FROM model_versions",
     ] {
         out.push(sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.unwrap());
     }
@@ -271,6 +272,36 @@ async fn only_ai_engineers_save_deployment_configs() {
         },
     )
     .await;
+}
+
+#[tokio::test]
+async fn only_data_scientists_edit_the_model_card() {
+    let app = common::spawn().await;
+    let v = app.version("pd-model", 3, false).await;
+    let body = form(&[
+        ("version", v.id.as_str()),
+        ("intended_use", "Score applications."),
+        ("limitations", "Retail only."),
+        ("risk_rating", "High"),
+        ("training_data", "2024-2026 applications."),
+        ("evaluation", "AUC 0.84 on holdout."),
+        ("owner", "risk@example.com"),
+    ]);
+    run(
+        &app,
+        Row {
+            name: "save_model_card",
+            method: "POST",
+            uri: "/fn/save_model_card".into(),
+            content_type: FORM,
+            body,
+            allowed: &["dana"],
+            ok: StatusCode::OK,
+            writes: true,
+        },
+    )
+    .await;
+    assert_eq!(app.reload(&v).await.model_card.evaluation, "AUC 0.84 on holdout.");
 }
 
 #[tokio::test]
@@ -543,6 +574,20 @@ async fn bad_form_input_names_the_field_and_changes_nothing() {
         assert!(text.contains(&format!("\"field\":\"{field}\"")), "{field}: {text}");
         assert!(text.contains(value), "the typed value comes back: {text}");
     }
+    let dana = Caller { cookie: Some(app.sign_in("dana").await), bearer: None };
+    let dev = app.version("pd-model", 3, false).await;
+    let card = form(&[
+        ("version", dev.id.as_str()),
+        ("risk_rating", "Extreme"),
+        ("intended_use", "typed text"),
+        ("limitations", ""),
+        ("training_data", ""),
+        ("evaluation", ""),
+        ("owner", ""),
+    ]);
+    let (status, text) = app.send(request(&dana, "POST", "/fn/save_model_card", FORM, card)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
+    assert!(text.contains("\"field\":\"risk_rating\"") && text.contains("typed text"), "{text}");
     let gina = Caller { cookie: Some(app.sign_in("gina").await), bearer: None };
     let p = app.version("pd-model", 2, true).await;
     let digest = app.evidence_digest(&p).await;

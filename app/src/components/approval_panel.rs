@@ -45,6 +45,20 @@ pub fn ApprovalPanel(
     };
     view! {
         <p class="font-medium">{format!("Awaiting {stage} decision")}</p>
+        {(stage == governance::Stage::Prod && panel.quorum > 1)
+            .then(|| {
+                let signed = panel.signed_by.len();
+                let more = usize::from(panel.quorum).saturating_sub(signed);
+                let who = if signed == 0 { "none yet".to_string() } else { panel.signed_by.join(", ") };
+                view! {
+                    <p class="text-sm mt-1" data-testid="quorum">
+                        {format!(
+                            "Quorum: {signed} of {} Governance Engineers have signed ({who}); {more} more needed.",
+                            panel.quorum,
+                        )}
+                    </p>
+                }
+            })}
         <Gates gates=panel.gates />
         <ActionForm action=action attr:class="space-y-3">
             <input type="hidden" name="version" value=version_id />

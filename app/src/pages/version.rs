@@ -8,12 +8,13 @@ use leptos_router::hooks::use_params_map;
 use crate::components::approval_panel::ApprovalPanel;
 use crate::components::deployment_config_form::DeploymentConfigSection;
 use crate::components::lineage::Lineage;
+use crate::components::model_card::ModelCardSection;
 use crate::components::monitoring_chart::MonitoringChart;
 use crate::components::stage_status::StageStatus;
 use crate::components::test_runs::TestRuns;
 use crate::format::{number, time};
 use crate::pages::load_error;
-use crate::server_fns::{version_page, Decide, SaveDeploymentConfig};
+use crate::server_fns::{version_page, Decide, SaveDeploymentConfig, SaveModelCard};
 
 fn section(id: &'static str, title: &'static str, body: AnyView) -> impl IntoView {
     view! {
@@ -30,9 +31,12 @@ pub fn VersionPage() -> impl IntoView {
     let id = move || params.get().get("id").unwrap_or_default();
     let decide = ServerAction::<Decide>::new();
     let save = ServerAction::<SaveDeploymentConfig>::new();
+    let save_card = ServerAction::<SaveModelCard>::new();
     // Reload after every decision or save, so the page shows the new state and the new evidence digest.
-    let page =
-        Resource::new(move || (id(), decide.version().get(), save.version().get()), |(id, _, _)| version_page(id));
+    let page = Resource::new(
+        move || (id(), decide.version().get(), save.version().get(), save_card.version().get()),
+        |(id, ..)| version_page(id),
+    );
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -66,29 +70,6 @@ pub fn VersionPage() -> impl IntoView {
                     }
                     .into_any()
                 };
-                let card = &v.model_card;
-                let card_rows = [
-                    ("Intended use", card.intended_use.clone()),
-                    ("Limitations", card.limitations.clone()),
-                    ("Risk rating", card.risk_rating.clone()),
-                    ("Training data", card.training_data.clone()),
-                    ("Evaluation", card.evaluation.clone()),
-                    ("Owner", card.owner.clone()),
-                ];
-                let model_card = view! {
-                    <dl class="text-sm space-y-1">
-                        {card_rows
-                            .into_iter()
-                            .map(|(k, val)| view! {
-                                <div class="flex gap-2">
-                                    <dt class="w-44 shrink-0 text-slate-600">{k}</dt>
-                                    <dd class="whitespace-pre-wrap">{if val.is_empty() { "— missing".to_string() } else { val }}</dd>
-                                </div>
-                            })
-                            .collect_view()}
-                    </dl>
-                }
-                .into_any();
                 let deployments = p
                     .deployment_requests
                     .iter()
@@ -166,7 +147,19 @@ pub fn VersionPage() -> impl IntoView {
                         <div class="lg:col-span-2">
                             {section("lineage", "Lineage", view! { <Lineage version=v.clone() related=p.related.clone() /> }.into_any())}
                             {section("metrics", "Metrics", metrics)}
-                            {section("model-card", "Model card", model_card)}
+                            {section(
+                                "model-card",
+                                "Model card",
+                                view! {
+                                    <ModelCardSection
+                                        version_id=v.id.to_string()
+                                        card=v.model_card.clone()
+                                        editable=p.card_edit.clone()
+                                        action=save_card
+                                    />
+                                }
+                                .into_any(),
+                            )}
                             {section(
                                 "deployment-config",
                                 "Deployment config",

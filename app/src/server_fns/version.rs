@@ -24,6 +24,9 @@ pub struct ApprovalPanel {
     pub reject: Result<String, String>,
     /// Digest of the evidence on this page; the decision carries it back.
     pub evidence_digest: String,
+    /// For Prod: who has signed off so far, and how many distinct sign-offs the project's quorum needs.
+    pub signed_by: Vec<String>,
+    pub quorum: u8,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +42,8 @@ pub struct VersionView {
     pub deployment_configs: Vec<SavedDeploymentConfig>,
     /// Environments whose config this person may save now, or why not.
     pub config_edit: Result<Vec<Environment>, String>,
+    /// Whether this person may edit the model card now, or why not.
+    pub card_edit: Result<(), String>,
     pub deployment_requests: Vec<DeploymentRequest>,
     pub monitoring: Vec<MonitoringSeries>,
     pub events: Vec<EventRecord>,
@@ -48,7 +53,7 @@ pub struct VersionView {
 pub async fn version_page(id: String) -> Result<VersionView, AppError> {
     use crate::server::{portal, reply, require_principal};
     use governance::decision::Verdict;
-    use governance::policy::{check, check_config_edit, Transition};
+    use governance::policy::{check, check_card_edit, check_config_edit, Transition};
     use governance::ports::Window;
     use governance::service::ServiceError;
     use governance::{Actor, VersionId};
@@ -74,6 +79,8 @@ pub async fn version_page(id: String) -> Result<VersionView, AppError> {
             approve: describe(Verdict::Approve),
             reject: describe(Verdict::Reject),
             evidence_digest: detail.digest.clone(),
+            signed_by: evidence.prod_signoffs().map(|d| d.decided_by_name.clone()).collect(),
+            quorum: detail.project.policy.prod_quorum.max(1),
         }
     });
     let editable: Vec<Environment> = [Environment::Test, Environment::Prod]
@@ -101,6 +108,7 @@ pub async fn version_page(id: String) -> Result<VersionView, AppError> {
         test_runs: detail.test_runs.clone(),
         deployment_configs: evidence.deployment_configs.values().cloned().collect(),
         config_edit,
+        card_edit: check_card_edit(&principal, &evidence.version).map_err(|d| d.reason),
         deployment_requests: detail.deployment_requests.clone(),
         monitoring,
         events,

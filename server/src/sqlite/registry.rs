@@ -4,10 +4,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use governance::decision::{Decision, Verdict};
 use governance::ids::ModelGroupName;
-use governance::model::{Lineage, ModelGroup, ModelVersion, NewModelVersion};
+use governance::model::{Lineage, ModelCard, ModelGroup, ModelVersion, NewModelVersion};
 use governance::policy::Transition;
 use governance::ports::{
-    CopyOutcome, DecisionCommit, EffectsFn, ModelRegistry, Page, StoreError, VersionQuery, Window,
+    CopyOutcome, DecisionCommit, Effects, EffectsFn, ModelRegistry, Page, StoreError, VersionQuery, Window,
 };
 use governance::{ApprovalStatus, DecisionId, EventId, Persona, ProjectId, Registry, Stage, Subject, VersionId};
 use sqlx::sqlite::SqliteRow;
@@ -359,6 +359,30 @@ impl ModelRegistry for SqliteStore {
         self.write_effects(&mut tx, commit.effects).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(())
+    }
+
+    async fn update_model_card(
+        &self,
+        version: &VersionId,
+        expected_revision: u64,
+        card: ModelCard,
+        effects: Effects,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE model_versions SET model_card = ?, revision = revision + 1 WHERE id = ? AND revision = ?",
+        )
+        .bind(to_json(&card)?)
+        .bind(version.as_str())
+        .bind(expected_revision as i64)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        if updated.rows_affected() != 1 {
+            return Err(StoreError::Conflict(format!("model version {version} changed meanwhile")));
+        }
+        self.write_effects(&mut tx, effects).await?;
+        tx.commit().await.map_err(unavailable)
     }
 
     async fn decisions(&self, version: &VersionId) -> Result<Vec<Decision>, StoreError> {
