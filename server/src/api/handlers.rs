@@ -37,6 +37,20 @@ async fn version_or_404(state: &AppState, id: &str) -> ApiResult<ModelVersion> {
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("model version {id} was not found")))
 }
 
+/// The project a list is scoped to: the one asked for, or a machine's own; authorized for reading.
+fn project_scope(actor: &Actor, asked: Option<&str>) -> ApiResult<Option<ProjectId>> {
+    let project = asked.map(ProjectId::parse).transpose()?;
+    let project = match (actor, project) {
+        (Actor::Machine(m), None) => Some(m.project.clone()),
+        (_, p) => p,
+    };
+    match &project {
+        Some(p) => authorize_read(actor, p)?,
+        None => authorize(actor, &Action::Read)?,
+    }
+    Ok(project)
+}
+
 fn window(offset: Option<u64>, limit: Option<u64>) -> Window {
     Window::new(offset.unwrap_or(0), limit.unwrap_or(50))
 }
@@ -74,16 +88,10 @@ pub async fn versions(
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
     let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
-    let project = q.project.as_deref().map(ProjectId::parse).transpose()?;
-    if let Actor::Machine(m) = &actor {
-        // A machine lists only its own project.
-        authorize_read(&actor, project.as_ref().unwrap_or(&m.project))?;
-    }
+    // A machine lists only its own project.
+    let project = project_scope(&actor, q.project.as_deref())?;
     let query = VersionQuery {
-        project: project.or(match &actor {
-            Actor::Machine(m) => Some(m.project.clone()),
-            _ => None,
-        }),
+        project,
         stage: q
             .stage
             .as_deref()
@@ -145,15 +153,7 @@ pub async fn model_groups(
     Query(q): Query<PageQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
-    let project = q.project.as_deref().map(ProjectId::parse).transpose()?;
-    let project = match (&actor, project) {
-        (Actor::Machine(m), None) => Some(m.project.clone()),
-        (_, p) => p,
-    };
-    match &project {
-        Some(p) => authorize_read(&actor, p)?,
-        None => authorize(&actor, &Action::Read)?,
-    }
+    let project = project_scope(&actor, q.project.as_deref())?;
     Ok(Json(state.service.registry.list_groups(project.as_ref(), window(q.offset, q.limit)).await?))
 }
 
@@ -163,15 +163,7 @@ pub async fn decisions(
     Query(q): Query<PageQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
-    let project = q.project.as_deref().map(ProjectId::parse).transpose()?;
-    let project = match (&actor, project) {
-        (Actor::Machine(m), None) => Some(m.project.clone()),
-        (_, p) => p,
-    };
-    match &project {
-        Some(p) => authorize_read(&actor, p)?,
-        None => authorize(&actor, &Action::Read)?,
-    }
+    let project = project_scope(&actor, q.project.as_deref())?;
     Ok(Json(state.service.registry.recent_decisions(project.as_ref(), window(q.offset, q.limit)).await?))
 }
 
