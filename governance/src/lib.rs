@@ -23,6 +23,7 @@ pub mod project;
 pub mod service;
 pub mod stage;
 pub mod test_run;
+pub mod timeline;
 
 pub use error::{Denial, DenialCode, FieldError};
 pub use ids::{DecisionId, EventId, ProjectId, Subject, TestRunId, VersionId};

@@ -394,3 +394,60 @@ fn a_model_card_names_its_bad_field() {
     c.owner = "x".repeat(257);
     assert_eq!(c.parse("model_card.").unwrap_err().field, "model_card.owner");
 }
+
+#[test]
+fn the_timeline_joins_everything_newest_first_with_delivery_states() {
+    use governance::events::EventEnvelope;
+    use governance::ports::{Delivery, DeliveryState, EventRecord};
+    use governance::timeline::{timeline, EntryKind};
+
+    let at = |s: i64| DateTime::from_timestamp(s, 0).unwrap();
+    let mut v = version(Registry::Central, Stage::Test, ApprovalStatus::Approved);
+    v.registered_at = at(10);
+    let mut d = decision(Stage::Test, Verdict::Approve, "erin");
+    d.decided_at = at(20);
+    d.event_id = "evt-d".into();
+    let mut r = run(false);
+    r.recorded_at = at(30);
+    let record = |id: &str, detail_type: &str, time: i64, detail: serde_json::Value| EventRecord {
+        envelope: EventEnvelope {
+            version: "0".into(),
+            id: id.into(),
+            detail_type: detail_type.into(),
+            source: "portal.governance".into(),
+            account: "0".into(),
+            time: at(time),
+            region: "eu-west-1".into(),
+            resources: vec![],
+            detail,
+        },
+        deliveries: vec![Delivery {
+            event_id: id.into(),
+            target: "ops".into(),
+            state: DeliveryState::Delivered,
+            attempts: 1,
+            last_error: None,
+            next_attempt_at: at(time),
+            delivered_at: Some(at(time)),
+        }],
+    };
+    let events = vec![
+        record("evt-d", "ModelApproved", 20, serde_json::json!({})),
+        record("evt-r", "TestResultsRecorded", 30, serde_json::json!({"testRunId": "run-1"})),
+        record(
+            "evt-a",
+            "MonitoringAlarm",
+            40,
+            serde_json::json!({"metric": "ModelLatency p99", "endpoint": "e", "value": 900.0, "threshold": 300.0}),
+        ),
+    ];
+    let entries = timeline(&v, &[d], &[r], &[], &events);
+    let kinds: Vec<EntryKind> = entries.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, vec![EntryKind::Alarm, EntryKind::TestRun, EntryKind::Decision, EntryKind::Registered]);
+    assert!(entries[0].detail.contains("ModelLatency p99") && entries[0].detail.contains("300"));
+    assert_eq!(entries[1].title, "Integration test run failed");
+    assert_eq!(entries[1].event, Some(("evt-r".to_string(), vec!["ops: Delivered".to_string()])));
+    assert_eq!(entries[2].event.as_ref().map(|e| e.0.as_str()), Some("evt-d"));
+    // Every event shows once.
+    assert_eq!(entries.iter().filter(|e| e.event.is_some()).count(), 3);
+}

@@ -11,3 +11,4 @@ pub mod monitoring_chart;
 pub mod pager;
 pub mod stage_status;
 pub mod test_runs;
+pub mod timeline;

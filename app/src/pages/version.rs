@@ -12,6 +12,7 @@ use crate::components::model_card::ModelCardSection;
 use crate::components::monitoring_chart::MonitoringChart;
 use crate::components::stage_status::StageStatus;
 use crate::components::test_runs::TestRuns;
+use crate::components::timeline::Timeline;
 use crate::format::{number, time};
 use crate::pages::load_error;
 use crate::server_fns::{version_page, Decide, SaveDeploymentConfig, SaveModelCard};
@@ -110,23 +111,6 @@ pub fn VersionPage() -> impl IntoView {
                     }
                     .into_any()
                 };
-                let events = view! {
-                    <ul class="text-sm space-y-1">
-                        {p.events
-                            .iter()
-                            .map(|r| {
-                                let states = r.deliveries.iter().map(|d| format!("{}: {}", d.target, d.state.as_str())).collect::<Vec<_>>().join(", ");
-                                view! {
-                                    <li>
-                                        <a class="text-blue-700 underline" href=format!("/events/{}", r.envelope.id)>{r.envelope.detail_type.clone()}</a>
-                                        {format!(" at {} — {states}", time(&r.envelope.time))}
-                                    </li>
-                                }
-                            })
-                            .collect_view()}
-                    </ul>
-                }
-                .into_any();
                 let approval = match p.approval {
                     Some(panel) => view! { <ApprovalPanel version_id=v.id.to_string() panel=panel action=decide /> }.into_any(),
                     None => view! { <p>{format!("This version awaits no decision: it is {} / {} in the {}.", v.stage, v.status.label(), v.registry.label())}</p> }.into_any(),
@@ -179,7 +163,7 @@ pub fn VersionPage() -> impl IntoView {
                             )}
                             {section("test-runs", "Integration test runs", view! { <TestRuns runs=p.test_runs.clone() /> }.into_any())}
                             {section("monitoring", "Monitoring", monitoring)}
-                            {section("events", "Events", events)}
+                            {section("timeline", "Timeline", view! { <Timeline entries=p.timeline.clone() /> }.into_any())}
                         </div>
                         <div>
                             {section("approval", "Approval", approval)}

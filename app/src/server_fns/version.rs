@@ -5,9 +5,9 @@ use governance::deployment::{DeploymentRequest, SavedDeploymentConfig};
 use governance::gates::Gate;
 use governance::model::ModelVersion;
 use governance::monitoring::MonitoringSeries;
-use governance::ports::EventRecord;
 use governance::project::ProjectPolicy;
 use governance::test_run::TestRun;
+use governance::timeline::TimelineEntry;
 use governance::{Environment, Stage};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -46,7 +46,8 @@ pub struct VersionView {
     pub card_edit: Result<(), String>,
     pub deployment_requests: Vec<DeploymentRequest>,
     pub monitoring: Vec<MonitoringSeries>,
-    pub events: Vec<EventRecord>,
+    /// Registration, decisions, test runs, deployments and events, newest first.
+    pub timeline: Vec<TimelineEntry>,
 }
 
 #[server(prefix = "/fn", endpoint = "version_page")]
@@ -97,7 +98,14 @@ pub async fn version_page(id: String) -> Result<VersionView, AppError> {
     };
     let now = service.clock.now();
     let monitoring = service.monitoring.series(&id, now - chrono::Duration::days(30), now).await.map_err(store)?;
-    let events = service.ledger.events(Some(&id), Window::new(0, 50)).await.map_err(store)?.items;
+    let events = service.ledger.events(Some(&id), Window::new(0, 200)).await.map_err(store)?.items;
+    let timeline = governance::timeline::timeline(
+        &evidence.version,
+        &evidence.decisions,
+        &detail.test_runs,
+        &detail.deployment_requests,
+        &events,
+    );
     Ok(VersionView {
         version: evidence.version.clone(),
         project_name: detail.project.name.clone(),
@@ -111,6 +119,6 @@ pub async fn version_page(id: String) -> Result<VersionView, AppError> {
         card_edit: check_card_edit(&principal, &evidence.version).map_err(|d| d.reason),
         deployment_requests: detail.deployment_requests.clone(),
         monitoring,
-        events,
+        timeline,
     })
 }
