@@ -9,6 +9,7 @@ pub mod routes;
 pub mod settings;
 pub mod sqlite;
 pub mod state;
+pub mod web_defences;
 pub mod webhook;
 
 use std::sync::Arc;

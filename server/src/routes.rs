@@ -31,6 +31,8 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), require_sign_in))
+        .layer(middleware::from_fn(crate::web_defences::refuse_cross_site))
+        .layer(middleware::from_fn(crate::web_defences::security_headers))
         .layer(axum::extract::DefaultBodyLimit::max(crate::api::MAX_BODY_BYTES))
         .with_state(state)
 }

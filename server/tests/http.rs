@@ -660,3 +660,45 @@ async fn development_sign_in_is_refused_in_production() {
     assert!(response.headers().get("set-cookie").is_none());
     let _ = PEOPLE;
 }
+
+#[tokio::test]
+async fn cross_site_posts_are_refused_and_responses_carry_security_headers() {
+    let app = common::spawn().await;
+    let gina = app.sign_in("gina").await;
+    let p = app.version("pd-model", 2, true).await;
+    let digest = app.evidence_digest(&p).await;
+    let body = form(&[
+        ("version", p.id.as_str()),
+        ("stage", "Prod"),
+        ("verdict", "Approve"),
+        ("justification", "Looks right."),
+        ("evidence_digest", &digest),
+    ]);
+    let before = fingerprint(&app).await;
+    for (name, value) in [("origin", "https://evil.example"), ("sec-fetch-site", "cross-site"), ("origin", "null")] {
+        let request = Request::post("/fn/decide")
+            .header("host", "127.0.0.1:3000")
+            .header("cookie", &gina)
+            .header("content-type", FORM)
+            .header(name, value)
+            .body(Body::from(body.clone()))
+            .unwrap();
+        let (status, text) = app.send(request).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{name}: {value}: {text}");
+        assert_eq!(fingerprint(&app).await, before, "{name}: {value}");
+    }
+    // The same post from the portal's own page goes through.
+    let request = Request::post("/fn/decide")
+        .header("host", "127.0.0.1:3000")
+        .header("origin", "http://127.0.0.1:3000")
+        .header("sec-fetch-site", "same-origin")
+        .header("cookie", &gina)
+        .header("content-type", FORM)
+        .body(Body::from(body))
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(app.router.clone(), request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
+    assert!(response.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+}

@@ -97,7 +97,11 @@ pub fn VersionPage() -> impl IntoView {
                                 .iter()
                                 .rev()
                                 .map(|d| {
-                                    let quorum = d.quorum.map(|(s, r)| format!(" (sign-off {s} of {r})")).unwrap_or_default();
+                                    let quorum = d
+                                        .quorum
+                                        .filter(|(_, r)| *r > 1)
+                                        .map(|(s, r)| format!(" (sign-off {s} of {r})"))
+                                        .unwrap_or_default();
                                     view! {
                                         <li>
                                             <span class="font-medium">{format!("{} {} by {} ({}){quorum}", d.verdict.as_str(), d.stage, d.decided_by_name, d.persona)}</span>
