@@ -16,8 +16,8 @@ use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    audit::AuditPage, event::EventPage, events::EventsPage, inbox::InboxPage, not_found::NotFound,
-    registry::RegistryPage, sign_in::SignInPage, version::VersionPage,
+    audit::AuditPage, compare::ComparePage, event::EventPage, events::EventsPage, inbox::InboxPage,
+    not_found::NotFound, registry::RegistryPage, sign_in::SignInPage, version::VersionPage,
 };
 
 /// The HTML document around the app.
@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
                     view=|| view! { <Layout><EventPage /></Layout> }
                     ssr=ssr.clone()
                 />
+                <Route path=StaticSegment("compare") view=|| view! { <Layout><ComparePage /></Layout> } ssr=ssr.clone() />
                 <Route path=StaticSegment("audit") view=|| view! { <Layout><AuditPage /></Layout> } ssr=ssr />
             </Routes>
         </Router>

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod authz;
+pub mod compare;
 pub mod decision;
 pub mod deployment;
 pub mod error;

@@ -621,6 +621,42 @@ impl Service {
         Ok(())
     }
 
+    /// Two versions' evidence for a side-by-side comparison. Without `b`, `a` is compared with the version of
+    /// its group now in Prod (the champion).
+    pub async fn compare(
+        &self,
+        actor: &Actor,
+        a: &VersionId,
+        b: Option<&VersionId>,
+    ) -> Result<(Evidence, Evidence), ServiceError> {
+        authorize(actor, &Action::Read)?;
+        let va = self.version_or_404(a).await?;
+        let vb = match b {
+            Some(b) => self.version_or_404(b).await?,
+            None => {
+                let query = crate::ports::VersionQuery {
+                    project: Some(va.project.clone()),
+                    stage: Some(Stage::Prod),
+                    status: Some(ApprovalStatus::Approved),
+                    central: Some(true),
+                    search: Some(va.group.to_string()),
+                    window: Window::new(0, Window::MAX_LIMIT),
+                };
+                self.registry
+                    .list_versions(&query)
+                    .await?
+                    .items
+                    .into_iter()
+                    .filter(|v| v.group == va.group && v.id != va.id)
+                    .max_by_key(|v| v.number)
+                    .ok_or_else(|| {
+                        ServiceError::NotFound(format!("A version of {} in Prod to compare with", va.group))
+                    })?
+            }
+        };
+        Ok((self.evidence(va).await?, self.evidence(vb).await?))
+    }
+
     /// Registry list for the registry page and the API.
     pub async fn versions(
         &self,

@@ -451,3 +451,21 @@ fn the_timeline_joins_everything_newest_first_with_delivery_states() {
     // Every event shows once.
     assert_eq!(entries.iter().filter(|e| e.event.is_some()).count(), 3);
 }
+
+#[test]
+fn comparing_two_versions_marks_what_differs() {
+    use governance::compare::compare;
+    let champion = ready_for(Stage::Prod);
+    let mut challenger = ready_for(Stage::Prod);
+    challenger.version.metrics.insert("auc".into(), 0.86);
+    challenger.version.metrics.insert("ks".into(), 0.5);
+    challenger.latest_test_run = Some(run(false));
+    let rows = compare(&challenger, &champion);
+    let row = |name: &str| rows.iter().find(|r| r.name == name).unwrap_or_else(|| panic!("no row {name}"));
+    assert!(row("auc").differs);
+    assert_eq!((row("auc").a.as_str(), row("auc").b.as_str()), ("0.86", "0.81"));
+    assert_eq!((row("ks").a.as_str(), row("ks").b.as_str()), ("0.5", "—"));
+    assert!(row("Verdict").differs);
+    assert!(!row("Instance type").differs);
+    assert!(!row("Owner").differs);
+}

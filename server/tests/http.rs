@@ -159,6 +159,7 @@ async fn server_functions_that_read_need_a_signed_in_person() {
         ("events", form(&[("offset", "0")])),
         ("event", form(&[("id", event.as_str())])),
         ("audit", form(&[("offset", "0")])),
+        ("compare", form(&[("a", v.id.as_str()), ("b", "")])),
     ];
     for (name, body) in rows {
         run(
@@ -701,4 +702,25 @@ async fn cross_site_posts_are_refused_and_responses_carry_security_headers() {
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     assert_eq!(response.headers()["x-frame-options"], "DENY");
     assert!(response.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+}
+
+#[tokio::test]
+async fn a_version_compares_with_the_one_in_prod() {
+    let app = common::spawn().await;
+    let gina = Caller { cookie: Some(app.sign_in("gina").await), bearer: None };
+    let challenger = app.version("pd-model", 2, true).await;
+    let page = |uri: String| {
+        let mut r = request(&gina, "GET", &uri, "", String::new());
+        r.headers_mut().insert("accept", "text/html".parse().unwrap());
+        r
+    };
+    let (status, body) = app.send(page(format!("/compare?a={}", challenger.id))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("pd-model v1") && body.contains("pd-model v2"), "champion and challenger side by side");
+    assert!(body.contains("differs"));
+    // A group with nothing in Prod says so.
+    let lonely = app.version("support-llm", 1, true).await;
+    let (status, body) = app.send(page(format!("/compare?a={}", lonely.id))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("in Prod to compare with"), "{}", &body[..body.len().min(300)]);
 }

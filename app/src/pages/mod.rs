@@ -1,6 +1,7 @@
 //! The pages, one per file.
 
 pub mod audit;
+pub mod compare;
 pub mod event;
 pub mod events;
 pub mod inbox;

@@ -1,6 +1,7 @@
 //! The server functions: thin. Each authenticates, parses its input into domain types, calls the service
 //! and maps the error. Every one has a fixed URL under [`PREFIX`] so tests and plain forms can reach it.
 
+mod compare;
 mod decide;
 mod deployment_config;
 mod inbox;
@@ -10,6 +11,7 @@ mod registry;
 mod session;
 mod version;
 
+pub use compare::*;
 pub use decide::*;
 pub use deployment_config::*;
 pub use inbox::*;
