@@ -71,7 +71,8 @@ test("the registry, a version, the inbox, events, an event and the audit log ren
 
   await test.step("version page: every section, with monitoring of a version in Prod", async () => {
     await visit(page, "/?project=credit-risk&stage=Prod");
-    const link = page.getByRole("link", { name: /^pd-model v\d+$/ }).first();
+    // pd-model v1 is the seeded version in Prod with monitoring series (latency, errors, drift).
+    const link = page.getByRole("link", { name: "pd-model v1", exact: true }).first();
     const label = (await link.innerText()).trim();
     await link.click();
     await expect(page).toHaveURL(/\/versions\//);
@@ -91,7 +92,26 @@ test("the registry, a version, the inbox, events, an event and the audit log ren
       await expect(page.getByRole("heading", { level: 2, name: title, exact: true })).toBeVisible();
     }
     await expect(section(page, "Integration test runs").getByText(/^(Passed|Failed)$/).first()).toBeVisible();
+    await expect(page.getByRole("img", { name: /^ModelLatency p99 \(ms\)/ }).first()).toBeVisible();
+    await expect(section(page, "Monitoring").getByText("Threshold breached").first()).toBeVisible();
     await shot(page, "version");
+  });
+
+  await test.step("champion vs challenger", async () => {
+    // pd-model v2's central copy against pd-model v1, the seeded version in Prod.
+    await visit(page, "/?project=credit-risk&search=pd-model");
+    await page
+      .getByRole("row")
+      .filter({ hasText: "Central registry" })
+      .getByRole("link", { name: "pd-model v2", exact: true })
+      .click();
+    await settled(page);
+    await page.getByRole("link", { name: "Compare with the version in Prod" }).click();
+    await expect(page).toHaveURL(/\/compare\?a=/);
+    await settled(page);
+    await expect(page.getByRole("heading", { level: 1, name: "Compare versions" })).toBeVisible();
+    await expect(page.getByText(/\d+ of \d+ values differ\./)).toBeVisible();
+    await shot(page, "compare");
   });
 
   await test.step("inbox", async () => {
