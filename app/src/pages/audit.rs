@@ -40,7 +40,7 @@ pub fn AuditPage() -> impl IntoView {
                     {verdict}
                     <table class="w-full text-sm bg-white">
                         <thead>
-                            <tr class="text-left border-b">
+                            <tr class="text-left border-b border-slate-200">
                                 <th class="p-2">"#"</th>
                                 <th class="p-2">"Time"</th>
                                 <th class="p-2">"Actor"</th>
@@ -55,7 +55,7 @@ pub fn AuditPage() -> impl IntoView {
                                 .items
                                 .iter()
                                 .map(|e| view! {
-                                    <tr class="border-b align-top">
+                                    <tr class="border-b border-slate-200 align-top">
                                         <td class="p-2">{e.seq}</td>
                                         <td class="p-2">{time(&e.record.at)}</td>
                                         <td class="p-2">{e.record.actor.to_string()}</td>

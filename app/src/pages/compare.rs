@@ -46,7 +46,7 @@ pub fn ComparePage() -> impl IntoView {
                     <p class="mb-2 text-sm">{format!("{differences} of {} values differ.", c.rows.len())}</p>
                     <table class="w-full text-sm bg-white">
                         <thead>
-                            <tr class="text-left border-b">
+                            <tr class="text-left border-b border-slate-200">
                                 <th class="p-2">"Section"</th>
                                 <th class="p-2">"Value"</th>
                                 <th class="p-2"><a class="text-blue-700 underline" href=format!("/versions/{a_id}")>{a_label}</a></th>
@@ -57,7 +57,7 @@ pub fn ComparePage() -> impl IntoView {
                             {c.rows
                                 .into_iter()
                                 .map(|r| {
-                                    let class = if r.differs { "border-b bg-amber-50" } else { "border-b" };
+                                    let class = if r.differs { "border-b border-slate-200 bg-amber-50" } else { "border-b border-slate-200" };
                                     view! {
                                         <tr class=class>
                                             <td class="p-2 text-slate-600">{r.section}</td>

@@ -33,7 +33,7 @@ pub fn EventPage() -> impl IntoView {
                     <ErrorAlert error=error />
                     <table class="text-sm bg-white mb-4">
                         <thead>
-                            <tr class="text-left border-b">
+                            <tr class="text-left border-b border-slate-200">
                                 <th class="p-2">"Target"</th>
                                 <th class="p-2">"State"</th>
                                 <th class="p-2">"Attempts"</th>
@@ -50,7 +50,7 @@ pub fn EventPage() -> impl IntoView {
                                     let (event_id, target) = (d.event_id.to_string(), d.target.clone());
                                     let label = format!("Redeliver to {}", d.target);
                                     view! {
-                                    <tr class="border-b">
+                                    <tr class="border-b border-slate-200">
                                         <td class="p-2">{d.target.clone()}</td>
                                         <td class="p-2">{d.state.as_str()}</td>
                                         <td class="p-2">{d.attempts}</td>

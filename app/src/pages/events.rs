@@ -24,7 +24,7 @@ pub fn EventsPage() -> impl IntoView {
                 view! {
                     <table class="w-full text-sm bg-white">
                         <thead>
-                            <tr class="text-left border-b">
+                            <tr class="text-left border-b border-slate-200">
                                 <th class="p-2">"Event"</th>
                                 <th class="p-2">"Type"</th>
                                 <th class="p-2">"Model"</th>
@@ -48,7 +48,7 @@ pub fn EventsPage() -> impl IntoView {
                                         ))
                                         .unwrap_or_default();
                                     view! {
-                                        <tr class="border-b">
+                                        <tr class="border-b border-slate-200">
                                             <td class="p-2">
                                                 <a class="text-blue-700 underline font-mono" href=format!("/events/{}", e.id)>{e.id.to_string()}</a>
                                             </td>

@@ -23,7 +23,7 @@ pub fn InboxPage() -> impl IntoView {
                 view! {
                     <table class="w-full text-sm bg-white">
                         <thead>
-                            <tr class="text-left border-b">
+                            <tr class="text-left border-b border-slate-200">
                                 <th class="p-2">"Model version"</th>
                                 <th class="p-2">"Project"</th>
                                 <th class="p-2">"Awaits"</th>
@@ -37,7 +37,7 @@ pub fn InboxPage() -> impl IntoView {
                                 .map(|r| {
                                     let v = r.version;
                                     view! {
-                                        <tr class="border-b">
+                                        <tr class="border-b border-slate-200">
                                             <td class="p-2">
                                                 <a class="text-blue-700 underline" href=format!("/versions/{}", v.id)>{v.label()}</a>
                                             </td>

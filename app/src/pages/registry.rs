@@ -79,7 +79,7 @@ pub fn RegistryPage() -> impl IntoView {
                     </form>
                     <table class="w-full text-sm bg-white">
                         <thead>
-                            <tr class="text-left border-b">
+                            <tr class="text-left border-b border-slate-200">
                                 <th class="p-2">"Model version"</th>
                                 <th class="p-2">"Project"</th>
                                 <th class="p-2">"Registry"</th>
@@ -92,7 +92,7 @@ pub fn RegistryPage() -> impl IntoView {
                                 .items
                                 .iter()
                                 .map(|v| view! {
-                                    <tr class="border-b">
+                                    <tr class="border-b border-slate-200">
                                         <td class="p-2">
                                             <a class="text-blue-700 underline" href=format!("/versions/{}", v.id)>{v.label()}</a>
                                         </td>
@@ -110,7 +110,7 @@ pub fn RegistryPage() -> impl IntoView {
                     <h2 class="text-lg font-semibold mt-8 mb-2">"Model groups"</h2>
                     <table class="w-full text-sm bg-white">
                         <thead>
-                            <tr class="text-left border-b">
+                            <tr class="text-left border-b border-slate-200">
                                 <th class="p-2">"Model group"</th>
                                 <th class="p-2">"Project"</th>
                                 <th class="p-2">"Dev versions"</th>
@@ -122,7 +122,7 @@ pub fn RegistryPage() -> impl IntoView {
                                 .items
                                 .into_iter()
                                 .map(|g| view! {
-                                    <tr class="border-b">
+                                    <tr class="border-b border-slate-200">
                                         <td class="p-2">
                                             <a class="text-blue-700 underline" href=format!("/?project={}&search={}", g.project, g.name)>{g.name.to_string()}</a>
                                         </td>
