@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
+use crate::display::number;
 use crate::evidence::Evidence;
 use crate::Environment;
 
@@ -14,11 +15,6 @@ pub struct Row {
     pub a: String,
     pub b: String,
     pub differs: bool,
-}
-
-fn number(v: f64) -> String {
-    let text = format!("{v:.4}");
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// Compares the evidence of two versions: overview, metrics, latest test run, deployment config, lineage

@@ -10,6 +10,7 @@ pub mod authz;
 pub mod compare;
 pub mod decision;
 pub mod deployment;
+pub mod display;
 pub mod error;
 pub mod events;
 pub mod evidence;
