@@ -56,6 +56,9 @@ pub struct DecisionRequest {
     pub justification: String,
     /// The digest of the evidence the person saw when they decided.
     pub evidence_digest: String,
+    /// The latest test run the person saw, if any: lets a stale refusal say that new results arrived.
+    #[serde(default)]
+    pub seen_test_run: Option<String>,
 }
 
 /// A recorded decision.

@@ -102,10 +102,13 @@ pub fn decide(
     let justification = Justification::parse(&request.justification)
         .map_err(|e| Denial::new(DenialCode::JustificationRequired, format!("Justification {}.", e.message)))?;
     if request.evidence_digest != evidence.digest() {
-        return Err(Denial::new(
-            DenialCode::StaleEvidence,
-            "The evidence changed since you loaded this page (for example new test results arrived): review it again before deciding.",
-        ));
+        let latest = evidence.latest_test_run.as_ref().map(|r| r.id.as_str());
+        let reason = if latest.is_some() && latest != request.seen_test_run.as_deref() {
+            "New test results arrived since you loaded this page: review them first, then decide."
+        } else {
+            "The evidence changed since you loaded this page: review it again before deciding."
+        };
+        return Err(Denial::new(DenialCode::StaleEvidence, reason));
     }
     Ok((transition, justification))
 }

@@ -317,6 +317,7 @@ fn decide_requires_a_justification_and_fresh_evidence() {
         verdict: Verdict::Approve,
         justification: justification.into(),
         evidence_digest: digest,
+        seen_test_run: Some("run-1".into()),
     };
     assert!(decide(&gina, &evidence, &policy, &request("All gates met, tests green.", evidence.digest())).is_ok());
     for blank in ["", "   ", "ok"] {
@@ -335,9 +336,16 @@ fn decide_requires_a_justification_and_fresh_evidence() {
     let mut second = run(true);
     second.id = "run-2".into();
     newer.latest_test_run = Some(second);
-    let denial = decide(&gina, &newer, &policy, &request("All gates met, tests green.", seen)).unwrap_err();
+    let denial = decide(&gina, &newer, &policy, &request("All gates met, tests green.", seen.clone())).unwrap_err();
     assert_eq!(denial.code, DenialCode::StaleEvidence);
-    assert!(denial.reason.contains("review it again"));
+    assert!(denial.reason.starts_with("New test results arrived"), "{}", denial.reason);
+
+    // Another change (the config) with the same run: stale, said plainly.
+    let mut changed = evidence.clone();
+    changed.deployment_configs.get_mut(&Environment::Test).unwrap().config.initial_instance_count = 2;
+    let denial = decide(&gina, &changed, &policy, &request("All gates met, tests green.", seen)).unwrap_err();
+    assert_eq!(denial.code, DenialCode::StaleEvidence);
+    assert!(denial.reason.contains("review it again"), "{}", denial.reason);
 }
 
 #[test]

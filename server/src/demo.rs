@@ -171,7 +171,13 @@ impl Seeder<'_> {
             .service
             .evidence(self.service.registry.version(&v.id).await?.ok_or_else(|| anyhow::anyhow!("gone"))?)
             .await?;
-        let request = DecisionRequest { stage, verdict, justification: why.into(), evidence_digest: evidence.digest() };
+        let request = DecisionRequest {
+            stage,
+            verdict,
+            justification: why.into(),
+            evidence_digest: evidence.digest(),
+            seen_test_run: None,
+        };
         self.service.decide(&self.people[who], &v.id, request).await?;
         self.reload(v).await
     }

@@ -612,10 +612,11 @@ async fn bad_form_input_names_the_field_and_changes_nothing() {
         ("verdict", "Approve"),
         ("justification", "Looks right."),
         ("evidence_digest", "stale"),
+        ("seen_test_run", "run-seen-before"),
     ]);
     let (got, text) = app.send(request(&gina, "POST", "/fn/decide", FORM, body)).await;
     assert_eq!(got, StatusCode::CONFLICT, "{text}");
-    assert!(text.contains("review it again"), "{text}");
+    assert!(text.contains("New test results arrived"), "{text}");
     assert_eq!(fingerprint(&app).await, before);
 }
 

@@ -137,6 +137,7 @@ async fn a_redelivered_dev_approval_makes_one_central_copy() {
                 verdict: Verdict::Approve,
                 justification: "Beats baseline.".into(),
                 evidence_digest: digest,
+                seen_test_run: None,
             },
         )
         .await
@@ -199,6 +200,7 @@ async fn of_fifty_concurrent_decisions_exactly_one_wins() {
                             verdict,
                             justification: format!("decision {i}"),
                             evidence_digest: digest,
+                            seen_test_run: None,
                         },
                     )
                     .await

@@ -64,6 +64,7 @@ pub fn ApprovalPanel(
             <input type="hidden" name="version" value=version_id />
             <input type="hidden" name="stage" value=stage.as_str() />
             <input type="hidden" name="evidence_digest" value=panel.evidence_digest />
+            <input type="hidden" name="seen_test_run" value=panel.latest_test_run.unwrap_or_default() />
             <label class="block">
                 <span class="block font-medium">"Justification"</span>
                 <textarea

@@ -12,6 +12,9 @@ pub async fn decide(
     verdict: String,
     justification: String,
     evidence_digest: String,
+    /// The latest test run on the page, so a stale refusal can say that new results arrived.
+    #[server(default)]
+    seen_test_run: Option<String>,
 ) -> Result<(), AppError> {
     use crate::server::{portal, reply, require_principal};
     use governance::decision::{DecisionRequest, Verdict};
@@ -25,7 +28,9 @@ pub async fn decide(
         |field: &str, message: &str| reply(AppError::invalid(FieldError::new(field, message), submitted.clone()));
     let stage = Stage::parse(&stage).ok_or_else(|| invalid("stage", "must be Dev, Test or Prod"))?;
     let verdict = Verdict::parse(&verdict).ok_or_else(|| invalid("verdict", "must be Approve or Reject"))?;
-    let request = DecisionRequest { stage, verdict, justification: justification.clone(), evidence_digest };
+    let seen_test_run = seen_test_run.filter(|s| !s.trim().is_empty());
+    let request =
+        DecisionRequest { stage, verdict, justification: justification.clone(), evidence_digest, seen_test_run };
     portal().service.decide(&principal, &VersionId(version), request).await.map_err(|e| match e {
         // A missing justification is a form error: keep what was typed so nothing is lost.
         ServiceError::Denied(d) if d.code == DenialCode::JustificationRequired => reply(AppError::Invalid {

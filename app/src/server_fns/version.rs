@@ -27,6 +27,8 @@ pub struct ApprovalPanel {
     /// For Prod: who has signed off so far, and how many distinct sign-offs the project's quorum needs.
     pub signed_by: Vec<String>,
     pub quorum: u8,
+    /// The latest test run on the page (sent back with the decision).
+    pub latest_test_run: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,6 +84,7 @@ pub async fn version_page(id: String) -> Result<VersionView, AppError> {
             evidence_digest: detail.digest.clone(),
             signed_by: evidence.prod_signoffs().map(|d| d.decided_by_name.clone()).collect(),
             quorum: detail.project.policy.prod_quorum.max(1),
+            latest_test_run: evidence.latest_test_run.as_ref().map(|r| r.id.to_string()),
         }
     });
     let editable: Vec<Environment> = [Environment::Test, Environment::Prod]
