@@ -6,6 +6,7 @@ pub mod error_alert;
 pub mod gates;
 pub mod layout;
 pub mod lineage;
+pub mod lineage_graph;
 pub mod model_card;
 pub mod monitoring_chart;
 pub mod pager;

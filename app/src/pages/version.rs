@@ -8,6 +8,7 @@ use leptos_router::hooks::use_params_map;
 use crate::components::approval_panel::ApprovalPanel;
 use crate::components::deployment_config_form::DeploymentConfigSection;
 use crate::components::lineage::Lineage;
+use crate::components::lineage_graph::{self, LineageGraph};
 use crate::components::model_card::ModelCardSection;
 use crate::components::monitoring_chart::MonitoringChart;
 use crate::components::stage_status::StageStatus;
@@ -138,7 +139,20 @@ pub fn VersionPage() -> impl IntoView {
                     </header>
                     <div class="grid gap-6 lg:grid-cols-3">
                         <div class="lg:col-span-2">
-                            {section("lineage", "Lineage", view! { <Lineage version=v.clone() related=p.related.clone() /> }.into_any())}
+                            {section(
+                                "lineage",
+                                "Lineage",
+                                view! {
+                                    <LineageGraph nodes=lineage_graph::nodes(
+                                        &v,
+                                        p.related.as_ref(),
+                                        &p.test_runs,
+                                        &p.deployment_requests,
+                                    ) />
+                                    <Lineage version=v.clone() related=p.related.clone() />
+                                }
+                                .into_any(),
+                            )}
                             {section("metrics", "Metrics", metrics)}
                             {section(
                                 "model-card",
