@@ -1,5 +1,6 @@
 //! Lineage drawn as a graph: training data -> MLflow run -> Dev version -> central copy -> Test deployment
-//! and its test runs -> Prod deployment. Static SVG (works without JavaScript); each node links to what it is.
+//! and its test runs -> Prod deployment. Plain HTML boxes (work without JavaScript); each node links to what
+//! it is.
 
 use governance::deployment::DeploymentRequest;
 use governance::model::ModelVersion;
@@ -85,42 +86,36 @@ pub fn nodes(
     out
 }
 
-const BOX_W: f64 = 150.0;
-const BOX_H: f64 = 54.0;
-const GAP: f64 = 26.0;
-
 #[component]
 pub fn LineageGraph(nodes: Vec<Node>) -> impl IntoView {
-    let width = nodes.len() as f64 * (BOX_W + GAP);
-    let description = nodes.iter().map(|n| format!("{}: {}", n.title, n.detail)).collect::<Vec<_>>().join(" → ");
     view! {
-        <svg viewBox=format!("0 0 {width} {}", BOX_H + 4.0) role="img" aria-label=format!("Lineage: {description}") class="w-full mb-3">
+        <ol aria-label="Lineage path" class="mb-3 flex flex-wrap items-stretch gap-1 text-xs">
             {nodes
                 .into_iter()
                 .enumerate()
                 .map(|(i, n)| {
-                    let x = i as f64 * (BOX_W + GAP) + 2.0;
-                    let (fill, stroke) = if n.current { ("#dbeafe", "#1d4ed8") } else { ("#f8fafc", "#94a3b8") };
-                    let arrow = (i > 0).then(|| {
-                        let x0 = x - GAP;
-                        let y = 2.0 + BOX_H / 2.0;
-                        view! {
-                            <line x1=x0 y1=y x2=x - 4.0 y2=y stroke="#64748b" stroke-width="1.5" />
-                            <polygon points=format!("{},{} {},{} {},{}", x - 4.0, y - 4.0, x, y, x - 4.0, y + 4.0) fill="#64748b" />
-                        }
-                    });
-                    let body = view! {
-                        <rect x=x y="2" width=BOX_W height=BOX_H rx="6" fill=fill stroke=stroke />
-                        <text x=x + 8.0 y="22" font-size="12" font-weight="600" fill="#0f172a">{n.title}</text>
-                        <text x=x + 8.0 y="40" font-size="10.5" fill="#334155">{n.detail.chars().take(26).collect::<String>()}</text>
+                    let class = if n.current {
+                        "block h-full rounded border-2 border-blue-700 bg-blue-50 px-2 py-1"
+                    } else {
+                        "block h-full rounded border border-slate-300 bg-slate-50 px-2 py-1"
                     };
-                    match n.href {
-                        Some(href) => view! { {arrow} <a href=href>{body}</a> }.into_any(),
-                        None => view! { {arrow} {body} }.into_any(),
+                    let body = view! {
+                        <span class="block font-semibold text-slate-900">{n.title}</span>
+                        <span class="block text-slate-700">{n.detail}</span>
+                    };
+                    let node = match n.href {
+                        Some(href) => view! { <a class=format!("{class} hover:underline") href=href>{body}</a> }.into_any(),
+                        None => view! { <span class=class>{body}</span> }.into_any(),
+                    };
+                    view! {
+                        <li class="flex items-center gap-1">
+                            {(i > 0).then(|| view! { <span aria-hidden="true" class="text-slate-500">"→"</span> })}
+                            {node}
+                        </li>
                     }
                 })
                 .collect_view()}
-        </svg>
+        </ol>
     }
 }
 
