@@ -40,6 +40,12 @@ async fn receiver() -> (String, Arc<Mutex<Vec<String>>>, tokio::task::JoinHandle
     (url, got, task)
 }
 
+/// The ids of every event in the outbox.
+async fn stored_event_ids(portal: &server::Portal) -> BTreeSet<String> {
+    let page = portal.state.service.ledger.events(None, Window::new(0, 200)).await.unwrap();
+    page.items.into_iter().map(|r| r.envelope.id.0).collect()
+}
+
 fn hook(url: &str) -> WebhookTarget {
     WebhookTarget { name: "ops".into(), url: url.into(), secret: Secret(SECRET.into()) }
 }
@@ -50,17 +56,7 @@ async fn a_restart_in_the_middle_of_delivery_loses_no_event() {
     // First life: the webhook target is down; half a tick's worth of deliveries fail and stay pending.
     let down = "http://127.0.0.1:9/hook";
     let portal = server::build(common::settings(dir.path(), vec![hook(down)])).await.unwrap();
-    let all_events: BTreeSet<String> = portal
-        .state
-        .service
-        .ledger
-        .events(None, Window::new(0, 200))
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|r| r.envelope.id.0)
-        .collect();
+    let all_events = stored_event_ids(&portal).await;
     assert!(all_events.len() > 40, "demo data emits events: {}", all_events.len());
     portal.dispatcher.tick().await;
     drop(portal); // the crash
@@ -72,17 +68,7 @@ async fn a_restart_in_the_middle_of_delivery_loses_no_event() {
     loop {
         portal.dispatcher.tick().await;
         // Consumers add events of their own (deployment requests) while delivery goes on.
-        let stored: BTreeSet<String> = portal
-            .state
-            .service
-            .ledger
-            .events(None, Window::new(0, 200))
-            .await
-            .unwrap()
-            .items
-            .into_iter()
-            .map(|r| r.envelope.id.0)
-            .collect();
+        let stored = stored_event_ids(&portal).await;
         assert!(stored.is_superset(&all_events));
         let received: BTreeSet<String> = got.lock().unwrap().iter().cloned().collect();
         if received.is_superset(&stored) {
