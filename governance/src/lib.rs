@@ -14,6 +14,7 @@ pub mod display;
 pub mod error;
 pub mod events;
 pub mod evidence;
+pub mod experiment;
 pub mod gates;
 pub mod ids;
 pub mod model;

@@ -11,6 +11,7 @@ use crate::audit::{AuditEntry, AuditRecord, ChainBreak};
 use crate::decision::Decision;
 use crate::deployment::{DeploymentRequest, DeploymentStatus, SavedDeploymentConfig};
 use crate::events::EventEnvelope;
+use crate::experiment::{ExperimentError, ExperimentRun, MetricStep, RegisteredModelVersion};
 use crate::model::{ModelCard, ModelGroup, ModelVersion, NewModelVersion};
 use crate::monitoring::{MonitoringPush, MonitoringSeries};
 use crate::policy::Transition;
@@ -197,6 +198,20 @@ pub trait Monitoring: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<MonitoringSeries>, StoreError>;
+}
+
+/// The experiment tracker (MLflow): read-only, and allowed to be down without taking the portal with it.
+#[async_trait]
+pub trait Experiments: Send + Sync {
+    /// Where the runs come from, for the page ("MLflow at https://…", "embedded").
+    fn source(&self) -> String;
+    /// A link to the run in the tracker's own UI, if it has one.
+    fn run_url(&self, run: &ExperimentRun) -> Option<String>;
+    async fn run(&self, run_id: &str) -> Result<ExperimentRun, ExperimentError>;
+    /// Every logged value of one metric of a run, in step order (all pages of the tracker's answer).
+    async fn metric_history(&self, run_id: &str, key: &str) -> Result<Vec<MetricStep>, ExperimentError>;
+    /// Registered model versions created from the run.
+    async fn registered_versions(&self, run_id: &str) -> Result<Vec<RegisteredModelVersion>, ExperimentError>;
 }
 
 /// Where an event stands with one delivery target.

@@ -16,8 +16,8 @@ use crate::model::{ModelCard, ModelVersion, RegisterVersionInput};
 use crate::monitoring::MonitoringPush;
 use crate::policy::{self, Transition};
 use crate::ports::{
-    Clock, CopyOutcome, DecisionCommit, Directory, Effects, EvidenceStore, IdSource, Ledger, ModelRegistry, Monitoring,
-    Page, StoreError, Window,
+    Clock, CopyOutcome, DecisionCommit, Directory, Effects, EvidenceStore, Experiments, IdSource, Ledger,
+    ModelRegistry, Monitoring, Page, StoreError, Window,
 };
 use crate::project::Project;
 use crate::test_run::{TestRun, TestRunReport};
@@ -58,6 +58,8 @@ pub struct Service {
     pub registry: Arc<dyn ModelRegistry>,
     pub evidence: Arc<dyn EvidenceStore>,
     pub monitoring: Arc<dyn Monitoring>,
+    /// The experiment tracker the versions' training runs are read from.
+    pub experiments: Arc<dyn Experiments>,
     pub ledger: Arc<dyn Ledger>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,

@@ -4,9 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use governance::decision::{DecisionRequest, Verdict};
 use governance::deployment::{DeploymentConfig, ProductionVariant};
+use governance::experiment::{ExperimentRun, MetricStep, RegisteredModelVersion, RunStatus};
 use governance::model::{ModelCard, ModelVersion, RegisterVersionInput};
 use governance::monitoring::{MonitoringPush, Point};
 use governance::persona::Machine;
@@ -16,7 +17,7 @@ use governance::service::Service;
 use governance::test_run::{CaseStatus, TestCase, TestRunReport};
 use governance::{Actor, Environment, Persona, Principal, ProjectId, Stage, Subject};
 
-use crate::sqlite::SqliteStore;
+use crate::sqlite::{LoggedRun, SqliteStore};
 
 const CREDIT: &str = "credit-risk";
 const SUPPORT: &str = "support-assistant";
@@ -109,6 +110,54 @@ fn input(group: &str, run: &str, metrics: &[(&str, f64)], card: ModelCard) -> Re
         metrics: metrics.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
         model_card: card,
     }
+}
+
+/// The training run behind a demo version: 20 epochs whose metrics climb to the registered values, with the
+/// training loss falling, as a build pipeline would log them to MLflow.
+fn training_run(input: &RegisterVersionInput, finished: DateTime<Utc>) -> Option<LoggedRun> {
+    let run_id = input.mlflow_run_id.clone()?;
+    const EPOCHS: i64 = 20;
+    let start = finished - Duration::minutes(EPOCHS * 3);
+    let mut history = Vec::new();
+    for step in 0..EPOCHS {
+        let at = start + Duration::minutes(step * 3 + 3);
+        // A learning curve: most of the gain early, the last epochs close to the final value.
+        let progress = 1.0 - (-(step as f64 + 1.0) / 5.0).exp();
+        let done = 1.0 - (-(EPOCHS as f64) / 5.0).exp();
+        for (key, value) in &input.metrics {
+            history.push((key.clone(), MetricStep { step, at, value: value * (0.7 + 0.3 * progress / done) }));
+        }
+        history.push(("train_loss".to_string(), MetricStep { step, at, value: 0.25 + 0.6 * (1.0 - progress) }));
+    }
+    let params = [("epochs", "20"), ("learning_rate", "0.05"), ("max_depth", "6"), ("seed", "42")];
+    let tags = [
+        ("mlflow.source.git.commit", input.code_commit.clone().unwrap_or_default()),
+        ("mlflow.user", "build-pipeline".to_string()),
+        ("model_group", input.model_group.clone()),
+    ];
+    Some(LoggedRun {
+        run: ExperimentRun {
+            run_id: run_id.clone(),
+            experiment_id: "1".into(),
+            run_name: format!("{}-{run_id}", input.model_group),
+            status: RunStatus::Finished,
+            user: "build-pipeline".into(),
+            start_time: Some(start),
+            end_time: Some(finished),
+            artifact_uri: format!("s3://ml-artifacts/mlflow/1/{run_id}/artifacts"),
+            params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            metrics: BTreeMap::new(),
+            tags: tags.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        },
+        history,
+        registered: vec![RegisteredModelVersion {
+            name: input.model_group.clone(),
+            version: "1".into(),
+            status: "READY".into(),
+            source: format!("runs:/{run_id}/model"),
+            run_id,
+        }],
+    })
 }
 
 fn config(variants: &[(&str, u8)]) -> DeploymentConfig {
@@ -273,7 +322,10 @@ pub async fn seed_if_empty(store: &SqliteStore, service: &Service) -> anyhow::Re
         ]),
     };
     let register = |project: &'static str, input: RegisterVersionInput| async move {
-        service.register_version(&Seeder::machine(project), &ProjectId(project.into()), input).await
+        if let Some(run) = training_run(&input, service.clock.now() - Duration::hours(2)) {
+            store.log_run(&run).await?;
+        }
+        anyhow::Ok(service.register_version(&Seeder::machine(project), &ProjectId(project.into()), input).await?)
     };
     let credit_card =
         || card("Score retail loan applications for probability of default.", "credit-risk-ds@example.com");

@@ -52,6 +52,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<Portal> {
         registry: Arc::new(store.clone()),
         evidence: Arc::new(store.clone()),
         monitoring: Arc::new(store.clone()),
+        experiments: Arc::new(store.clone()),
         ledger: Arc::new(store.clone()),
         clock: Arc::new(clock::SystemClock),
         ids: Arc::new(clock::RandomIds),

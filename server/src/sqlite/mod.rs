@@ -6,6 +6,7 @@
 
 mod directory;
 mod evidence;
+mod experiments;
 mod ledger;
 mod monitoring;
 mod registry;
@@ -21,6 +22,7 @@ use governance::ports::{Effects, StoreError};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
+pub use experiments::LoggedRun;
 pub use sessions::SessionRecord;
 
 /// The SQLite store. Cheap to clone.
