@@ -26,6 +26,7 @@ pub mod project;
 pub mod service;
 pub mod stage;
 pub mod test_run;
+pub mod test_run_diff;
 pub mod timeline;
 
 pub use error::{Denial, DenialCode, FieldError};

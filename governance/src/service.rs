@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::audit::AuditRecord;
 use crate::authz::{authorize, Action};
@@ -12,6 +13,7 @@ use crate::decision::{Decision, DecisionRequest, Verdict};
 use crate::deployment::{DeploymentConfig, DeploymentRequest, DeploymentStatus, SavedDeploymentConfig};
 use crate::events::{EventEnvelope, EventOrigin, PromotionEvent, VersionRef};
 use crate::evidence::Evidence;
+use crate::experiment::{ExperimentError, ExperimentRun, MetricStep, RegisteredModelVersion};
 use crate::model::{ModelCard, ModelVersion, RegisterVersionInput};
 use crate::monitoring::MonitoringPush;
 use crate::policy::{self, Transition};
@@ -78,6 +80,18 @@ pub struct VersionDetail {
     pub deployment_requests: Vec<DeploymentRequest>,
     /// For a central copy: its Dev source; for a Dev version: its central copy.
     pub related: Option<ModelVersion>,
+}
+
+/// The training run behind a version, as the experiment tracker knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingRun {
+    pub run: ExperimentRun,
+    /// Where the run was read from, and a link to it in the tracker's UI.
+    pub source: String,
+    pub url: Option<String>,
+    /// Every metric's logged values, in step order.
+    pub history: Vec<(String, Vec<MetricStep>)>,
+    pub registered: Vec<RegisteredModelVersion>,
 }
 
 /// What awaits a person's decision.
@@ -151,6 +165,38 @@ impl Service {
         let test_runs = self.evidence.test_runs(id, Window::new(0, 50)).await?.items;
         let deployment_requests = self.evidence.deployment_requests(id).await?;
         Ok(VersionDetail { project, evidence, digest, awaiting, test_runs, deployment_requests, related })
+    }
+
+    /// The version's training run. `Ok(None)` when its lineage names no run; `Ok(Some(Err(..)))` when the
+    /// tracker cannot answer, which the page shows without failing as a whole.
+    pub async fn training_run(
+        &self,
+        actor: &Actor,
+        version: &ModelVersion,
+    ) -> Result<Option<Result<TrainingRun, ExperimentError>>, ServiceError> {
+        authorize(actor, &Action::Read)?;
+        let Some(run_id) = version.lineage.mlflow_run_id.as_deref() else { return Ok(None) };
+        let experiments = &self.experiments;
+        let read = async {
+            let run = experiments.run(run_id).await?;
+            let keys: Vec<&String> = run.metrics.keys().collect();
+            let histories = futures_util::future::join_all(keys.iter().map(|k| experiments.metric_history(run_id, k)));
+            let (histories, registered) =
+                futures_util::future::join(histories, experiments.registered_versions(run_id)).await;
+            let history = keys
+                .iter()
+                .zip(histories)
+                .map(|(k, h)| h.map(|h| (k.to_string(), h)))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(TrainingRun {
+                source: experiments.source(),
+                url: experiments.run_url(&run),
+                history,
+                registered: registered?,
+                run,
+            })
+        };
+        Ok(Some(read.await))
     }
 
     /// Decides on a version as `principal`.

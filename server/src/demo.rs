@@ -275,19 +275,19 @@ impl Seeder<'_> {
             endpoint: endpoint.into(),
             variant: String::new(),
             threshold,
-            points: (0..48).map(|i| Point { at: now - Duration::minutes(30 * (48 - i)), value: f(i) }).collect(),
+            points: (0..168).map(|i| Point { at: now - Duration::hours(168 - i), value: f(i) }).collect(),
         };
         for variant in variants {
             let wave = |i: i64| ((i as f64) / 5.0).sin();
             let pushes = [
                 series("ModelLatency p50 (ms)", None, &|i| 38.0 + 4.0 * wave(i)),
                 series("ModelLatency p99 (ms)", Some(300.0), &|i| {
-                    170.0 + 40.0 * wave(i) + if i > 40 { 60.0 } else { 0.0 }
+                    170.0 + 40.0 * wave(i) + if i > 160 { 120.0 } else { 0.0 }
                 }),
                 series("Invocations", None, &|i| 1200.0 + 300.0 * wave(i)),
                 series("Invocation4XXErrors", Some(25.0), &|i| 4.0 + 2.0 * wave(i).abs()),
-                series("Invocation5XXErrors", Some(5.0), &|i| if i == 30 { 7.0 } else { 0.5 }),
-                series("Drift: income (PSI)", Some(0.2), &|i| 0.05 + 0.005 * i as f64),
+                series("Invocation5XXErrors", Some(5.0), &|i| if i == 100 { 7.0 } else { 0.5 }),
+                series("Drift: income (PSI)", Some(0.2), &|i| 0.05 + 0.001 * i as f64),
             ];
             for mut push in pushes {
                 push.variant = variant.to_string();

@@ -1,6 +1,7 @@
 //! Components, one per file.
 
 pub mod approval_panel;
+pub mod chart;
 pub mod deployment_config_form;
 pub mod error_alert;
 pub mod gates;
@@ -8,8 +9,9 @@ pub mod layout;
 pub mod lineage;
 pub mod lineage_graph;
 pub mod model_card;
-pub mod monitoring_chart;
+pub mod monitoring;
 pub mod pager;
 pub mod stage_status;
 pub mod test_runs;
 pub mod timeline;
+pub mod training_run;

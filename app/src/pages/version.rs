@@ -3,17 +3,18 @@
 
 use leptos::prelude::*;
 use leptos::server::ServerAction;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::approval_panel::ApprovalPanel;
 use crate::components::deployment_config_form::DeploymentConfigSection;
 use crate::components::lineage::Lineage;
 use crate::components::lineage_graph::{self, LineageGraph};
 use crate::components::model_card::ModelCardSection;
-use crate::components::monitoring_chart::MonitoringChart;
+use crate::components::monitoring::Monitoring;
 use crate::components::stage_status::StageStatus;
 use crate::components::test_runs::TestRuns;
 use crate::components::timeline::Timeline;
+use crate::components::training_run::TrainingRunSection;
 use crate::format::{number, time};
 use crate::pages::load_error;
 use crate::server_fns::{version_page, Decide, SaveDeploymentConfig, SaveModelCard};
@@ -30,14 +31,16 @@ fn section(id: &'static str, title: &'static str, body: AnyView) -> impl IntoVie
 #[component]
 pub fn VersionPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let id = move || params.get().get("id").unwrap_or_default();
+    let range = move || query.get().get("range");
     let decide = ServerAction::<Decide>::new();
     let save = ServerAction::<SaveDeploymentConfig>::new();
     let save_card = ServerAction::<SaveModelCard>::new();
     // Reload after every decision or save, so the page shows the new state and the new evidence digest.
     let page = Resource::new(
-        move || (id(), decide.version().get(), save.version().get(), save_card.version().get()),
-        |(id, ..)| version_page(id),
+        move || (id(), range(), decide.version().get(), save.version().get(), save_card.version().get()),
+        |(id, range, ..)| version_page(id, range),
     );
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -79,16 +82,8 @@ pub fn VersionPage() -> impl IntoView {
                         <li>{format!("{} deployment to endpoint {}: {} ({})", r.environment, r.endpoint_name, r.status.as_str(), time(&r.updated_at))}</li>
                     })
                     .collect_view();
-                let monitoring = if p.monitoring.is_empty() {
-                    view! { <p class="text-slate-600">"No monitoring series for this version."</p> }.into_any()
-                } else {
-                    view! {
-                        <div class="grid gap-3 md:grid-cols-2">
-                            {p.monitoring.into_iter().map(|s| view! { <MonitoringChart series=s /> }).collect_view()}
-                        </div>
-                    }
-                    .into_any()
-                };
+                let monitoring =
+                    view! { <Monitoring version_id=v.id.to_string() series=p.monitoring.clone() range=p.range /> }.into_any();
                 let decisions = if p.decisions.is_empty() {
                     view! { <p class="text-slate-600">"No decision yet."</p> }.into_any()
                 } else {
@@ -155,6 +150,11 @@ pub fn VersionPage() -> impl IntoView {
                             )}
                             {section("metrics", "Metrics", metrics)}
                             {section(
+                                "training-run",
+                                "Training run",
+                                view! { <TrainingRunSection run_id=v.lineage.mlflow_run_id.clone() run=p.training_run.clone() /> }.into_any(),
+                            )}
+                            {section(
                                 "model-card",
                                 "Model card",
                                 view! {
@@ -184,7 +184,7 @@ pub fn VersionPage() -> impl IntoView {
                                 }
                                 .into_any(),
                             )}
-                            {section("test-runs", "Integration test runs", view! { <TestRuns runs=p.test_runs.clone() /> }.into_any())}
+                            {section("test-runs", "Integration test runs", view! { <TestRuns runs=p.test_runs.clone() thresholds=p.policy.metric_thresholds.clone() /> }.into_any())}
                             {section("monitoring", "Monitoring", monitoring)}
                             {section("timeline", "Timeline", view! { <Timeline entries=p.timeline.clone() /> }.into_any())}
                         </div>

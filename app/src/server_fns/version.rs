@@ -4,8 +4,9 @@ use governance::decision::Decision;
 use governance::deployment::{DeploymentRequest, SavedDeploymentConfig};
 use governance::gates::Gate;
 use governance::model::ModelVersion;
-use governance::monitoring::MonitoringSeries;
+use governance::monitoring::{MonitoringSeries, TimeRange};
 use governance::project::ProjectPolicy;
+use governance::service::TrainingRun;
 use governance::test_run::TestRun;
 use governance::timeline::TimelineEntry;
 use governance::{Environment, Stage};
@@ -31,6 +32,16 @@ pub struct ApprovalPanel {
     pub latest_test_run: Option<String>,
 }
 
+/// A monitoring series cut down for drawing, with the counts of what was cut.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonitoringView {
+    /// At most a few hundred points that draw the same picture (peaks kept).
+    pub series: MonitoringSeries,
+    /// Points in the range, and how many of them breach the threshold.
+    pub points: usize,
+    pub breaches: usize,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VersionView {
     pub version: ModelVersion,
@@ -47,13 +58,16 @@ pub struct VersionView {
     /// Whether this person may edit the model card now, or why not.
     pub card_edit: Result<(), String>,
     pub deployment_requests: Vec<DeploymentRequest>,
-    pub monitoring: Vec<MonitoringSeries>,
+    pub monitoring: Vec<MonitoringView>,
+    pub range: TimeRange,
+    /// The training run: `None` when the lineage names none, `Err` when the tracker cannot answer.
+    pub training_run: Option<Result<TrainingRun, String>>,
     /// Registration, decisions, test runs, deployments and events, newest first.
     pub timeline: Vec<TimelineEntry>,
 }
 
 #[server(prefix = "/fn", endpoint = "version_page")]
-pub async fn version_page(id: String) -> Result<VersionView, AppError> {
+pub async fn version_page(id: String, range: Option<String>) -> Result<VersionView, AppError> {
     use crate::server::{portal, reply, require_principal};
     use governance::decision::Verdict;
     use governance::policy::{check, check_card_edit, check_config_edit, Transition};
@@ -100,7 +114,24 @@ pub async fn version_page(id: String) -> Result<VersionView, AppError> {
         Ok(editable)
     };
     let now = service.clock.now();
-    let monitoring = service.monitoring.series(&id, now - chrono::Duration::days(30), now).await.map_err(store)?;
+    let range = range.as_deref().and_then(TimeRange::parse).unwrap_or_default();
+    let monitoring = service
+        .monitoring
+        .series(&id, now - range.duration(), now)
+        .await
+        .map_err(store)?
+        .into_iter()
+        .map(|mut series| {
+            let (points, breaches) = (series.points.len(), series.breaches().count());
+            series.points = governance::monitoring::downsample(&series.points, 150);
+            MonitoringView { series, points, breaches }
+        })
+        .collect();
+    let training_run = service
+        .training_run(&Actor::Person(principal.clone()), &evidence.version)
+        .await
+        .map_err(reply)?
+        .map(|r| r.map_err(|e| e.to_string()));
     let events = service.ledger.events(Some(&id), Window::new(0, 200)).await.map_err(store)?.items;
     let timeline = governance::timeline::timeline(
         &evidence.version,
@@ -122,6 +153,8 @@ pub async fn version_page(id: String) -> Result<VersionView, AppError> {
         card_edit: check_card_edit(&principal, &evidence.version).map_err(|d| d.reason),
         deployment_requests: detail.deployment_requests.clone(),
         monitoring,
+        range,
+        training_run,
         timeline,
     })
 }
