@@ -1,26 +1,10 @@
 //! `metrics/get-history`, every page of it, in step order.
 
 use governance::experiment::{ExperimentError, MetricStep};
-use serde::Deserialize;
 
 use super::client::Client;
-use super::paged::{self, Page};
+use super::paged;
 use super::wire::Metric;
-
-#[derive(Debug, Deserialize)]
-struct HistoryPage {
-    #[serde(default)]
-    metrics: Vec<Metric>,
-    #[serde(default)]
-    next_page_token: Option<String>,
-}
-
-impl Page for HistoryPage {
-    type Item = Metric;
-    fn into_parts(self) -> (Vec<Metric>, Option<String>) {
-        (self.metrics, self.next_page_token)
-    }
-}
 
 /// Every value of `key` logged in `run_id`, in step order (then time), `page_size` points per request.
 /// MLflow answers an empty history (not 404) for a run it does not know; the caller tells the two apart.
@@ -31,7 +15,7 @@ pub async fn fetch_all(
     page_size: u32,
 ) -> Result<Vec<MetricStep>, ExperimentError> {
     let query = [("run_id", run_id), ("metric_key", key)];
-    let metrics = paged::fetch_all::<HistoryPage>(client, "metrics/get-history", &query, run_id, page_size).await?;
+    let metrics = paged::fetch_all::<Metric>(client, "metrics/get-history", &query, run_id, page_size).await?;
     let mut points = metrics.iter().map(Metric::to_step).collect::<Result<Vec<_>, _>>()?;
     // MLflow orders by time; the port promises step order.
     points.sort_by(|a, b| a.step.cmp(&b.step).then(a.at.cmp(&b.at)));

@@ -2,26 +2,30 @@
 
 use governance::experiment::ExperimentError;
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 use super::client::Client;
 
-/// One page of a listing.
-pub trait Page: DeserializeOwned {
-    type Item;
-    fn into_parts(self) -> (Vec<Self::Item>, Option<String>);
+/// One page of a listing: the items under the endpoint's own name, and the token of the next page, if any.
+#[derive(Debug, Deserialize)]
+struct Page<T> {
+    #[serde(default = "Vec::new", alias = "metrics", alias = "model_versions")]
+    items: Vec<T>,
+    #[serde(default)]
+    next_page_token: Option<String>,
 }
 
 /// Guards against a server that hands back the same token forever (MLflow's get-history handler once did).
 const MAX_PAGES: usize = 10_000;
 
 /// Every item of `path` for `query`, fetched `page_size` at a time. `run_id` names the run a 404 is about.
-pub async fn fetch_all<P: Page>(
+pub async fn fetch_all<T: DeserializeOwned>(
     client: &Client,
     path: &str,
     query: &[(&str, &str)],
     run_id: &str,
     page_size: u32,
-) -> Result<Vec<P::Item>, ExperimentError> {
+) -> Result<Vec<T>, ExperimentError> {
     let max_results = page_size.to_string();
     let mut items = Vec::new();
     let mut token: Option<String> = None;
@@ -31,9 +35,9 @@ pub async fn fetch_all<P: Page>(
         if let Some(token) = &token {
             page_query.push(("page_token", token.as_str()));
         }
-        let (page, next) = client.get::<P>(path, &page_query, run_id).await?.into_parts();
-        items.extend(page);
-        match next.filter(|t| !t.is_empty()) {
+        let page: Page<T> = client.get(path, &page_query, run_id).await?;
+        items.extend(page.items);
+        match page.next_page_token.filter(|t| !t.is_empty()) {
             None => return Ok(items),
             Some(next) if token.as_deref() == Some(next.as_str()) => {
                 return Err(ExperimentError::Malformed(format!("{path} repeats its page token")))
@@ -42,4 +46,19 @@ pub async fn fetch_all<P: Page>(
         }
     }
     Err(ExperimentError::Malformed(format!("{path} has more than {MAX_PAGES} pages")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_reads_either_listing_and_an_empty_answer() {
+        let page: Page<u8> = serde_json::from_str(r#"{"metrics":[1,2],"next_page_token":"t"}"#).unwrap();
+        assert_eq!((page.items, page.next_page_token.as_deref()), (vec![1, 2], Some("t")));
+        let page: Page<u8> = serde_json::from_str(r#"{"model_versions":[3]}"#).unwrap();
+        assert_eq!((page.items, page.next_page_token), (vec![3], None));
+        // MLflow answers `{}` when there is nothing.
+        assert!(serde_json::from_str::<Page<u8>>("{}").unwrap().items.is_empty());
+    }
 }

@@ -5,15 +5,7 @@ use governance::experiment::{ExperimentError, RegisteredModelVersion};
 use serde::Deserialize;
 
 use super::client::Client;
-use super::paged::{self, Page};
-
-#[derive(Debug, Deserialize)]
-struct SearchPage {
-    #[serde(default)]
-    model_versions: Vec<ModelVersion>,
-    #[serde(default)]
-    next_page_token: Option<String>,
-}
+use super::paged;
 
 #[derive(Debug, Deserialize)]
 struct ModelVersion {
@@ -27,13 +19,6 @@ struct ModelVersion {
     run_id: String,
 }
 
-impl Page for SearchPage {
-    type Item = ModelVersion;
-    fn into_parts(self) -> (Vec<ModelVersion>, Option<String>) {
-        (self.model_versions, self.next_page_token)
-    }
-}
-
 /// Versions created from `run_id`, by name then version number. `run_id` must be a plain id (the caller checks):
 /// it is quoted into MLflow's filter language.
 pub async fn fetch_all(
@@ -43,7 +28,7 @@ pub async fn fetch_all(
 ) -> Result<Vec<RegisteredModelVersion>, ExperimentError> {
     let filter = format!("run_id='{run_id}'");
     let query = [("filter", filter.as_str())];
-    let found = paged::fetch_all::<SearchPage>(client, "model-versions/search", &query, run_id, page_size).await?;
+    let found = paged::fetch_all::<ModelVersion>(client, "model-versions/search", &query, run_id, page_size).await?;
     let mut versions: Vec<RegisteredModelVersion> = found
         .into_iter()
         .map(|v| RegisteredModelVersion {
