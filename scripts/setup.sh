@@ -3,7 +3,8 @@
 # Node.js (with npm) and Python. Idempotent: a step whose result is already there installs nothing.
 #
 #   bash scripts/setup.sh           tools to build and serve
-#   bash scripts/setup.sh --tests   also Debian's Chromium and the Playwright runner for end2end/
+#   bash scripts/setup.sh --tests   also Debian's Chromium, the Playwright runner for end2end/ and MLflow 3.x
+#                                   (a Python venv in $MLFLOW_VENV, default ~/.cache/governance-portal/venv-mlflow)
 #
 # The Rust build cache lives outside the clone, in $CARGO_TARGET_DIR
 # (default ~/.cache/governance-portal/target), so fresh clones and CI workspaces reuse it.
@@ -15,7 +16,7 @@ for arg in "$@"; do
   case "$arg" in
     --tests) TESTS=1 ;;
     -h | --help)
-      sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -106,6 +107,20 @@ if [ "$TESTS" = 1 ]; then
 
   # 6. The Playwright runner, without its browser download.
   npm_ci end2end "Playwright (end2end/)" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
+  # 7. A real MLflow tracking server for the experiments conformance suite (server/tests/experiments.rs):
+  #    PyPI mlflow 3.x in a virtual environment outside the clone, so every clone and CI run reuses it.
+  #    The test reads the same MLFLOW_VENV default.
+  MLFLOW_VENV="${MLFLOW_VENV:-$HOME/.cache/governance-portal/venv-mlflow}"
+  MLFLOW_HAVE="$("$MLFLOW_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("mlflow"))' 2>/dev/null || true)"
+  if [[ "$MLFLOW_HAVE" == 3.* ]] && [ -x "$MLFLOW_VENV/bin/mlflow" ]; then
+    say "mlflow $MLFLOW_HAVE: present ($MLFLOW_VENV)"
+  else
+    command -v python3 >/dev/null 2>&1 || die "python3 is required for the MLflow test server"
+    say "mlflow>=3,<4: installing into $MLFLOW_VENV (was: ${MLFLOW_HAVE:-none}; pip from PyPI, ~1 minute, ~850 MB)"
+    [ -x "$MLFLOW_VENV/bin/pip" ] || python3 -m venv "$MLFLOW_VENV"
+    "$MLFLOW_VENV/bin/pip" install --quiet --disable-pip-version-check "mlflow>=3,<4"
+  fi
 fi
 
 say "set-up complete"

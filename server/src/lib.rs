@@ -5,6 +5,7 @@ pub mod clock;
 pub mod demo;
 pub mod dispatch;
 pub mod identity;
+pub mod mlflow;
 pub mod routes;
 pub mod settings;
 pub mod sqlite;
@@ -15,11 +16,13 @@ pub mod webhook;
 use std::sync::Arc;
 
 use governance::events::EventOrigin;
+use governance::ports::Experiments;
 use governance::service::Service;
 use leptos::config::LeptosOptions;
 
 use crate::dispatch::Dispatcher;
 use crate::identity::DevIdentity;
+use crate::mlflow::MlflowExperiments;
 use crate::settings::Settings;
 use crate::sqlite::SqliteStore;
 use crate::state::AppState;
@@ -47,12 +50,17 @@ pub async fn build(settings: Settings) -> anyhow::Result<Portal> {
         .map_err(|e| anyhow::anyhow!("cannot create the data directory {}: {e}", settings.data_dir.display()))?;
     let targets = Dispatcher::target_names(&settings.webhooks);
     let store = SqliteStore::open(&settings.data_dir.join("portal.sqlite"), targets).await?;
+    // MLflow when the settings name a tracking server; else the runs the embedded store holds (demo data).
+    let experiments: Arc<dyn Experiments> = match &settings.mlflow {
+        Some(mlflow) => Arc::new(MlflowExperiments::from_settings(mlflow)?),
+        None => Arc::new(store.clone()),
+    };
     let service = Service {
         directory: Arc::new(store.clone()),
         registry: Arc::new(store.clone()),
         evidence: Arc::new(store.clone()),
         monitoring: Arc::new(store.clone()),
-        experiments: Arc::new(store.clone()),
+        experiments,
         ledger: Arc::new(store.clone()),
         clock: Arc::new(clock::SystemClock),
         ids: Arc::new(clock::RandomIds),
