@@ -17,6 +17,24 @@ pub struct Row {
     pub differs: bool,
 }
 
+/// Compares the params of the two versions' training runs (`None`: the run could not be read).
+pub fn compare_params(
+    a: Option<&std::collections::BTreeMap<String, String>>,
+    b: Option<&std::collections::BTreeMap<String, String>>,
+) -> Vec<Row> {
+    let names: BTreeSet<&String> = a.iter().flat_map(|p| p.keys()).chain(b.iter().flat_map(|p| p.keys())).collect();
+    names
+        .into_iter()
+        .map(|name| {
+            let get = |p: Option<&std::collections::BTreeMap<String, String>>| {
+                p.and_then(|p| p.get(name)).cloned().unwrap_or_else(|| "—".into())
+            };
+            let (x, y) = (get(a), get(b));
+            Row { section: "Training params".into(), name: name.clone(), differs: x != y, a: x, b: y }
+        })
+        .collect()
+}
+
 /// Compares the evidence of two versions: overview, metrics, latest test run, deployment config, lineage
 /// and model card. Missing values show as "—".
 pub fn compare(a: &Evidence, b: &Evidence) -> Vec<Row> {

@@ -322,10 +322,16 @@ pub async fn seed_if_empty(store: &SqliteStore, service: &Service) -> anyhow::Re
         ]),
     };
     let register = |project: &'static str, input: RegisterVersionInput| async move {
-        if let Some(run) = training_run(&input, service.clock.now() - Duration::hours(2)) {
+        let run = training_run(&input, service.clock.now() - Duration::hours(2));
+        let version = service.register_version(&Seeder::machine(project), &ProjectId(project.into()), input).await?;
+        if let Some(mut run) = run {
+            // The tracker's own registry numbers versions as the Dev registry does.
+            for registered in &mut run.registered {
+                registered.version = version.number.to_string();
+            }
             store.log_run(&run).await?;
         }
-        anyhow::Ok(service.register_version(&Seeder::machine(project), &ProjectId(project.into()), input).await?)
+        anyhow::Ok(version)
     };
     let credit_card =
         || card("Score retail loan applications for probability of default.", "credit-risk-ds@example.com");

@@ -725,3 +725,60 @@ async fn a_version_compares_with_the_one_in_prod() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body.contains("in Prod to compare with"), "{}", &body[..body.len().min(300)]);
 }
+
+/// The version page as `who` sees it.
+async fn version_page_html(app: &common::TestPortal, who: &str, id: &str, query: &str) -> (StatusCode, String) {
+    let caller = Caller { cookie: Some(app.sign_in(who).await), bearer: None };
+    let mut r = request(&caller, "GET", &format!("/versions/{id}{query}"), "", String::new());
+    r.headers_mut().insert("accept", "text/html".parse().unwrap());
+    app.send(r).await
+}
+
+#[tokio::test]
+async fn the_version_page_shows_the_training_run_and_the_test_run_filters() {
+    let app = common::spawn().await;
+    let v1 = app.version("pd-model", 1, true).await;
+    let (status, body) = version_page_html(&app, "gina", v1.id.as_str(), "").await;
+    assert_eq!(status, StatusCode::OK);
+    for text in ["Training run", "learning_rate", "train_loss per step", "pd-model v1", "FINISHED", "Metric history"] {
+        assert!(body.contains(text), "the page shows {text:?}");
+    }
+    // Filtering cases by status is a link that works without JavaScript.
+    let (status, body) = version_page_html(&app, "gina", v1.id.as_str(), "?cases=failed").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("failed (0)"), "the failed filter is selected with its count");
+    // (The data for hydration carries every case; the table rows are what a reader sees.)
+    assert!(!body.contains("<td>golden_set_predictions<!></td>"), "passing cases are filtered out");
+    let (_, all) = version_page_html(&app, "gina", v1.id.as_str(), "?cases=all").await;
+    assert!(all.contains("<td>golden_set_predictions<!></td>"), "and shown with every status");
+    // A time range outside the demo data shows the empty state, not an error.
+    let (status, body) = version_page_html(&app, "gina", v1.id.as_str(), "?range=1h").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("Last hour"));
+}
+
+#[tokio::test]
+async fn an_unreachable_mlflow_leaves_the_rest_of_the_version_page_working() {
+    let dir = tempfile::tempdir().unwrap();
+    // A port nothing listens on: the connection is refused at once.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mut settings = common::settings(dir.path(), vec![]);
+    settings.mlflow = Some(server::settings::MlflowSettings {
+        tracking_uri: format!("http://{closed}"),
+        timeout_ms: 2000,
+        connect_timeout_ms: 500,
+        reuse_connections: true,
+        username: None,
+        password: None,
+        token: None,
+    });
+    let portal = server::build(settings).await.unwrap();
+    let router = server::routes::router(portal.state.clone());
+    let app = common::TestPortal { portal, router, dir };
+    let v1 = app.version("pd-model", 1, true).await;
+    let (status, body) = version_page_html(&app, "gina", v1.id.as_str(), "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("cannot be shown right now"), "the run section says MLflow is down");
+    assert!(body.contains("unreachable"), "and why");
+    assert!(body.contains("Integration test runs") && body.contains("Deployment config"), "the rest of the page works");
+}

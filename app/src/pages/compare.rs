@@ -4,7 +4,29 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use crate::components::chart::{ChartLine, ChartSpec, LineChart, XAxis};
+use crate::format::number;
 use crate::pages::load_error;
+
+/// One chart per metric: its value in every trained version of the group.
+fn trend_charts(trend: &[(u32, std::collections::BTreeMap<String, f64>)]) -> Vec<ChartSpec> {
+    let names: std::collections::BTreeSet<&String> = trend.iter().flat_map(|(_, m)| m.keys()).collect();
+    names
+        .into_iter()
+        .map(|name| {
+            let points: Vec<(f64, f64)> =
+                trend.iter().filter_map(|(n, m)| m.get(name).map(|v| (*n as f64, *v))).collect();
+            let summary = points.iter().map(|(n, v)| format!("v{n} {}", number(*v))).collect::<Vec<_>>().join(", ");
+            ChartSpec {
+                title: format!("{name} across versions"),
+                x: XAxis::Count("v"),
+                lines: vec![ChartLine { name: name.clone(), points }],
+                threshold: None,
+                summary,
+            }
+        })
+        .collect()
+}
 use crate::server_fns::compare_versions;
 
 #[component]
@@ -26,6 +48,7 @@ pub fn ComparePage() -> impl IntoView {
                 let (a_id, a_label) = c.a.clone();
                 let (b_id, b_label) = c.b.clone();
                 let differences = c.rows.iter().filter(|r| r.differs).count();
+                let trend = trend_charts(&c.trend);
                 view! {
                     <form method="get" action="/compare" class="mb-4 flex items-end gap-3">
                         <input type="hidden" name="a" value=a_id.clone() />
@@ -73,6 +96,12 @@ pub fn ComparePage() -> impl IntoView {
                                 .collect_view()}
                         </tbody>
                     </table>
+                    <section aria-labelledby="trend-h" class="mt-6">
+                        <h2 id="trend-h" class="text-lg font-semibold mb-2">"Metrics across the group's versions"</h2>
+                        <div class="grid gap-3 md:grid-cols-2">
+                            {trend.into_iter().map(|spec| view! { <LineChart spec=spec /> }).collect_view()}
+                        </div>
+                    </section>
                 }
                 .into_any()
             })}

@@ -13,6 +13,8 @@ pub struct ComparisonView {
     pub rows: Vec<Row>,
     /// Other versions of the group to compare with: id and label.
     pub others: Vec<(String, String)>,
+    /// Every trained version of the group (Dev registry originals), by number, with its metrics.
+    pub trend: Vec<(u32, std::collections::BTreeMap<String, f64>)>,
 }
 
 /// Compares version `a` with `b`, or with its group's Prod version when `b` is empty.
@@ -33,11 +35,28 @@ pub async fn compare_versions(a: String, b: String) -> Result<ComparisonView, Ap
         window: Window::new(0, Window::MAX_LIMIT),
         ..Default::default()
     };
-    let others = service
-        .versions(&actor, &query)
-        .await
-        .map_err(reply)?
-        .items
+    let group = service.versions(&actor, &query).await.map_err(reply)?.items;
+    let mut trend: Vec<_> = group
+        .iter()
+        .filter(|v| v.group == ea.version.group && v.lineage.source_version.is_none())
+        .map(|v| (v.number, v.metrics.clone()))
+        .collect();
+    trend.sort_by_key(|(n, _)| *n);
+    let params = |e: &governance::evidence::Evidence| {
+        let service = service.clone();
+        let actor = actor.clone();
+        let version = e.version.clone();
+        async move {
+            match service.training_run(&actor, &version).await {
+                Ok(Some(Ok(run))) => Some(run.run.params),
+                _ => None,
+            }
+        }
+    };
+    let (pa, pb) = (params(&ea).await, params(&eb).await);
+    let mut rows = governance::compare::compare(&ea, &eb);
+    rows.extend(governance::compare::compare_params(pa.as_ref(), pb.as_ref()));
+    let others = group
         .into_iter()
         .filter(|v| v.group == ea.version.group && v.id != ea.version.id)
         .map(|v| {
@@ -47,7 +66,8 @@ pub async fn compare_versions(a: String, b: String) -> Result<ComparisonView, Ap
     Ok(ComparisonView {
         a: (ea.version.id.to_string(), ea.version.label()),
         b: (eb.version.id.to_string(), eb.version.label()),
-        rows: governance::compare::compare(&ea, &eb),
+        rows,
         others,
+        trend,
     })
 }
