@@ -7,6 +7,7 @@ export { expect };
 
 export const PROJECT = "credit-risk";
 export const PROJECT_TOKEN = "e2e-token-credit-risk";
+export const SUPPORT_TOKEN = "e2e-token-support-assistant";
 export const WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 export const WEBHOOK_PORT = 3099;
 
@@ -225,6 +226,23 @@ export async function registerVersion(request: APIRequestContext, group = "pd-mo
   return version;
 }
 
+/** A demo version by project, group and number, in the central registry or its Dev registry. */
+export async function findVersion(
+  request: APIRequestContext,
+  project: string,
+  group: string,
+  number: number,
+  token = PROJECT_TOKEN,
+): Promise<ApiVersion> {
+  const response = await request.get(`/api/v1/versions?project=${project}&registry=central&search=${group}&limit=200`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  expect(response.status(), await response.text()).toBe(200);
+  const found = (await response.json()).items.find((v: ApiVersion) => v.group === group && v.number === number);
+  expect(found, `${group} v${number} in ${project}'s central registry`).toBeTruthy();
+  return found;
+}
+
 export async function getVersion(request: APIRequestContext, id: string): Promise<ApiVersion> {
   const response = await request.get(`/api/v1/versions/${encodeURIComponent(id)}`, { headers: auth });
   expect(response.status(), await response.text()).toBe(200);
@@ -232,7 +250,7 @@ export async function getVersion(request: APIRequestContext, id: string): Promis
 }
 
 /** Posts an integration test run (JUnit XML + performance) for a central copy, as CI does after deploying. */
-export async function postTestRun(request: APIRequestContext, id: string, passed = true): Promise<any> {
+export async function postTestRun(request: APIRequestContext, id: string, passed = true, token = PROJECT_TOKEN): Promise<any> {
   const failure = passed ? "" : `<testcase classname="integration" name="load_test_p99" time="2.0"><failure message="p99 too high">p99 910 ms</failure></testcase>`;
   const junit =
     `<?xml version="1.0" encoding="UTF-8"?>` +
@@ -243,7 +261,7 @@ export async function postTestRun(request: APIRequestContext, id: string, passed
     failure +
     `</testsuite></testsuites>`;
   const response = await request.post(`/api/v1/versions/${encodeURIComponent(id)}/test-runs`, {
-    headers: auth,
+    headers: { Authorization: `Bearer ${token}` },
     data: {
       junit_xml: junit,
       performance: { latency_p99_ms: 120, latency_p50_ms: 40, error_rate: 0.001 },

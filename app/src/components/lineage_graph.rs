@@ -44,7 +44,7 @@ pub fn nodes(
         Node {
             title: "MLflow run".into(),
             detail: version.lineage.mlflow_run_id.clone().unwrap_or_else(|| "none recorded".into()),
-            href: Some("#lineage".into()),
+            href: Some("#training-run".into()),
             current: false,
         },
         Node {
