@@ -65,7 +65,7 @@ conn = http.client.HTTPConnection(u.hostname, u.port)
 def post(path, body):
     conn.request("POST", path, json.dumps(body), {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
     r = conn.getresponse(); text = r.read()
-    if r.status not in (200, 201):
+    if r.status not in (200, 201, 204):
         sys.exit(f"POST {path} answered {r.status}: {text[:300]}")
 cases = []
 for i in range(1000):

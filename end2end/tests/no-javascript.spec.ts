@@ -1,6 +1,6 @@
 // With JavaScript off the portal still works: pages are rendered whole on the server, and every form is a
 // plain HTML form post that the server answers with a redirect back to the page.
-import { expect, section, shot, signIn, stageStatus, test, visit, inboxRows } from "../fixtures";
+import { expect, findVersion, section, shot, signIn, stageStatus, test, visit, inboxRows } from "../fixtures";
 import type { Page } from "@playwright/test";
 
 test.use({ javaScriptEnabled: false });
@@ -18,6 +18,25 @@ async function approvableProdVersion(page: Page): Promise<{ label: string; href:
 }
 
 test.describe("without JavaScript", () => {
+  test("charts are static SVG with their numbers in words, and filters are links", async ({ page, request }) => {
+    const v1 = await findVersion(request, "credit-risk", "pd-model", 1);
+    await signIn(page, "Gina Governance");
+    await visit(page, `/versions/${encodeURIComponent(v1.id)}`);
+    const monitoring = section(page, "Monitoring");
+    const charts = monitoring.getByTestId("chart");
+    expect(await charts.count()).toBeGreaterThanOrEqual(6);
+    await expect(charts.first().locator("svg polyline").first()).toBeVisible();
+    await expect(monitoring.getByText("Threshold breached").first()).toBeVisible();
+    await expect(monitoring.getByText(/points; latest: challenger .*, champion /).first()).toBeVisible();
+    await expect(section(page, "Training run").getByTestId("chart").first().locator("svg polyline")).toBeVisible();
+    // The time range is a plain GET form.
+    await monitoring.getByLabel("Time range").selectOption("1h");
+    await monitoring.getByRole("button", { name: "Show" }).click();
+    await page.waitForLoadState("load");
+    await expect(page).toHaveURL(/range=1h/);
+    await shot(page, "nojs-00-static-charts");
+  });
+
   test("a refused plain form post shows the alert and keeps the page as it was", async ({ page }) => {
     await signIn(page, "Hugo Governance");
     const target = await approvableProdVersion(page);
