@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod evidence;
 pub mod gates;
+pub mod group_grants;
 pub mod ids;
 pub mod model;
 pub mod monitoring;
@@ -26,6 +27,7 @@ pub mod service;
 pub mod stage;
 pub mod test_run;
 pub mod timeline;
+pub mod trust_policy;
 
 pub use error::{Denial, DenialCode, FieldError};
 pub use ids::{DecisionId, EventId, ProjectId, Subject, TestRunId, VersionId};

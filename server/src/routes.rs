@@ -23,6 +23,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .merge(crate::api::routes())
+        .merge(crate::oidc::routes())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -49,6 +50,8 @@ async fn readyz(State(state): State<AppState>) -> Response {
 async fn require_sign_in(State(state): State<AppState>, request: Request<Body>, next: Next) -> Response {
     let path = request.uri().path();
     let open = path == "/sign-in"
+        || path == "/no-access"
+        || path.starts_with("/auth/")
         || path == "/healthz"
         || path == "/readyz"
         || path.starts_with("/pkg/")

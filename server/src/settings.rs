@@ -52,14 +52,21 @@ pub struct Settings {
     pub dispatch_interval_ms: u64,
     /// Delivery attempts before an event goes to the dead-letter list.
     pub max_delivery_attempts: u32,
-    /// Bearer tokens CI pipelines use, per project (development; OIDC tokens replace them).
+    /// Static bearer tokens for CI, per project: a development opt-in, refused in production (CI uses OIDC
+    /// tokens and `trust_policies`).
     pub project_tokens: BTreeMap<String, Secret>,
+    /// Which CI OIDC tokens (issuer, audience, claims) may write what for a project.
+    pub trust_policies: Vec<governance::trust_policy::TrustPolicy>,
+    /// OIDC sign-in for people; without it only development sign-in exists (development mode).
+    pub oidc: Option<crate::oidc::OidcSettings>,
     pub webhooks: Vec<WebhookTarget>,
     /// The account and region in every event envelope.
     pub event_account: String,
     pub event_region: String,
     /// Session lifetime.
     pub session_hours: u64,
+    /// A session ends after this many minutes without a request.
+    pub session_idle_minutes: u64,
 }
 
 impl Default for Settings {
@@ -72,16 +79,19 @@ impl Default for Settings {
             dispatch_interval_ms: 500,
             max_delivery_attempts: 10,
             project_tokens: BTreeMap::new(),
+            trust_policies: Vec::new(),
+            oidc: None,
             webhooks: Vec::new(),
             event_account: "000000000000".to_string(),
             event_region: "eu-west-1".to_string(),
             session_hours: 12,
+            session_idle_minutes: 60,
         }
     }
 }
 
 /// Every setting's name, as the environment spells them after `PORTAL_`.
-const KEYS: [&str; 11] = [
+const KEYS: [&str; 14] = [
     "addr",
     "data_dir",
     "mode",
@@ -93,6 +103,9 @@ const KEYS: [&str; 11] = [
     "event_account",
     "event_region",
     "session_hours",
+    "session_idle_minutes",
+    "trust_policies",
+    "oidc",
 ];
 
 impl Settings {
@@ -125,6 +138,18 @@ impl Settings {
         for project in self.project_tokens.keys() {
             governance::ProjectId::parse(project).map_err(|e| anyhow::anyhow!("project_tokens: {e}"))?;
         }
+        if !self.development() && !self.project_tokens.is_empty() {
+            anyhow::bail!(
+                "project_tokens are a development opt-in: in production CI uses OIDC tokens and trust_policies"
+            );
+        }
+        for policy in &self.trust_policies {
+            url::Url::parse(&policy.issuer)
+                .map_err(|e| anyhow::anyhow!("trust_policies: issuer {:?}: {e}", policy.issuer))?;
+        }
+        if let Some(oidc) = &self.oidc {
+            oidc.validate()?;
+        }
         Ok(())
     }
 
@@ -148,12 +173,22 @@ mod tests {
         assert!(s.demo_data());
         let s = Settings::from_figment(
             Figment::from(Serialized::defaults(Settings::default()))
-                .merge(Toml::string("mode = \"production\"\n[project_tokens]\ncredit-risk = \"t\"")),
+                .merge(Toml::string("[project_tokens]\ncredit-risk = \"t\"")),
+        )
+        .unwrap();
+        assert_eq!(format!("{:?}", s.project_tokens), "{\"credit-risk\": [secret]}");
+        let s = Settings::from_figment(
+            Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string("mode = \"production\"")),
         )
         .unwrap();
         assert!(!s.development());
         assert!(!s.demo_data());
-        assert_eq!(format!("{:?}", s.project_tokens), "{\"credit-risk\": [secret]}");
+        let err = Settings::from_figment(
+            Figment::from(Serialized::defaults(Settings::default()))
+                .merge(Toml::string("mode = \"production\"\n[project_tokens]\ncredit-risk = \"t\"")),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("development opt-in"), "{err}");
     }
 
     #[test]

@@ -4,4 +4,5 @@ mod context;
 
 pub use context::{
     identity, portal, principal, reply, require_principal, respond_with, Identity, PortalContext, SessionCookie,
+    SignedOut,
 };

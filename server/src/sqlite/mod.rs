@@ -10,6 +10,7 @@ mod ledger;
 mod monitoring;
 mod registry;
 mod sessions;
+mod sign_in_flows;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -21,7 +22,8 @@ use governance::ports::{Effects, StoreError};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
-pub use sessions::SessionRecord;
+pub use sessions::{NewSession, SessionRecord};
+pub use sign_in_flows::SignInFlow;
 
 /// The SQLite store. Cheap to clone.
 #[derive(Clone)]
