@@ -22,6 +22,8 @@ use crate::pages::{
 
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    server::announce_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -748,3 +748,51 @@ async fn a_version_compares_with_the_one_in_prod() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body.contains("in Prod to compare with"), "{}", &body[..body.len().min(300)]);
 }
+
+#[tokio::test]
+async fn pages_carry_a_nonce_csp_and_cross_site_writes_are_refused_everywhere() {
+    let app = common::spawn_with_identity().await;
+    let gina = app.sign_in("gina").await;
+    let response = app.get("/inbox", &[&gina]).await;
+    let headers = response.headers().clone();
+    let html =
+        String::from_utf8_lossy(&http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes())
+            .to_string();
+    let csp = headers["content-security-policy"].to_str().unwrap().to_string();
+    for directive in
+        ["default-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'self'", "'wasm-unsafe-eval'"]
+    {
+        assert!(csp.contains(directive), "{csp} lacks {directive}");
+    }
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    // Sign-out posts a form that redirects to the identity provider.
+    assert!(csp.contains(&format!("form-action 'self' {}", app.provider.as_ref().unwrap().url)), "{csp}");
+    // Every inline script (hydration, resolved resources) carries this response's nonce.
+    let nonce = csp.split("'nonce-").nth(1).and_then(|s| s.split('\'').next()).expect("a nonce");
+    let scripts = html.matches("<script").count();
+    assert!(
+        scripts > 0
+            && html.matches(&format!("nonce=\"{nonce}\"")).count() >= scripts - html.matches("<script src").count()
+    );
+    assert!(headers.get(app::server::NONCE_HEADER).is_none(), "the internal header does not leave");
+    assert_eq!(headers["referrer-policy"], "same-origin");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    // A cross-site write to the API or to sign-in is refused like one to a server function.
+    let before = fingerprint(&app).await;
+    for uri in ["/api/v1/projects/credit-risk/versions", "/auth/login", "/fn/sign_out"] {
+        let request = Request::post(uri)
+            .header("host", "127.0.0.1:3000")
+            .header("origin", "https://evil.example")
+            .header("cookie", &gina)
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .header("content-type", JSON)
+            .body(Body::from(register_body()))
+            .unwrap();
+        let (status, _) = app.send(request).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{uri}");
+    }
+    assert_eq!(fingerprint(&app).await, before);
+    let (status, _) =
+        app.send(request(&Caller { cookie: Some(gina), bearer: None }, "GET", "/inbox", "", String::new())).await;
+    assert_eq!(status, StatusCode::OK, "the session survived the refused sign-out");
+}
