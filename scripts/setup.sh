@@ -106,6 +106,10 @@ if [ "$TESTS" = 1 ]; then
 
   # 6. The Playwright runner, without its browser download.
   npm_ci end2end "Playwright (end2end/)" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
+  # 7. The OIDC provider and the CI token issuer the Rust and end-to-end tests start on 127.0.0.1.
+  npm_ci server/tests/fixtures/oidc "OIDC provider (oidc-provider, test fixture)"
+  npm_ci server/tests/fixtures/ci-issuer "CI token issuer (oauth2-mock-server, test fixture)"
 fi
 
 say "set-up complete"
