@@ -62,6 +62,9 @@ pub async fn build(settings: Settings) -> anyhow::Result<Portal> {
     if settings.demo_data() {
         demo::seed_if_empty(&store, &service).await?;
     }
+    if !settings.development() && settings.oidc.is_none() {
+        tracing::warn!("production mode without [oidc]: nobody can sign in to the pages");
+    }
     let oidc = settings.oidc.clone().map(|s| Arc::new(oidc::OidcSignIn::new(s)));
     let identity = Arc::new(PortalIdentity {
         store: store.clone(),

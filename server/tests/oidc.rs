@@ -236,3 +236,21 @@ async fn sessions_end_after_their_idle_time_and_their_lifetime() {
     let lifetime = chrono::Duration::days(2);
     assert!(store.session(id, now + chrono::Duration::hours(13), lifetime).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn cookies_are_secure_when_the_portal_is_served_over_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = common::settings(dir.path(), vec![]);
+    let mut oidc = common::oidc_settings("https://login.example.com");
+    oidc.redirect_url = "https://portal.example.com/auth/callback".into();
+    settings.oidc = Some(oidc);
+    let portal = server::build(settings).await.unwrap();
+    let router = server::routes::router(portal.state.clone());
+    let request = Request::post("/fn/sign_in")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from("subject=gina"))
+        .unwrap();
+    let response = router.oneshot(request).await.unwrap();
+    let line = set_cookie_line(&response, "portal_session").expect("a session cookie");
+    assert!(line.contains("; Secure") && line.contains("HttpOnly") && line.contains("SameSite=Lax"), "{line}");
+}
