@@ -210,4 +210,18 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("ops"), "{err}");
     }
+
+    #[test]
+    fn the_production_examples_of_docs_security_md_are_valid_settings() {
+        let doc = include_str!("../../docs/security.md");
+        let toml: String =
+            doc.split("```toml\n").skip(1).filter_map(|block| block.split("```").next()).collect::<Vec<_>>().join("\n");
+        let s =
+            Settings::from_figment(Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string(&toml)))
+                .unwrap();
+        assert!(!s.development());
+        assert_eq!(s.oidc.as_ref().map(|o| o.groups_claim.as_str()), Some("cognito:groups"));
+        assert_eq!(s.oidc.as_ref().map(|o| o.groups.len()), Some(4));
+        assert_eq!(s.trust_policies.len(), 3);
+    }
 }
