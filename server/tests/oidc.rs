@@ -254,3 +254,35 @@ async fn cookies_are_secure_when_the_portal_is_served_over_https() {
     let line = set_cookie_line(&response, "portal_session").expect("a session cookie");
     assert!(line.contains("; Secure") && line.contains("HttpOnly") && line.contains("SameSite=Lax"), "{line}");
 }
+
+#[tokio::test]
+async fn production_mode_signs_people_in_through_oidc_only() {
+    let provider = fixtures::oidc_provider(None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = common::settings(dir.path(), vec![]);
+    settings.mode = server::settings::Mode::Production;
+    settings.project_tokens.clear();
+    settings.demo_data = Some(true);
+    settings.oidc = Some(common::oidc_settings(&provider.url));
+    let portal = server::build(settings).await.unwrap();
+    let router = server::routes::router(portal.state.clone());
+    let app = common::TestPortal { portal, router, dir, provider: Some(provider), ci: None };
+    // The sign-in page offers the organisation's account and no demo users.
+    let page = app.get("/sign-in", &[]).await;
+    let html = String::from_utf8_lossy(&page.into_body().collect().await.unwrap().to_bytes()).to_string();
+    assert!(html.contains("Sign in with your organisation account") && html.contains("href=\"/auth/login\""));
+    assert!(!html.contains("Sign in as Gina Governance") && !html.contains("Development sign-in"), "no demo users");
+    let (status, _) = app
+        .send(
+            Request::post("/fn/sign_in")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from("subject=gina"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, 403, "development sign-in is refused");
+    let alice = app.oidc_sign_in("alice").await;
+    let me = current_user(&app, &alice).await;
+    assert_eq!(me["principal"]["subject"], "alice");
+    assert_eq!(me["development"], false);
+}
