@@ -10,13 +10,15 @@ export const PROJECT_TOKEN = "e2e-token-credit-risk";
 export const SUPPORT_TOKEN = "e2e-token-support-assistant";
 export const WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 export const WEBHOOK_PORT = 3099;
+/** The OIDC provider playwright.config.ts starts; its pages are not the portal's (they load web fonts). */
+export const OIDC_ISSUER = "http://127.0.0.1:3001";
 
 const SCREENSHOTS = path.join(__dirname, "test-results", "screenshots");
 
 /**
  * `test` with an automatic check: no uncaught page error and no console error in the browser, except a
- * favicon 404 and the HTTP status of a server function that refused a form on purpose (4xx under /fn/:
- * the page shows that refusal as an alert, which the test asserts).
+ * favicon 404, the HTTP status of a server function that refused a form on purpose (4xx under /fn/:
+ * the page shows that refusal as an alert, which the test asserts), and the identity provider's own pages.
  */
 export const test = base.extend<{ browserErrors: string[] }>({
   browserErrors: [
@@ -25,6 +27,7 @@ export const test = base.extend<{ browserErrors: string[] }>({
       page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
       page.on("console", (m) => {
         if (m.type() !== "error") return;
+        if (page.url().startsWith(OIDC_ISSUER)) return;
         const where = m.location().url ?? "";
         const text = m.text();
         if (/favicon/i.test(where) || /favicon/i.test(text)) return;

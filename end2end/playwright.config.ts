@@ -6,6 +6,7 @@ import { defineConfig } from "@playwright/test";
 // Playwright drives Debian's Chromium (apt-get install chromium); its own browser download is never used.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const BASE_URL = "http://127.0.0.1:3000";
+const OIDC_ISSUER = "http://127.0.0.1:3001";
 const REPO_ROOT = path.resolve(__dirname, "..");
 const OUTPUT_DIR = path.join(__dirname, "test-results");
 
@@ -63,15 +64,30 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   reporter: [["list"]],
   outputDir: "test-results",
-  webServer: {
-    command,
-    cwd: REPO_ROOT,
-    url: `${BASE_URL}/readyz`,
-    timeout: 120_000,
-    reuseExistingServer: false,
-    gracefulShutdown: { signal: "SIGINT", timeout: 5_000 },
-    env: serverEnv,
-  },
+  // The OIDC provider people sign in at (server/tests/fixtures/oidc), then the portal.
+  webServer: [
+    {
+      command: "node provider.mjs",
+      cwd: path.join(REPO_ROOT, "server/tests/fixtures/oidc"),
+      url: `${OIDC_ISSUER}/.well-known/openid-configuration`,
+      timeout: 30_000,
+      reuseExistingServer: false,
+      env: {
+        OIDC_PORT: "3001",
+        OIDC_REDIRECT_URI: `${BASE_URL}/auth/callback`,
+        OIDC_POST_LOGOUT_REDIRECT_URI: `${BASE_URL}/sign-in`,
+      },
+    },
+    {
+      command,
+      cwd: REPO_ROOT,
+      url: `${BASE_URL}/readyz`,
+      timeout: 120_000,
+      reuseExistingServer: false,
+      gracefulShutdown: { signal: "SIGINT", timeout: 5_000 },
+      env: serverEnv,
+    },
+  ],
   use: {
     baseURL: BASE_URL,
     browserName: "chromium",

@@ -121,6 +121,10 @@ if [ "$TESTS" = 1 ]; then
     [ -x "$MLFLOW_VENV/bin/pip" ] || python3 -m venv "$MLFLOW_VENV"
     "$MLFLOW_VENV/bin/pip" install --quiet --disable-pip-version-check "mlflow>=3,<4"
   fi
+
+  # 8. The OIDC provider and the CI token issuer the Rust and end-to-end tests start on 127.0.0.1.
+  npm_ci server/tests/fixtures/oidc "OIDC provider (oidc-provider, test fixture)"
+  npm_ci server/tests/fixtures/ci-issuer "CI token issuer (oauth2-mock-server, test fixture)"
 fi
 
 say "set-up complete"

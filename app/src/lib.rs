@@ -17,11 +17,13 @@ use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 use crate::components::layout::Layout;
 use crate::pages::{
     audit::AuditPage, compare::ComparePage, event::EventPage, events::EventsPage, inbox::InboxPage,
-    not_found::NotFound, registry::RegistryPage, sign_in::SignInPage, version::VersionPage,
+    no_access::NoAccessPage, not_found::NotFound, registry::RegistryPage, sign_in::SignInPage, version::VersionPage,
 };
 
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    server::announce_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -51,6 +53,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>
                 <Route path=StaticSegment("sign-in") view=SignInPage ssr=ssr.clone() />
+                <Route path=StaticSegment("no-access") view=NoAccessPage ssr=ssr.clone() />
                 <Route path=StaticSegment("") view=|| view! { <Layout><RegistryPage /></Layout> } ssr=ssr.clone() />
                 <Route path=StaticSegment("inbox") view=|| view! { <Layout><InboxPage /></Layout> } ssr=ssr.clone() />
                 <Route

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::trust_policy::MachineAction;
 use crate::{Actor, Denial, DenialCode, Environment, Persona, ProjectId, Stage};
 
 /// Something an actor asks to do.
@@ -38,12 +39,12 @@ pub fn authorize(actor: &Actor, action: &Action) -> Result<(), Denial> {
     let person = match actor {
         Actor::Anonymous => return Err(Denial::new(DenialCode::NotSignedIn, "Sign in first.")),
         Actor::Machine(machine) => {
-            let project = match action {
-                Action::ReadProject(p)
-                | Action::RegisterVersion(p)
-                | Action::RecordTestResults(p)
-                | Action::ReportDeploymentStatus(p)
-                | Action::PushMonitoring(p) => p,
+            let (project, needs) = match action {
+                Action::ReadProject(p) => (p, None),
+                Action::RegisterVersion(p) => (p, Some(MachineAction::RegisterVersion)),
+                Action::RecordTestResults(p) => (p, Some(MachineAction::RecordTestResults)),
+                Action::ReportDeploymentStatus(p) => (p, Some(MachineAction::ReportDeploymentStatus)),
+                Action::PushMonitoring(p) => (p, Some(MachineAction::PushMonitoring)),
                 _ => {
                     return Err(Denial::new(
                         DenialCode::Forbidden,
@@ -51,13 +52,18 @@ pub fn authorize(actor: &Actor, action: &Action) -> Result<(), Denial> {
                     ))
                 }
             };
-            return if &machine.project == project {
-                Ok(())
-            } else {
-                Err(Denial::new(
+            if &machine.project != project {
+                return Err(Denial::new(
                     DenialCode::Forbidden,
                     format!("This token is for project {}, not {project}.", machine.project),
-                ))
+                ));
+            }
+            return match needs {
+                Some(need) if !machine.may.contains(&need) => Err(Denial::new(
+                    DenialCode::Forbidden,
+                    format!("The trust policy for this token does not allow {need:?} in project {project}."),
+                )),
+                _ => Ok(()),
             };
         }
         Actor::Person(person) => person,
@@ -72,6 +78,13 @@ pub fn authorize(actor: &Actor, action: &Action) -> Result<(), Denial> {
             ))
         }
     };
+    if person.memberships.is_empty() {
+        // Signed in through the identity provider, but in no group the settings map to a persona.
+        return Err(Denial::new(
+            DenialCode::MissingPersona,
+            "You hold no persona in any project of this portal; ask an admin to add you to a mapped group.",
+        ));
+    }
     match action {
         Action::Read | Action::ReadProject(_) => Ok(()),
         Action::Decide { project, stage } => need(project, Persona::deciding(*stage)),
@@ -83,7 +96,7 @@ pub fn authorize(actor: &Actor, action: &Action) -> Result<(), Denial> {
         | Action::ReportDeploymentStatus(_)
         | Action::PushMonitoring(_) => Err(Denial::new(
             DenialCode::Forbidden,
-            "Only CI pipelines and monitors write this, through the API with a project token.",
+            "Only CI pipelines and monitors write this, through the API with a CI token.",
         )),
     }
 }

@@ -16,6 +16,7 @@ pub mod events;
 pub mod evidence;
 pub mod experiment;
 pub mod gates;
+pub mod group_grants;
 pub mod ids;
 pub mod model;
 pub mod monitoring;
@@ -28,6 +29,7 @@ pub mod stage;
 pub mod test_run;
 pub mod test_run_diff;
 pub mod timeline;
+pub mod trust_policy;
 
 pub use error::{Denial, DenialCode, FieldError};
 pub use ids::{DecisionId, EventId, ProjectId, Subject, TestRunId, VersionId};

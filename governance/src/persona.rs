@@ -75,8 +75,12 @@ impl Principal {
 /// A machine (a CI pipeline or monitor) authenticated for one project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Machine {
+    /// How records name it: for a CI token, its subject, repository, workflow and run.
     pub subject: Subject,
     pub project: ProjectId,
+    /// What it may write for its project (its trust policies' actions); reading the project is implied.
+    #[serde(default)]
+    pub may: BTreeSet<crate::trust_policy::MachineAction>,
 }
 
 /// Whoever makes a request.

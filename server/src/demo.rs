@@ -205,7 +205,11 @@ struct Seeder<'a> {
 
 impl Seeder<'_> {
     fn machine(project: &str) -> Actor {
-        Actor::Machine(Machine { subject: Subject(format!("ci:{project}")), project: ProjectId(project.into()) })
+        Actor::Machine(Machine {
+            subject: Subject(format!("ci:{project}")),
+            project: ProjectId(project.into()),
+            may: governance::trust_policy::MachineAction::ALL.into(),
+        })
     }
 
     async fn decide(

@@ -1,46 +1,63 @@
-//! Development sign-in with server-side sessions. The cookie holds only a random session id; OIDC sign-in
-//! implements the same [`Identity`] trait later without touching a page.
+//! Who is signed in: server-side sessions (the cookie holds only a random id) started by development
+//! sign-in (development mode only) or by OIDC sign-in (`crate::oidc`), behind the [`Identity`] trait the
+//! pages and server functions use.
 
 use std::sync::Arc;
 
 use app::error::AppError;
-use app::server::{Identity, SessionCookie};
+use app::server::{Identity, SessionCookie, SignedOut};
 use async_trait::async_trait;
-use governance::ports::Clock;
+use governance::ports::{Clock, StoreError};
 use governance::{Principal, Subject};
 use http::request::Parts;
 
-use crate::sqlite::SqliteStore;
+use crate::oidc::OidcSignIn;
+use crate::sqlite::{NewSession, SqliteStore};
 
-/// The session cookie's name; distinct from any identity provider's cookies on the same host.
+/// The session cookie's name; distinct from the identity provider's (`_session*`, `_interaction*`).
 pub const COOKIE: &str = "portal_session";
 
-pub struct DevIdentity {
+pub struct PortalIdentity {
     pub store: SqliteStore,
     pub clock: Arc<dyn Clock>,
     pub development: bool,
+    /// Absolute session lifetime.
     pub session_hours: u64,
-    /// Sets `Secure` on the cookie (when served over HTTPS).
+    /// A session ends after this long without a request.
+    pub idle_minutes: u64,
+    /// Sets `Secure` on cookies (when served over HTTPS).
     pub secure: bool,
+    /// OIDC sign-in, when configured.
+    pub oidc: Option<Arc<OidcSignIn>>,
 }
 
-/// The session id in a request's cookies.
-pub fn session_id(headers: &http::HeaderMap) -> Option<String> {
+/// A cookie's value in a request, if it is there.
+pub fn cookie<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.to_string())
-        .filter(|v| v.len() == 64 && v.chars().all(|c| c.is_ascii_hexdigit()))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value)
 }
 
-impl DevIdentity {
+/// A random 256-bit id, hex: session and sign-in ids.
+pub fn random_id() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+/// The session id in a request's cookies.
+pub fn session_id(headers: &http::HeaderMap) -> Option<String> {
+    cookie(headers, COOKIE).filter(|v| v.len() == 64 && v.chars().all(|c| c.is_ascii_hexdigit())).map(str::to_string)
+}
+
+impl PortalIdentity {
     pub async fn principal_from_headers(&self, headers: &http::HeaderMap) -> Option<Principal> {
         let id = session_id(headers)?;
-        match self.store.session(&id, self.clock.now()).await {
+        let idle = chrono::Duration::minutes(self.idle_minutes as i64);
+        match self.store.session(&id, self.clock.now(), idle).await {
             Ok(session) => session.map(|s| s.principal),
             Err(e) => {
                 tracing::error!(error = %e, "could not read a session");
@@ -49,20 +66,43 @@ impl DevIdentity {
         }
     }
 
-    fn cookie(&self, value: &str, max_age_secs: u64) -> SessionCookie {
+    /// A `Set-Cookie` value: `HttpOnly`, `SameSite=Lax`, `Secure` over HTTPS.
+    pub fn cookie(&self, name: &str, value: &str, path: &str, max_age_secs: u64) -> String {
         let secure = if self.secure { "; Secure" } else { "" };
-        SessionCookie(format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"))
+        format!("{name}={value}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+    }
+
+    /// Starts a session under a fresh id (the id is rotated at every sign-in: the request's previous
+    /// session, if any, ends) and returns its cookie.
+    pub async fn start_session(
+        &self,
+        principal: &Principal,
+        id_token: Option<&str>,
+        previous: Option<String>,
+    ) -> Result<SessionCookie, StoreError> {
+        if let Some(previous) = previous {
+            self.store.delete_session(&previous).await?;
+        }
+        let id = random_id();
+        let now = self.clock.now();
+        let expires_at = now + chrono::Duration::hours(self.session_hours as i64);
+        self.store.create_session(NewSession { id: &id, principal, id_token, now, expires_at }).await?;
+        Ok(SessionCookie(self.cookie(COOKIE, &id, "/", self.session_hours * 3600)))
     }
 }
 
 #[async_trait]
-impl Identity for DevIdentity {
+impl Identity for PortalIdentity {
     async fn principal(&self, parts: &Parts) -> Option<Principal> {
         self.principal_from_headers(&parts.headers).await
     }
 
     fn is_development(&self) -> bool {
         self.development
+    }
+
+    fn sign_in_url(&self) -> Option<String> {
+        self.oidc.as_ref().map(|_| "/auth/login".to_string())
     }
 
     async fn demo_people(&self) -> Vec<Principal> {
@@ -75,7 +115,7 @@ impl Identity for DevIdentity {
         })
     }
 
-    async fn sign_in_as(&self, subject: &Subject) -> Result<SessionCookie, AppError> {
+    async fn sign_in_as(&self, parts: &Parts, subject: &Subject) -> Result<SessionCookie, AppError> {
         if !self.development {
             return Err(AppError::Denied {
                 reason: "Development sign-in is off: this portal runs in production mode.".into(),
@@ -86,20 +126,26 @@ impl Identity for DevIdentity {
             .into_iter()
             .find(|p| &p.subject == subject)
             .ok_or_else(|| AppError::NotFound { what: format!("Demo user {subject}") })?;
-        // A fresh random id at every sign-in: a session id is never reused across sign-ins.
-        let id = hex::encode(rand::random::<[u8; 32]>());
-        let now = self.clock.now();
-        let ttl = chrono::Duration::hours(self.session_hours as i64);
-        self.store.create_session(&id, &person, now, now + ttl).await.map_err(|_| AppError::Internal)?;
-        Ok(self.cookie(&id, self.session_hours * 3600))
+        self.start_session(&person, None, session_id(&parts.headers)).await.map_err(|_| AppError::Internal)
     }
 
-    async fn sign_out(&self, parts: &Parts) -> SessionCookie {
+    async fn sign_out(&self, parts: &Parts) -> SignedOut {
+        let mut redirect = "/sign-in".to_string();
         if let Some(id) = session_id(&parts.headers) {
+            let id_token = match self.store.session(&id, self.clock.now(), chrono::Duration::days(365)).await {
+                Ok(session) => session.and_then(|s| s.id_token),
+                Err(_) => None,
+            };
             if let Err(e) = self.store.delete_session(&id).await {
                 tracing::error!(error = %e, "could not end a session");
             }
+            // A person who signed in at the provider signs out there too (RP-initiated logout).
+            if let (Some(oidc), Some(token)) = (&self.oidc, id_token) {
+                if let Some(url) = oidc.logout_url(Some(&token)).await {
+                    redirect = url;
+                }
+            }
         }
-        self.cookie("", 0)
+        SignedOut { cookie: SessionCookie(self.cookie(COOKIE, "", "/", 0)), redirect }
     }
 }

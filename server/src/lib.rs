@@ -1,11 +1,13 @@
 //! The portal server: settings, wiring, sign-in, the JSON API, the event dispatcher and the adapters.
 
 pub mod api;
+pub mod ci_tokens;
 pub mod clock;
 pub mod demo;
 pub mod dispatch;
 pub mod identity;
 pub mod mlflow;
+pub mod oidc;
 pub mod routes;
 pub mod settings;
 pub mod sqlite;
@@ -21,7 +23,7 @@ use governance::service::Service;
 use leptos::config::LeptosOptions;
 
 use crate::dispatch::Dispatcher;
-use crate::identity::DevIdentity;
+use crate::identity::PortalIdentity;
 use crate::mlflow::MlflowExperiments;
 use crate::settings::Settings;
 use crate::sqlite::SqliteStore;
@@ -69,15 +71,32 @@ pub async fn build(settings: Settings) -> anyhow::Result<Portal> {
     if settings.demo_data() {
         demo::seed_if_empty(&store, &service).await?;
     }
-    let identity = Arc::new(DevIdentity {
+    if !settings.development() && settings.oidc.is_none() {
+        tracing::warn!("production mode without [oidc]: nobody can sign in to the pages");
+    }
+    let oidc = settings.oidc.clone().map(|s| Arc::new(oidc::OidcSignIn::new(s)));
+    let identity = Arc::new(PortalIdentity {
         store: store.clone(),
         clock: service.clock.clone(),
         development: settings.development(),
         session_hours: settings.session_hours,
-        secure: false,
+        idle_minutes: settings.session_idle_minutes,
+        secure: settings.oidc.as_ref().is_some_and(|o| o.https()),
+        oidc,
     });
+    let ci_tokens = Arc::new(ci_tokens::CiTokenVerifier::new(
+        Arc::new(settings.trust_policies.clone()),
+        ci_tokens::JwksCache::new(std::time::Duration::from_secs(30), std::time::Duration::from_secs(3600)),
+        60,
+    ));
     let dispatcher = Dispatcher::new(&service, &settings.webhooks, settings.max_delivery_attempts)?;
-    let state =
-        AppState { leptos_options: leptos_options(&settings), service, identity, store, settings: Arc::new(settings) };
+    let state = AppState {
+        leptos_options: leptos_options(&settings),
+        service,
+        identity,
+        ci_tokens,
+        store,
+        settings: Arc::new(settings),
+    };
     Ok(Portal { state, dispatcher })
 }

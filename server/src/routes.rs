@@ -19,10 +19,12 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context = PortalContext { service: state.service.clone(), identity: state.identity.clone() };
     let options = state.leptos_options.clone();
+    let csp = crate::web_defences::content_security_policy(state.settings.oidc.as_ref().map(|o| o.issuer.as_str()));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .merge(crate::api::routes())
+        .merge(crate::oidc::routes())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -32,7 +34,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), require_sign_in))
         .layer(middleware::from_fn(crate::web_defences::refuse_cross_site))
-        .layer(middleware::from_fn(crate::web_defences::security_headers))
+        .layer(middleware::from_fn_with_state(csp, crate::web_defences::security_headers))
         .layer(axum::extract::DefaultBodyLimit::max(crate::api::MAX_BODY_BYTES))
         .with_state(state)
 }
@@ -49,6 +51,8 @@ async fn readyz(State(state): State<AppState>) -> Response {
 async fn require_sign_in(State(state): State<AppState>, request: Request<Body>, next: Next) -> Response {
     let path = request.uri().path();
     let open = path == "/sign-in"
+        || path == "/no-access"
+        || path.starts_with("/auth/")
         || path == "/healthz"
         || path == "/readyz"
         || path.starts_with("/pkg/")

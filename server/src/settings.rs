@@ -104,8 +104,13 @@ pub struct Settings {
     pub dispatch_interval_ms: u64,
     /// Delivery attempts before an event goes to the dead-letter list.
     pub max_delivery_attempts: u32,
-    /// Bearer tokens CI pipelines use, per project (development; OIDC tokens replace them).
+    /// Static bearer tokens for CI, per project: a development opt-in, refused in production (CI uses OIDC
+    /// tokens and `trust_policies`).
     pub project_tokens: BTreeMap<String, Secret>,
+    /// Which CI OIDC tokens (issuer, audience, claims) may write what for a project.
+    pub trust_policies: Vec<governance::trust_policy::TrustPolicy>,
+    /// OIDC sign-in for people; without it only development sign-in exists (development mode).
+    pub oidc: Option<crate::oidc::OidcSettings>,
     pub webhooks: Vec<WebhookTarget>,
     /// The account and region in every event envelope.
     pub event_account: String,
@@ -114,6 +119,8 @@ pub struct Settings {
     pub session_hours: u64,
     /// Experiment runs from this MLflow tracking server; without it, from the embedded store.
     pub mlflow: Option<MlflowSettings>,
+    /// A session ends after this many minutes without a request.
+    pub session_idle_minutes: u64,
 }
 
 impl Default for Settings {
@@ -126,17 +133,20 @@ impl Default for Settings {
             dispatch_interval_ms: 500,
             max_delivery_attempts: 10,
             project_tokens: BTreeMap::new(),
+            trust_policies: Vec::new(),
+            oidc: None,
             webhooks: Vec::new(),
             event_account: "000000000000".to_string(),
             event_region: "eu-west-1".to_string(),
             session_hours: 12,
             mlflow: None,
+            session_idle_minutes: 60,
         }
     }
 }
 
 /// Every setting's name, as the environment spells them after `PORTAL_`.
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 15] = [
     "addr",
     "data_dir",
     "mode",
@@ -149,6 +159,9 @@ const KEYS: [&str; 12] = [
     "event_region",
     "session_hours",
     "mlflow",
+    "session_idle_minutes",
+    "trust_policies",
+    "oidc",
 ];
 
 impl Settings {
@@ -188,6 +201,18 @@ impl Settings {
                 anyhow::bail!("mlflow.timeout_ms and mlflow.connect_timeout_ms must be more than 0");
             }
         }
+        if !self.development() && !self.project_tokens.is_empty() {
+            anyhow::bail!(
+                "project_tokens are a development opt-in: in production CI uses OIDC tokens and trust_policies"
+            );
+        }
+        for policy in &self.trust_policies {
+            url::Url::parse(&policy.issuer)
+                .map_err(|e| anyhow::anyhow!("trust_policies: issuer {:?}: {e}", policy.issuer))?;
+        }
+        if let Some(oidc) = &self.oidc {
+            oidc.validate()?;
+        }
         Ok(())
     }
 
@@ -211,12 +236,22 @@ mod tests {
         assert!(s.demo_data());
         let s = Settings::from_figment(
             Figment::from(Serialized::defaults(Settings::default()))
-                .merge(Toml::string("mode = \"production\"\n[project_tokens]\ncredit-risk = \"t\"")),
+                .merge(Toml::string("[project_tokens]\ncredit-risk = \"t\"")),
+        )
+        .unwrap();
+        assert_eq!(format!("{:?}", s.project_tokens), "{\"credit-risk\": [secret]}");
+        let s = Settings::from_figment(
+            Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string("mode = \"production\"")),
         )
         .unwrap();
         assert!(!s.development());
         assert!(!s.demo_data());
-        assert_eq!(format!("{:?}", s.project_tokens), "{\"credit-risk\": [secret]}");
+        let err = Settings::from_figment(
+            Figment::from(Serialized::defaults(Settings::default()))
+                .merge(Toml::string("mode = \"production\"\n[project_tokens]\ncredit-risk = \"t\"")),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("development opt-in"), "{err}");
     }
 
     #[test]
@@ -265,5 +300,19 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("ops"), "{err}");
+    }
+
+    #[test]
+    fn the_production_examples_of_docs_security_md_are_valid_settings() {
+        let doc = include_str!("../../docs/security.md");
+        let toml: String =
+            doc.split("```toml\n").skip(1).filter_map(|block| block.split("```").next()).collect::<Vec<_>>().join("\n");
+        let s =
+            Settings::from_figment(Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string(&toml)))
+                .unwrap();
+        assert!(!s.development());
+        assert_eq!(s.oidc.as_ref().map(|o| o.groups_claim.as_str()), Some("cognito:groups"));
+        assert_eq!(s.oidc.as_ref().map(|o| o.groups.len()), Some(4));
+        assert_eq!(s.trust_policies.len(), 3);
     }
 }

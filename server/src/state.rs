@@ -6,7 +6,8 @@ use axum::extract::FromRef;
 use governance::service::Service;
 use leptos::config::LeptosOptions;
 
-use crate::identity::DevIdentity;
+use crate::ci_tokens::CiTokenVerifier;
+use crate::identity::PortalIdentity;
 use crate::settings::Settings;
 use crate::sqlite::SqliteStore;
 
@@ -14,7 +15,8 @@ use crate::sqlite::SqliteStore;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub service: Service,
-    pub identity: Arc<DevIdentity>,
+    pub identity: Arc<PortalIdentity>,
+    pub ci_tokens: Arc<CiTokenVerifier>,
     pub store: SqliteStore,
     pub settings: Arc<Settings>,
 }

@@ -1,21 +1,25 @@
-//! Defences around every response and state-changing request: security headers, and refusing cross-site
-//! posts to the server functions (forms work with JavaScript off, so a token-less Origin check is the gate).
+//! Defences around every response and state-changing request: security headers (a Content-Security-Policy
+//! that lets only the portal's own scripts and this render's nonce'd inline scripts run), and refusing
+//! state-changing requests a browser says come from another site. Forms work with JavaScript off, so the
+//! gate is the `Origin` / `Sec-Fetch-Site` check (no token needed: see docs/security.md).
 
 use axum::body::Body;
-use axum::extract::Request;
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-/// Refuses a state-changing request to a server function that a browser says comes from another site.
+/// Refuses a state-changing request (any method but GET, HEAD, OPTIONS) that a browser says comes from
+/// another site: server functions, forms, the API and sign-in alike.
 ///
 /// Browsers send `Sec-Fetch-Site` and `Origin` on every cross-site POST; a request without them (curl, CI)
 /// carries no ambient session for an attacker to ride, and the session cookie is `SameSite=Lax` besides.
 pub async fn refuse_cross_site(request: Request<Body>, next: Next) -> Response {
-    let state_changing = request.method() != Method::GET && request.method() != Method::HEAD;
-    if state_changing && request.uri().path().starts_with(app::server_fns::PREFIX) {
+    let state_changing = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if state_changing {
         let headers = request.headers();
         let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+        // `same-site` too: another port on this host (the identity provider in tests) is another origin.
         let cross_by_fetch = matches!(fetch_site, Some("cross-site") | Some("same-site"));
         let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
         let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
@@ -25,22 +29,41 @@ pub async fn refuse_cross_site(request: Request<Body>, next: Next) -> Response {
             _ => false,
         };
         if cross_by_fetch || cross_by_origin {
-            tracing::warn!(?origin, ?fetch_site, path = %request.uri().path(), "cross-site post refused");
+            tracing::warn!(?origin, ?fetch_site, path = %request.uri().path(), "cross-site request refused");
             return (StatusCode::FORBIDDEN, "Refused: this request came from another site.").into_response();
         }
     }
     next.run(request).await
 }
 
-/// Headers on every response: no sniffing, no framing, no referrer to other sites.
-pub async fn security_headers(request: Request<Body>, next: Next) -> Response {
+/// The Content-Security-Policy, but for the script nonce: `form-action` also allows the identity provider,
+/// where signing out (a form post) redirects to.
+pub fn content_security_policy(identity_provider: Option<&str>) -> String {
+    let provider = identity_provider
+        .and_then(|issuer| url::Url::parse(issuer).ok())
+        .map(|u| format!(" {}", u.origin().ascii_serialization()))
+        .unwrap_or_default();
+    format!(
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; connect-src 'self'; object-src 'none'; \
+         base-uri 'self'; frame-ancestors 'none'; form-action 'self'{provider}"
+    )
+}
+
+/// Headers on every response: the CSP, no sniffing, no framing, no referrer to other sites.
+pub async fn security_headers(State(policy): State<String>, request: Request<Body>, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    // Scripts: the site's own files, WebAssembly, and inline scripts carrying this render's nonce.
+    let nonce = headers.remove(HeaderName::from_static(app::server::NONCE_HEADER));
+    let script_src = match nonce.as_ref().and_then(|v| v.to_str().ok()) {
+        Some(nonce) => format!("script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'"),
+        None => "script-src 'self' 'wasm-unsafe-eval'".to_string(),
+    };
+    if let Ok(csp) = HeaderValue::from_str(&format!("{policy}; {script_src}")) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    headers
-        .entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static("frame-ancestors 'none'; base-uri 'self'; form-action 'self'"));
     response
 }

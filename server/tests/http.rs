@@ -1,5 +1,7 @@
 //! HTTP tests of the router: every server function and API route x every persona, machine and anonymous
 //! (the authorization matrix), asserting the status and that nothing changed when refused; bad input.
+//! People sign in through development sign-in and through a real OIDC provider (`oidc-*`); machines use a
+//! static development token or a CI OIDC token from a real issuer (`ci-oidc*`).
 
 mod common;
 
@@ -10,7 +12,20 @@ use governance::ports::Window;
 
 /// Who calls.
 const PEOPLE: [&str; 5] = ["dana", "erin", "gina", "hugo", "ada"];
-const ACTORS: [&str; 8] = ["anonymous", "dana", "erin", "gina", "hugo", "ada", "ci", "ci-other"];
+const ACTORS: [&str; 12] = [
+    "anonymous",
+    "dana",
+    "erin",
+    "gina",
+    "hugo",
+    "ada",
+    "oidc-alice",
+    "oidc-erin",
+    "ci",
+    "ci-other",
+    "ci-oidc",
+    "ci-oidc-other",
+];
 
 /// A digest of everything a request could change (sessions aside).
 async fn fingerprint(app: &TestPortal) -> Vec<i64> {
@@ -36,14 +51,21 @@ async fn fingerprint(app: &TestPortal) -> Vec<i64> {
 
 struct Caller {
     cookie: Option<String>,
-    bearer: Option<&'static str>,
+    bearer: Option<String>,
 }
 
 async fn caller(app: &TestPortal, actor: &str) -> Caller {
+    let machine = |token: String| Caller { cookie: None, bearer: Some(token) };
     match actor {
         "anonymous" => Caller { cookie: None, bearer: None },
-        "ci" => Caller { cookie: None, bearer: Some(TOKEN) },
-        "ci-other" => Caller { cookie: None, bearer: Some(OTHER_TOKEN) },
+        "ci" => machine(TOKEN.into()),
+        "ci-other" => machine(OTHER_TOKEN.into()),
+        // acme/credit-risk's test environment: every action in credit-risk (see common::trust_policies).
+        "ci-oidc" => machine(app.ci_token(&[("repository", "acme/credit-risk"), ("environment", "test")]).await),
+        "ci-oidc-other" => machine(app.ci_token(&[("repository", "acme/policy-search")]).await),
+        oidc if oidc.starts_with("oidc-") => {
+            Caller { cookie: Some(app.oidc_sign_in(&oidc["oidc-".len()..]).await), bearer: None }
+        }
         person => Caller { cookie: Some(app.sign_in(person).await), bearer: None },
     }
 }
@@ -53,7 +75,7 @@ fn request(caller: &Caller, method: &str, uri: &str, content_type: &str, body: S
     if let Some(c) = &caller.cookie {
         r = r.header("cookie", c);
     }
-    if let Some(t) = caller.bearer {
+    if let Some(t) = &caller.bearer {
         r = r.header("authorization", format!("Bearer {t}"));
     }
     if !content_type.is_empty() {
@@ -79,7 +101,7 @@ fn refusal(row: &Row, actor: &str) -> StatusCode {
     let server_fn = row.uri.starts_with("/fn/");
     match actor {
         "anonymous" => StatusCode::UNAUTHORIZED,
-        "ci" | "ci-other" if server_fn => StatusCode::UNAUTHORIZED,
+        "ci" | "ci-other" | "ci-oidc" | "ci-oidc-other" if server_fn => StatusCode::UNAUTHORIZED,
         _ => StatusCode::FORBIDDEN,
     }
 }
@@ -133,13 +155,13 @@ fn urlencode(v: &str) -> String {
 
 const FORM: &str = "application/x-www-form-urlencoded";
 const JSON: &str = "application/json";
-const ALL: &[&str] = &["anonymous", "dana", "erin", "gina", "hugo", "ada", "ci", "ci-other"];
-const SIGNED_IN: &[&str] = &["dana", "erin", "gina", "hugo", "ada"];
-const READERS: &[&str] = &["dana", "erin", "gina", "hugo", "ada", "ci"];
+const ALL: &[&str] = &ACTORS;
+const SIGNED_IN: &[&str] = &["dana", "erin", "gina", "hugo", "ada", "oidc-alice", "oidc-erin"];
+const READERS: &[&str] = &["dana", "erin", "gina", "hugo", "ada", "oidc-alice", "oidc-erin", "ci", "ci-oidc"];
 
 #[tokio::test]
 async fn server_functions_that_read_need_a_signed_in_person() {
-    let app = common::spawn().await;
+    let app = common::spawn_with_identity().await;
     let v = app.version("pd-model", 2, true).await;
     let event =
         app.portal.state.service.ledger.events(None, Window::new(0, 1)).await.unwrap().items[0].envelope.id.clone();
@@ -226,9 +248,9 @@ async fn decide_row(
 
 #[tokio::test]
 async fn only_the_stage_persona_may_decide() {
-    let app = common::spawn().await;
-    run(&app, decide_row(&app, "decide Dev", "pd-model", 3, false, "Dev", &["dana"]).await).await;
-    let app = common::spawn().await;
+    let app = common::spawn_with_identity().await;
+    run(&app, decide_row(&app, "decide Dev", "pd-model", 3, false, "Dev", &["oidc-alice", "dana"]).await).await;
+    let app = common::spawn_with_identity().await;
     let v = app.version("support-llm", 1, true).await;
     let erin = server::demo::people().into_iter().find(|p| p.subject.as_str() == "erin").unwrap();
     let config = governance::deployment::DeploymentConfig {
@@ -240,14 +262,15 @@ async fn only_the_stage_persona_may_decide() {
         data_capture_percent: 10,
     };
     app.portal.state.service.save_deployment_config(&erin, &v.id, governance::Environment::Test, config).await.unwrap();
-    run(&app, decide_row(&app, "decide Test", "support-llm", 1, true, "Test", &["erin"]).await).await;
-    let app = common::spawn().await;
-    run(&app, decide_row(&app, "decide Prod", "pd-model", 2, true, "Prod", &["gina", "hugo"]).await).await;
+    run(&app, decide_row(&app, "decide Test", "support-llm", 1, true, "Test", &["erin", "oidc-erin"]).await).await;
+    let app = common::spawn_with_identity().await;
+    run(&app, decide_row(&app, "decide Prod", "pd-model", 2, true, "Prod", &["oidc-alice", "gina", "hugo"]).await)
+        .await;
 }
 
 #[tokio::test]
 async fn only_ai_engineers_save_deployment_configs() {
-    let app = common::spawn().await;
+    let app = common::spawn_with_identity().await;
     let v = app.version("support-llm", 1, true).await;
     let body = form(&[
         ("version", v.id.as_str()),
@@ -267,7 +290,7 @@ async fn only_ai_engineers_save_deployment_configs() {
             uri: "/fn/save_deployment_config".into(),
             content_type: FORM,
             body,
-            allowed: &["erin"],
+            allowed: &["erin", "oidc-erin"],
             ok: StatusCode::OK,
             writes: true,
         },
@@ -277,7 +300,7 @@ async fn only_ai_engineers_save_deployment_configs() {
 
 #[tokio::test]
 async fn only_data_scientists_edit_the_model_card() {
-    let app = common::spawn().await;
+    let app = common::spawn_with_identity().await;
     let v = app.version("pd-model", 3, false).await;
     let body = form(&[
         ("version", v.id.as_str()),
@@ -296,7 +319,7 @@ async fn only_data_scientists_edit_the_model_card() {
             uri: "/fn/save_model_card".into(),
             content_type: FORM,
             body,
-            allowed: &["dana"],
+            allowed: &["oidc-alice", "dana"],
             ok: StatusCode::OK,
             writes: true,
         },
@@ -307,7 +330,7 @@ async fn only_data_scientists_edit_the_model_card() {
 
 #[tokio::test]
 async fn only_admins_redeliver_events() {
-    let app = common::spawn().await;
+    let app = common::spawn_with_identity().await;
     while app.portal.dispatcher.tick().await > 0 {}
     let event =
         app.portal.state.service.ledger.events(None, Window::new(0, 1)).await.unwrap().items[0].envelope.id.clone();
@@ -340,8 +363,8 @@ fn register_body() -> String {
 
 #[tokio::test]
 async fn api_writes_need_the_project_token() {
-    let app = common::spawn().await;
-    let machine_only: &'static [&'static str] = &["ci"];
+    let app = common::spawn_with_identity().await;
+    let machine_only: &'static [&'static str] = &["ci-oidc", "ci"];
     run(
         &app,
         Row {
@@ -357,7 +380,7 @@ async fn api_writes_need_the_project_token() {
     )
     .await;
 
-    let app = common::spawn().await;
+    let app = common::spawn_with_identity().await;
     let v = app.version("pd-model", 2, true).await;
     let junit = r#"<testsuite name="it"><testcase name="invoke" time="0.1"/></testsuite>"#;
     let body = serde_json::json!({"junit_xml": junit, "performance": {"latency_p99_ms": 100.0}}).to_string();
@@ -376,7 +399,7 @@ async fn api_writes_need_the_project_token() {
     )
     .await;
 
-    let app = common::spawn().await;
+    let app = common::spawn_with_identity().await;
     let v = app.version("pd-model", 1, true).await;
     let body = serde_json::json!({"metric": "ModelLatency p99 (ms)", "endpoint": "pd-model-prod", "variant": "champion", "threshold": 300.0, "points": [{"at": "2026-11-26T10:00:00Z", "value": 120.0}]}).to_string();
     run(
@@ -394,7 +417,7 @@ async fn api_writes_need_the_project_token() {
     )
     .await;
 
-    let app = common::spawn().await;
+    let app = common::spawn_with_identity().await;
     app.portal.dispatcher.tick().await; // the consumer makes the deployment requests
     let v = app.version("pd-model", 2, true).await;
     let request = app.portal.state.service.evidence.deployment_requests(&v.id).await.unwrap().remove(0);
@@ -417,7 +440,7 @@ async fn api_writes_need_the_project_token() {
 
 #[tokio::test]
 async fn api_reads_are_for_people_and_the_project_machine() {
-    let app = common::spawn().await;
+    let app = common::spawn_with_identity().await;
     let v = app.version("pd-model", 2, true).await;
     let uris = [
         "/api/v1/versions?project=credit-risk".to_string(),
@@ -481,7 +504,7 @@ async fn every_api_route_is_in_the_openapi_document() {
 #[tokio::test]
 async fn bad_api_input_names_what_was_wrong_and_changes_nothing() {
     let app = common::spawn().await;
-    let ci = Caller { cookie: None, bearer: Some(TOKEN) };
+    let ci = Caller { cookie: None, bearer: Some(TOKEN.into()) };
     let uri = "/api/v1/projects/credit-risk/versions";
     let before = fingerprint(&app).await;
     let cases: Vec<(String, StatusCode, &str)> = vec![
@@ -539,7 +562,7 @@ async fn bad_api_input_names_what_was_wrong_and_changes_nothing() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
     assert!(text.contains("junit_xml"), "{text}");
-    let bad = Caller { cookie: None, bearer: Some("forged") };
+    let bad = Caller { cookie: None, bearer: Some("forged".into()) };
     let (status, _) = app.send(request(&bad, "POST", uri, JSON, register_body())).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(fingerprint(&app).await, before);
@@ -774,11 +797,59 @@ async fn an_unreachable_mlflow_leaves_the_rest_of_the_version_page_working() {
     });
     let portal = server::build(settings).await.unwrap();
     let router = server::routes::router(portal.state.clone());
-    let app = common::TestPortal { portal, router, dir };
+    let app = common::TestPortal { portal, router, dir, provider: None, ci: None };
     let v1 = app.version("pd-model", 1, true).await;
     let (status, body) = version_page_html(&app, "gina", v1.id.as_str(), "").await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("cannot be shown right now"), "the run section says MLflow is down");
     assert!(body.contains("unreachable"), "and why");
     assert!(body.contains("Integration test runs") && body.contains("Deployment config"), "the rest of the page works");
+}
+
+#[tokio::test]
+async fn pages_carry_a_nonce_csp_and_cross_site_writes_are_refused_everywhere() {
+    let app = common::spawn_with_identity().await;
+    let gina = app.sign_in("gina").await;
+    let response = app.get("/inbox", &[&gina]).await;
+    let headers = response.headers().clone();
+    let html =
+        String::from_utf8_lossy(&http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes())
+            .to_string();
+    let csp = headers["content-security-policy"].to_str().unwrap().to_string();
+    for directive in
+        ["default-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'self'", "'wasm-unsafe-eval'"]
+    {
+        assert!(csp.contains(directive), "{csp} lacks {directive}");
+    }
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    // Sign-out posts a form that redirects to the identity provider.
+    assert!(csp.contains(&format!("form-action 'self' {}", app.provider.as_ref().unwrap().url)), "{csp}");
+    // Every inline script (hydration, resolved resources) carries this response's nonce.
+    let nonce = csp.split("'nonce-").nth(1).and_then(|s| s.split('\'').next()).expect("a nonce");
+    let scripts = html.matches("<script").count();
+    assert!(
+        scripts > 0
+            && html.matches(&format!("nonce=\"{nonce}\"")).count() >= scripts - html.matches("<script src").count()
+    );
+    assert!(headers.get(app::server::NONCE_HEADER).is_none(), "the internal header does not leave");
+    assert_eq!(headers["referrer-policy"], "same-origin");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    // A cross-site write to the API or to sign-in is refused like one to a server function.
+    let before = fingerprint(&app).await;
+    for uri in ["/api/v1/projects/credit-risk/versions", "/auth/login", "/fn/sign_out"] {
+        let request = Request::post(uri)
+            .header("host", "127.0.0.1:3000")
+            .header("origin", "https://evil.example")
+            .header("cookie", &gina)
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .header("content-type", JSON)
+            .body(Body::from(register_body()))
+            .unwrap();
+        let (status, _) = app.send(request).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{uri}");
+    }
+    assert_eq!(fingerprint(&app).await, before);
+    let (status, _) =
+        app.send(request(&Caller { cookie: Some(gina), bearer: None }, "GET", "/inbox", "", String::new())).await;
+    assert_eq!(status, StatusCode::OK, "the session survived the refused sign-out");
 }

@@ -5,6 +5,7 @@ pub mod compare;
 pub mod event;
 pub mod events;
 pub mod inbox;
+pub mod no_access;
 pub mod not_found;
 pub mod registry;
 pub mod sign_in;

@@ -13,20 +13,28 @@ use crate::error::AppError;
 /// A `Set-Cookie` header value.
 pub struct SessionCookie(pub String);
 
-/// How people are identified. Development sign-in implements it now; OIDC plugs in behind the same trait
-/// without touching a page.
+/// The answer to signing out: the cookie that clears the session, and where the browser goes next (the
+/// sign-in page, or the identity provider's logout).
+pub struct SignedOut {
+    pub cookie: SessionCookie,
+    pub redirect: String,
+}
+
+/// How people are identified: development sign-in and OIDC sign-in, both with server-side sessions.
 #[async_trait]
 pub trait Identity: Send + Sync {
     /// The signed-in person of this request, if any.
     async fn principal(&self, parts: &Parts) -> Option<Principal>;
     /// Whether this is development sign-in (the banner says so).
     fn is_development(&self) -> bool;
+    /// Where sign-in through the organisation's identity provider starts, when it is configured.
+    fn sign_in_url(&self) -> Option<String>;
     /// The people one may sign in as (development sign-in only; empty otherwise).
     async fn demo_people(&self) -> Vec<Principal>;
-    /// Starts a session as a demo person.
-    async fn sign_in_as(&self, subject: &Subject) -> Result<SessionCookie, AppError>;
-    /// Ends this request's session on the server; returns the cookie that clears it.
-    async fn sign_out(&self, parts: &Parts) -> SessionCookie;
+    /// Starts a session as a demo person (ending this request's previous session, if any).
+    async fn sign_in_as(&self, parts: &Parts, subject: &Subject) -> Result<SessionCookie, AppError>;
+    /// Ends this request's session on the server.
+    async fn sign_out(&self, parts: &Parts) -> SignedOut;
 }
 
 /// Provided to every page render and server function.

@@ -69,6 +69,16 @@ impl From<governance::ports::StoreError> for ApiError {
     }
 }
 
+impl From<crate::ci_tokens::CiTokenError> for ApiError {
+    fn from(e: crate::ci_tokens::CiTokenError) -> Self {
+        let status = match e {
+            crate::ci_tokens::CiTokenError::JwksUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        ApiError::new(status, e.code(), format!("CI token refused: {e}"))
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.status, Json(&self)).into_response()

@@ -112,7 +112,7 @@ pub fn spec() -> Value {
                 status.to_string(): {"description": "Success", "content": {"application/json": {}}},
                 "default": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             },
-            "security": [{"projectToken": []}, {"session": []}]
+            "security": [{"ciToken": []}, {"projectToken": []}, {"session": []}]
         });
         if let Some(schema) = body {
             op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}});
@@ -131,7 +131,8 @@ pub fn spec() -> Value {
         "components": {
             "schemas": schemas(),
             "securitySchemes": {
-                "projectToken": {"type": "http", "scheme": "bearer", "description": "A per-project token from the settings (development)."},
+                "ciToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "A short-lived OIDC token of a CI run (GitHub Actions shape), verified against its issuer's JWKS and admitted by a project's trust policy (settings: trust_policies)."},
+                "projectToken": {"type": "http", "scheme": "bearer", "description": "A per-project static token from the settings: development only, refused in production."},
                 "session": {"type": "apiKey", "in": "cookie", "name": "portal_session", "description": "A signed-in person (reads)."}
             }
         }

@@ -11,6 +11,7 @@ mod ledger;
 mod monitoring;
 mod registry;
 mod sessions;
+mod sign_in_flows;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -23,7 +24,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use experiments::LoggedRun;
-pub use sessions::SessionRecord;
+pub use sessions::{NewSession, SessionRecord};
+pub use sign_in_flows::SignInFlow;
 
 /// The SQLite store. Cheap to clone.
 #[derive(Clone)]

@@ -1,6 +1,7 @@
-//! Server-side sessions: the cookie holds only a random id; the principal lives here.
+//! Server-side sessions: the cookie holds only a random id; the principal lives here. A session ends at its
+//! absolute expiry, after an idle period without requests, or at sign-out.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use governance::ports::StoreError;
 use governance::Principal;
 use sqlx::Row;
@@ -12,47 +13,77 @@ use super::{from_json, parse_ts, to_json, ts, unavailable, SqliteStore};
 pub struct SessionRecord {
     pub principal: Principal,
     pub expires_at: DateTime<Utc>,
+    /// The ID token of an OIDC sign-in: the hint the provider's logout wants.
+    pub id_token: Option<String>,
 }
 
+/// A new session: who, and until when at the latest.
+pub struct NewSession<'a> {
+    pub id: &'a str,
+    pub principal: &'a Principal,
+    pub id_token: Option<&'a str>,
+    pub now: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Last-seen times are written at most this often, so reading pages does not write on every request.
+const TOUCH_EVERY: Duration = Duration::seconds(60);
+
 impl SqliteStore {
-    pub async fn create_session(
-        &self,
-        id: &str,
-        principal: &Principal,
-        now: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO sessions (id, principal, created_at, expires_at) VALUES (?, ?, ?, ?)")
-            .bind(id)
-            .bind(to_json(principal)?)
-            .bind(ts(now))
-            .bind(ts(expires_at))
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
+    pub async fn create_session(&self, new: NewSession<'_>) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (id, principal, created_at, expires_at, last_seen_at, id_token) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(new.id)
+        .bind(to_json(new.principal)?)
+        .bind(ts(new.now))
+        .bind(ts(new.expires_at))
+        .bind(ts(new.now))
+        .bind(new.id_token)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
         // Expired sessions are swept whenever a new one starts.
         sqlx::query("DELETE FROM sessions WHERE expires_at < ?")
-            .bind(ts(now))
+            .bind(ts(new.now))
             .execute(&self.pool)
             .await
             .map_err(unavailable)?;
         Ok(())
     }
 
-    pub async fn session(&self, id: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>, StoreError> {
-        let row = sqlx::query("SELECT principal, expires_at FROM sessions WHERE id = ? AND expires_at > ?")
-            .bind(id)
-            .bind(ts(now))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        row.map(|row| {
-            Ok(SessionRecord {
-                principal: from_json(row.get::<&str, _>("principal"))?,
-                expires_at: parse_ts(row.get("expires_at"))?,
-            })
-        })
-        .transpose()
+    /// The live session `id`: not past its expiry, and seen within `idle` of `now` (which it is then again).
+    pub async fn session(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        idle: Duration,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT principal, expires_at, id_token, last_seen_at FROM sessions
+             WHERE id = ? AND expires_at > ? AND last_seen_at > ?",
+        )
+        .bind(id)
+        .bind(ts(now))
+        .bind(ts(now - idle))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        let Some(row) = row else { return Ok(None) };
+        let last_seen = parse_ts(row.get("last_seen_at"))?;
+        if now - last_seen > TOUCH_EVERY {
+            sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id = ?")
+                .bind(ts(now))
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(Some(SessionRecord {
+            principal: from_json(row.get::<&str, _>("principal"))?,
+            expires_at: parse_ts(row.get("expires_at"))?,
+            id_token: row.get("id_token"),
+        }))
     }
 
     pub async fn delete_session(&self, id: &str) -> Result<(), StoreError> {

@@ -2,12 +2,19 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
+pub mod fixtures;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
+use governance::group_grants::GroupGrant;
 use governance::model::ModelVersion;
 use governance::ports::{VersionQuery, Window};
+use governance::trust_policy::{MachineAction, OneOrMany, TrustPolicy};
+use governance::{Persona, ProjectId};
 use http_body_util::BodyExt;
+use server::oidc::OidcSettings;
 use server::settings::{Secret, Settings, WebhookTarget};
 use server::Portal;
 use tower::ServiceExt;
@@ -19,6 +26,9 @@ pub struct TestPortal {
     pub portal: Portal,
     pub router: Router,
     pub dir: tempfile::TempDir,
+    /// The OIDC provider and the CI token issuer, when the portal trusts them.
+    pub provider: Option<fixtures::NodeService>,
+    pub ci: Option<fixtures::NodeService>,
 }
 
 pub fn settings(dir: &std::path::Path, webhooks: Vec<WebhookTarget>) -> Settings {
@@ -39,7 +49,83 @@ pub async fn spawn() -> TestPortal {
     let dir = tempfile::tempdir().expect("temp dir");
     let portal = server::build(settings(dir.path(), vec![])).await.expect("portal builds");
     let router = server::routes::router(portal.state.clone());
-    TestPortal { portal, router, dir }
+    TestPortal { portal, router, dir, provider: None, ci: None }
+}
+
+/// Members of `group` hold `persona` in each of `projects`.
+fn grants(group: &str, projects: &[&str], persona: Persona) -> Vec<GroupGrant> {
+    projects
+        .iter()
+        .map(|p| GroupGrant { group: group.into(), project: ProjectId(p.to_string()), personas: [persona].into() })
+        .collect()
+}
+
+/// The OIDC settings of a portal signing people in at `provider` (a confidential client with PKCE).
+/// Groups (see fixtures/oidc/provider.mjs): alice is in ml-approvers and data-scientists, bob in
+/// data-scientists, erin in ml-engineers, carol in platform-admins; anyone else in `viewers` (unmapped).
+pub fn oidc_settings(provider: &str) -> OidcSettings {
+    let all = ["credit-risk", "support-assistant", "policy-search"];
+    OidcSettings {
+        issuer: provider.to_string(),
+        client_id: "portal".into(),
+        client_secret: Some(Secret("portal-secret".into())),
+        redirect_url: fixtures::REDIRECT_URL.into(),
+        post_logout_redirect_url: Some(fixtures::POST_LOGOUT_URL.into()),
+        scopes: vec!["email".into(), "profile".into(), "groups".into()],
+        groups_claim: "groups".into(),
+        groups: [
+            grants("ml-approvers", &all, Persona::GovernanceEngineer),
+            grants("data-scientists", &["credit-risk"], Persona::DataScientist),
+            grants("ml-engineers", &all, Persona::AiEngineer),
+            grants("platform-admins", &all, Persona::Admin),
+        ]
+        .concat(),
+    }
+}
+
+/// Trust policies for CI tokens of `issuer` (audience `ml-portal`): acme/credit-risk may register, report
+/// deployments and push monitoring from any ref, and record test results only from its `test` environment;
+/// acme/policy-search may do everything for its project.
+pub fn trust_policies(issuer: &str) -> Vec<TrustPolicy> {
+    let one = |s: &str| OneOrMany::One(s.to_string());
+    let policy =
+        |project: &str, equals: &[(&str, &str)], like: &[(&str, &str)], actions: &[MachineAction]| TrustPolicy {
+            project: ProjectId(project.into()),
+            issuer: issuer.into(),
+            audience: "ml-portal".into(),
+            string_equals: equals.iter().map(|(k, v)| (k.to_string(), one(v))).collect(),
+            string_like: like.iter().map(|(k, v)| (k.to_string(), one(v))).collect(),
+            actions: actions.iter().copied().collect(),
+        };
+    use MachineAction::*;
+    vec![
+        policy(
+            "credit-risk",
+            &[("repository", "acme/credit-risk")],
+            &[("sub", "repo:acme/credit-risk:*")],
+            &[RegisterVersion, ReportDeploymentStatus, PushMonitoring],
+        ),
+        policy(
+            "credit-risk",
+            &[("repository", "acme/credit-risk"), ("environment", "test")],
+            &[],
+            &[RecordTestResults],
+        ),
+        policy("policy-search", &[("repository", "acme/policy-search")], &[], &MachineAction::ALL),
+    ]
+}
+
+/// A portal that signs people in at a real OIDC provider and trusts a real CI token issuer (both started
+/// here), besides development sign-in and the static project tokens.
+pub async fn spawn_with_identity() -> TestPortal {
+    let (provider, ci) = tokio::join!(fixtures::oidc_provider(None), fixtures::ci_issuer());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = settings(dir.path(), vec![]);
+    settings.oidc = Some(oidc_settings(&provider.url));
+    settings.trust_policies = trust_policies(&ci.url);
+    let portal = server::build(settings).await.expect("portal builds");
+    let router = server::routes::router(portal.state.clone());
+    TestPortal { portal, router, dir, provider: Some(provider), ci: Some(ci) }
 }
 
 impl TestPortal {
@@ -68,6 +154,11 @@ impl TestPortal {
     pub async fn evidence_digest(&self, v: &ModelVersion) -> String {
         let v = self.reload(v).await;
         self.portal.state.service.evidence(v).await.expect("evidence").digest()
+    }
+
+    /// A CI token from the test's issuer (see fixtures/ci-issuer/ci-issuer.mjs for `params`).
+    pub async fn ci_token(&self, params: &[(&str, &str)]) -> String {
+        self.ci.as_ref().expect("spawn_with_identity").mint(params).await
     }
 
     /// Signs in a demo person and returns the cookie header value.
