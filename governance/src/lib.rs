@@ -26,6 +26,7 @@ pub mod ports;
 pub mod project;
 pub mod service;
 pub mod stage;
+pub mod template;
 pub mod test_run;
 pub mod test_run_diff;
 pub mod timeline;

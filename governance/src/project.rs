@@ -25,11 +25,14 @@ pub struct ProjectPolicy {
     pub metric_thresholds: Vec<MetricThreshold>,
     /// Whether the model card must be complete for Prod.
     pub require_model_card: bool,
+    /// Integration test suites the latest test run must contain for Prod (from the project's template).
+    #[serde(default)]
+    pub required_test_suites: Vec<String>,
 }
 
 impl Default for ProjectPolicy {
     fn default() -> Self {
-        Self { prod_quorum: 1, metric_thresholds: Vec::new(), require_model_card: true }
+        Self { prod_quorum: 1, metric_thresholds: Vec::new(), require_model_card: true, required_test_suites: Vec::new() }
     }
 }
 

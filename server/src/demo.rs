@@ -60,6 +60,7 @@ fn projects() -> Vec<Project> {
                     threshold("latency_p99_ms", Bound::AtMost(300.0)),
                 ],
                 require_model_card: true,
+                required_test_suites: Vec::new(),
             },
         },
         Project {
@@ -71,6 +72,7 @@ fn projects() -> Vec<Project> {
                 prod_quorum: 2,
                 metric_thresholds: vec![threshold("toxicity_rate", Bound::AtMost(0.01))],
                 require_model_card: true,
+                required_test_suites: Vec::new(),
             },
         },
         Project {
@@ -82,6 +84,7 @@ fn projects() -> Vec<Project> {
                 prod_quorum: 1,
                 metric_thresholds: vec![threshold("recall_at_5", Bound::AtLeast(0.8))],
                 require_model_card: true,
+                required_test_suites: Vec::new(),
             },
         },
     ]
