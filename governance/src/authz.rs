@@ -29,6 +29,14 @@ pub enum Action {
     PushMonitoring(ProjectId),
     /// Put an event's delivery back in the queue (operations: the dead-letter list).
     Redeliver,
+    /// Create, edit, publish and deprecate project templates.
+    ManageTemplates,
+    /// Create a project from a published template.
+    CreateProject,
+    /// Retry provisioning, upgrade the template, request dataset access for a project.
+    ManageProject(ProjectId),
+    /// Register a dataset in the catalog (the registrant becomes its producer).
+    RegisterDataset,
 }
 
 /// Whether `actor` may attempt `action`.
@@ -91,6 +99,18 @@ pub fn authorize(actor: &Actor, action: &Action) -> Result<(), Denial> {
         Action::SaveDeploymentConfig { project, .. } => need(project, Persona::AiEngineer),
         Action::Redeliver if person.personas().contains(&Persona::Admin) => Ok(()),
         Action::Redeliver => Err(Denial::new(DenialCode::MissingPersona, "Only an Admin may redeliver events.")),
+        Action::ManageTemplates if person.personas().contains(&Persona::Admin) => Ok(()),
+        Action::ManageTemplates => Err(Denial::new(
+            DenialCode::MissingPersona,
+            "Only an Admin may create, edit, publish or deprecate templates.",
+        )),
+        Action::CreateProject if person.personas().contains(&Persona::DataScientist) => Ok(()),
+        Action::CreateProject => {
+            Err(Denial::new(DenialCode::MissingPersona, "Only a Data Scientist may create a project from a template."))
+        }
+        Action::ManageProject(project) => need(project, Persona::DataScientist),
+        // Any person holding a persona may publish data they produce.
+        Action::RegisterDataset => Ok(()),
         Action::RegisterVersion(_)
         | Action::RecordTestResults(_)
         | Action::ReportDeploymentStatus(_)

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod authz;
+pub mod catalog;
 pub mod compare;
 pub mod decision;
 pub mod deployment;
@@ -20,10 +21,13 @@ pub mod group_grants;
 pub mod ids;
 pub mod model;
 pub mod monitoring;
+pub mod path_events;
+pub mod path_service;
 pub mod persona;
 pub mod policy;
 pub mod ports;
 pub mod project;
+pub mod provisioning;
 pub mod service;
 pub mod stage;
 pub mod template;

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{AuditEntry, AuditRecord, ChainBreak};
+use crate::catalog::{Dataset, Subscription, SubscriptionStatus};
 use crate::decision::Decision;
 use crate::deployment::{DeploymentRequest, DeploymentStatus, SavedDeploymentConfig};
 use crate::events::EventEnvelope;
@@ -16,8 +17,11 @@ use crate::model::{ModelCard, ModelGroup, ModelVersion, NewModelVersion};
 use crate::monitoring::{MonitoringPush, MonitoringSeries};
 use crate::policy::Transition;
 use crate::project::Project;
+use crate::provisioning::ProjectSetup;
+use crate::template::{RenderedFile, Template, TemplateId, TemplateStatus};
 use crate::test_run::TestRun;
-use crate::{ApprovalStatus, EventId, ProjectId, Stage, Subject, VersionId};
+use crate::{ApprovalStatus, EventId, Persona, ProjectId, Stage, Subject, VersionId};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A failure of an adapter. Internals go to the log; callers see the kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -295,4 +299,117 @@ pub trait Clock: Send + Sync {
 /// Fresh unique ids.
 pub trait IdSource: Send + Sync {
     fn new_id(&self, prefix: &str) -> String;
+}
+
+/// Templates and their versions.
+#[async_trait]
+pub trait TemplateStore: Send + Sync {
+    /// The newest version of every template, by name.
+    async fn templates(&self) -> Result<Vec<Template>, StoreError>;
+    /// Every version of one template, newest first.
+    async fn template_versions(&self, id: &TemplateId) -> Result<Vec<Template>, StoreError>;
+    /// Stores a new version, or replaces a stored Draft of the same version.
+    ///
+    /// # Errors
+    /// `Conflict` when the version exists and is not a Draft (published versions never change).
+    async fn save_template(&self, template: &Template, effects: Effects) -> Result<(), StoreError>;
+    /// Moves a version from one status to another, compare-and-set on `from`.
+    ///
+    /// # Errors
+    /// `Conflict` when the stored status is not `from`.
+    async fn set_template_status(
+        &self,
+        id: &TemplateId,
+        version: u32,
+        from: TemplateStatus,
+        to: TemplateStatus,
+        effects: Effects,
+    ) -> Result<(), StoreError>;
+    /// The projects made from each version of a template.
+    async fn template_usage(&self, id: &TemplateId) -> Result<Vec<(u32, ProjectId)>, StoreError>;
+}
+
+/// Projects made from templates, their members and their provisioning.
+#[async_trait]
+pub trait ProjectStore: Send + Sync {
+    /// Creates the project (and its directory entry and members).
+    ///
+    /// # Errors
+    /// `Conflict` when a project with this id exists.
+    async fn create_project(&self, setup: &ProjectSetup, effects: Effects) -> Result<(), StoreError>;
+    async fn project_setup(&self, id: &ProjectId) -> Result<Option<ProjectSetup>, StoreError>;
+    /// Projects made from templates, newest first.
+    async fn project_setups(&self, window: Window) -> Result<Page<ProjectSetup>, StoreError>;
+    async fn update_setup(&self, setup: &ProjectSetup, effects: Effects) -> Result<(), StoreError>;
+    /// The personas a person was given as a member of projects made in the portal.
+    async fn memberships(&self, subject: &Subject) -> Result<BTreeMap<ProjectId, BTreeSet<Persona>>, StoreError>;
+}
+
+/// Which subscriptions to list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SubscriptionFilter {
+    pub project: Option<ProjectId>,
+    /// Subscriptions to datasets this person produces.
+    pub producer: Option<Subject>,
+    pub status: Option<SubscriptionStatus>,
+}
+
+/// The data catalog and its subscriptions.
+#[async_trait]
+pub trait Catalog: Send + Sync {
+    async fn datasets(&self) -> Result<Vec<Dataset>, StoreError>;
+    async fn dataset(&self, id: &str) -> Result<Option<Dataset>, StoreError>;
+    /// Registers (`new`) or updates a dataset.
+    ///
+    /// # Errors
+    /// `Conflict` when registering an id that exists.
+    async fn save_dataset(&self, dataset: &Dataset, new: bool, effects: Effects) -> Result<(), StoreError>;
+    async fn subscriptions(&self, filter: &SubscriptionFilter) -> Result<Vec<Subscription>, StoreError>;
+    async fn subscription(&self, id: &str) -> Result<Option<Subscription>, StoreError>;
+    /// Stores a new subscription (`expected` None) or moves one from the `expected` status.
+    ///
+    /// # Errors
+    /// `Conflict` when the stored status is not `expected`.
+    async fn save_subscription(
+        &self,
+        subscription: &Subscription,
+        expected: Option<SubscriptionStatus>,
+        effects: Effects,
+    ) -> Result<(), StoreError>;
+}
+
+/// Why a repository operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RepositoryError {
+    /// A repository of that name exists and was not made for this project.
+    #[error("a repository named {0} exists already and was not made for this project")]
+    Collision(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Where projects' git repositories live (embedded: bare repositories on disk; production could be GitHub or
+/// CodeCommit).
+#[async_trait]
+pub trait RepositoryHost: Send + Sync {
+    /// Creates the repository, unless it exists already for `owner` (then it is reused: idempotent).
+    /// Returns its clone URL.
+    ///
+    /// # Errors
+    /// `Collision` when it exists for another owner (or is not a repository).
+    async fn ensure(&self, name: &str, owner: &str) -> Result<String, RepositoryError>;
+    /// Commits `files` on `branch` (started from `base` when the branch is new), as the whole tree when
+    /// `replace`, else on top of the tree. When the branch already has a commit whose message carries
+    /// `marker`, nothing is committed and that commit's id is returned (idempotent).
+    #[allow(clippy::too_many_arguments)]
+    async fn commit(
+        &self,
+        name: &str,
+        branch: &str,
+        base: Option<&str>,
+        files: &[RenderedFile],
+        message: &str,
+        marker: &str,
+        replace: bool,
+    ) -> Result<String, RepositoryError>;
 }

@@ -32,7 +32,12 @@ pub struct ProjectPolicy {
 
 impl Default for ProjectPolicy {
     fn default() -> Self {
-        Self { prod_quorum: 1, metric_thresholds: Vec::new(), require_model_card: true, required_test_suites: Vec::new() }
+        Self {
+            prod_quorum: 1,
+            metric_thresholds: Vec::new(),
+            require_model_card: true,
+            required_test_suites: Vec::new(),
+        }
     }
 }
 

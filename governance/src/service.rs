@@ -63,6 +63,14 @@ pub struct Service {
     /// The experiment tracker the versions' training runs are read from.
     pub experiments: Arc<dyn Experiments>,
     pub ledger: Arc<dyn Ledger>,
+    /// Project templates (step 1 of the path).
+    pub templates: Arc<dyn crate::ports::TemplateStore>,
+    /// Projects made from templates and their provisioning (step 2).
+    pub projects: Arc<dyn crate::ports::ProjectStore>,
+    /// The data catalog and subscriptions (step 3).
+    pub catalog: Arc<dyn crate::ports::Catalog>,
+    /// Where the provisioner makes the projects' repositories.
+    pub repositories: Arc<dyn crate::ports::RepositoryHost>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
     pub origin: EventOrigin,
@@ -112,7 +120,7 @@ impl Service {
         }
     }
 
-    fn envelope(&self, event: PromotionEvent, at: DateTime<Utc>) -> EventEnvelope {
+    pub(crate) fn envelope(&self, event: PromotionEvent, at: DateTime<Utc>) -> EventEnvelope {
         event.envelope(EventId(self.ids.new_id("evt")), at, &self.origin)
     }
 
@@ -120,7 +128,7 @@ impl Service {
         self.registry.version(id).await?.ok_or_else(|| ServiceError::NotFound(format!("model version {id}")))
     }
 
-    async fn project_or_404(&self, id: &ProjectId) -> Result<Project, ServiceError> {
+    pub(crate) async fn project_or_404(&self, id: &ProjectId) -> Result<Project, ServiceError> {
         self.directory.project(id).await?.ok_or_else(|| ServiceError::NotFound(format!("project {id}")))
     }
 
@@ -390,6 +398,7 @@ impl Service {
         authorize(actor, &Action::RegisterVersion(project.clone()))?;
         self.project_or_404(project).await?;
         let new = input.parse(project.clone())?;
+        self.check_lineage(project, &new.lineage.training_data).await?;
         let by = actor.subject().cloned().unwrap_or_else(|| Subject("anonymous".into()));
         let now = self.clock.now();
         let event_id = EventId(self.ids.new_id("evt"));
@@ -581,6 +590,9 @@ impl Service {
     /// registry; a Test or Prod approval requests a deployment. Idempotent on the event id.
     #[tracing::instrument(skip(self, envelope), fields(event = %envelope.id, detail_type = %envelope.detail_type))]
     pub async fn handle_event(&self, envelope: &EventEnvelope) -> Result<(), ServiceError> {
+        if let Some(event) = crate::path_events::PathEvent::from_envelope(envelope) {
+            return self.handle_path_event(envelope, event).await;
+        }
         let Some(PromotionEvent::ModelApproved { model, stage, deployment_config, .. }) =
             PromotionEvent::from_envelope(envelope)
         else {

@@ -528,7 +528,9 @@ pub fn diff(tree: Tree, old: &[RenderedFile], new: &[RenderedFile]) -> String {
         }
         let from = if old.contains_key(path) { format!("a/{path}") } else { "/dev/null".into() };
         let to = if new.contains_key(path) { format!("b/{path}") } else { "/dev/null".into() };
-        out.push_str(&similar::TextDiff::from_lines(a, b).unified_diff().context_radius(2).header(&from, &to).to_string());
+        out.push_str(
+            &similar::TextDiff::from_lines(a, b).unified_diff().context_radius(2).header(&from, &to).to_string(),
+        );
     }
     out
 }

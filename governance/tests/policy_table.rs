@@ -142,7 +142,7 @@ fn strict_policy() -> ProjectPolicy {
             MetricThreshold { metric: "latency_p99_ms".into(), bound: Bound::AtMost(250.0) },
         ],
         require_model_card: true,
-                required_test_suites: Vec::new(),
+        required_test_suites: Vec::new(),
     }
 }
 

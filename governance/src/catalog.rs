@@ -1,0 +1,217 @@
+//! Governed data access: catalog datasets with their producer, and projects' subscriptions to them.
+//!
+//! A data scientist requests a subscription for a project; the dataset's producer approves or rejects it;
+//! an approved subscription can be revoked. A project's model lineage may only name catalog datasets it is
+//! subscribed to ([`unsubscribed`]).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::text_field;
+use crate::{FieldError, ProjectId, Subject};
+
+/// A dataset's slug, e.g. `loan-applications`.
+pub type DatasetId = String;
+
+/// How sensitive a dataset is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Classification {
+    Public,
+    Internal,
+    Confidential,
+    Restricted,
+}
+
+impl Classification {
+    pub const ALL: [Classification; 4] =
+        [Classification::Public, Classification::Internal, Classification::Confidential, Classification::Restricted];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Classification::Public => "Public",
+            Classification::Internal => "Internal",
+            Classification::Confidential => "Confidential",
+            Classification::Restricted => "Restricted",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == text.trim())
+    }
+}
+
+/// A dataset of the catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dataset {
+    pub id: DatasetId,
+    pub name: String,
+    /// Who owns the data and decides who may use it.
+    pub producer: Subject,
+    pub description: String,
+    pub classification: Classification,
+    /// `glue://database.table` or `s3://bucket/prefix/`.
+    pub location: String,
+    /// One `column: type` per line.
+    pub schema: String,
+}
+
+/// A dataset as the producer's form sends it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DatasetInput {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub classification: String,
+    pub location: String,
+    pub schema: String,
+}
+
+impl DatasetInput {
+    /// Checks every field, naming the first that is wrong.
+    pub fn parse(&self, producer: Subject) -> Result<Dataset, FieldError> {
+        let id = crate::ids::parse_slug("id", &self.id)?;
+        let name = text_field("name", &self.name, true, 120)?;
+        let description = text_field("description", &self.description, false, 2000)?;
+        let classification = Classification::parse(&self.classification)
+            .ok_or_else(|| FieldError::new("classification", "must be Public, Internal, Confidential or Restricted"))?;
+        let location = text_field("location", &self.location, true, 512)?;
+        let glue = location.strip_prefix("glue://").is_some_and(|t| {
+            let mut parts = t.split('.');
+            matches!((parts.next(), parts.next(), parts.next()), (Some(d), Some(t), None) if !d.is_empty() && !t.is_empty())
+        });
+        let s3 = location.strip_prefix("s3://").is_some_and(|t| t.split('/').next().is_some_and(|b| b.len() >= 3));
+        if !(glue || s3) || location.contains(char::is_whitespace) {
+            return Err(FieldError::new(
+                "location",
+                "must be a Glue table (glue://database.table) or an S3 prefix (s3://bucket/prefix/)",
+            ));
+        }
+        let schema = text_field("schema", &self.schema, true, 8000)?;
+        for (i, line) in schema.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let ok = line.split_once(':').is_some_and(|(c, t)| !c.trim().is_empty() && !t.trim().is_empty());
+            if !ok {
+                return Err(FieldError::new(
+                    "schema",
+                    format!("line {} is not 'column: type': {}", i + 1, line.trim()),
+                ));
+            }
+        }
+        Ok(Dataset { id, name, producer, description, classification, location, schema })
+    }
+}
+
+/// Where a subscription stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SubscriptionStatus {
+    Requested,
+    Approved,
+    Rejected,
+    Revoked,
+}
+
+impl SubscriptionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubscriptionStatus::Requested => "Requested",
+            SubscriptionStatus::Approved => "Approved",
+            SubscriptionStatus::Rejected => "Rejected",
+            SubscriptionStatus::Revoked => "Revoked",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Requested, Self::Approved, Self::Rejected, Self::Revoked].into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// A project's request to use a dataset, and its outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subscription {
+    pub id: String,
+    pub dataset: DatasetId,
+    pub project: ProjectId,
+    pub requested_by: Subject,
+    pub justification: String,
+    pub status: SubscriptionStatus,
+    pub decided_by: Option<Subject>,
+    /// The producer's reason (approve or reject), or the revoker's.
+    pub reason: String,
+    pub requested_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+/// Whether a lineage entry names a dataset: its id, or a location under the dataset's location.
+pub fn references(entry: &str, dataset: &Dataset) -> bool {
+    let entry = entry.trim();
+    entry == dataset.id || entry.starts_with(&dataset.location)
+}
+
+/// The lineage entries that name a catalog dataset the project holds no approved subscription to.
+pub fn unsubscribed<'a>(
+    training_data: &'a [String],
+    catalog: &[Dataset],
+    subscriptions: &[Subscription],
+) -> Vec<(&'a str, DatasetId)> {
+    training_data
+        .iter()
+        .filter_map(|entry| {
+            let dataset = catalog.iter().find(|d| references(entry, d))?;
+            let subscribed =
+                subscriptions.iter().any(|s| s.dataset == dataset.id && s.status == SubscriptionStatus::Approved);
+            (!subscribed).then(|| (entry.as_str(), dataset.id.clone()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> DatasetInput {
+        DatasetInput {
+            id: "loan-applications".into(),
+            name: "Loan applications".into(),
+            description: "Curated".into(),
+            classification: "Confidential".into(),
+            location: "glue://curated.loan_applications".into(),
+            schema: "applicant_id: string\nincome: double".into(),
+        }
+    }
+
+    #[test]
+    fn datasets_are_checked_field_by_field() {
+        let d = input().parse("dana".into()).unwrap();
+        assert_eq!(d.classification, Classification::Confidential);
+        for (change, field) in [
+            (DatasetInput { id: "Loans!".into(), ..input() }, "id"),
+            (DatasetInput { name: "".into(), ..input() }, "name"),
+            (DatasetInput { classification: "Secret".into(), ..input() }, "classification"),
+            (DatasetInput { location: "https://example.com".into(), ..input() }, "location"),
+            (DatasetInput { location: "glue://nodot".into(), ..input() }, "location"),
+            (DatasetInput { schema: "just words".into(), ..input() }, "schema"),
+        ] {
+            assert_eq!(change.parse("dana".into()).unwrap_err().field, field);
+        }
+        assert!(DatasetInput { location: "s3://lake/loans/".into(), ..input() }.parse("dana".into()).is_ok());
+    }
+
+    #[test]
+    fn lineage_may_only_name_subscribed_catalog_datasets() {
+        let d = DatasetInput { location: "s3://lake/loans/".into(), ..input() }.parse("p".into()).unwrap();
+        let sub = |status| Subscription {
+            id: "s1".into(),
+            dataset: d.id.clone(),
+            project: "credit-risk".into(),
+            requested_by: "dana".into(),
+            justification: "x".into(),
+            status,
+            decided_by: None,
+            reason: String::new(),
+            requested_at: DateTime::UNIX_EPOCH,
+            decided_at: None,
+        };
+        let lineage = vec!["s3://lake/loans/2026-11/".to_string(), "s3://elsewhere/x".to_string()];
+        let catalog = vec![d.clone()];
+        assert_eq!(unsubscribed(&lineage, &catalog, &[]).len(), 1);
+        assert_eq!(unsubscribed(&lineage, &catalog, &[sub(SubscriptionStatus::Requested)]).len(), 1);
+        assert!(unsubscribed(&lineage, &catalog, &[sub(SubscriptionStatus::Approved)]).is_empty());
+        assert_eq!(unsubscribed(&lineage, &catalog, &[sub(SubscriptionStatus::Revoked)]).len(), 1);
+    }
+}
