@@ -58,7 +58,20 @@ impl PortalIdentity {
         let id = session_id(headers)?;
         let idle = chrono::Duration::minutes(self.idle_minutes as i64);
         match self.store.session(&id, self.clock.now(), idle).await {
-            Ok(session) => session.map(|s| s.principal),
+            Ok(Some(session)) => {
+                let mut principal = session.principal;
+                // Personas given as a member of projects made in the portal join those of sign-in.
+                match governance::ports::ProjectStore::memberships(&self.store, &principal.subject).await {
+                    Ok(extra) => {
+                        for (project, personas) in extra {
+                            principal.memberships.entry(project).or_default().extend(personas);
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "could not read project memberships"),
+                }
+                Some(principal)
+            }
+            Ok(None) => None,
             Err(e) => {
                 tracing::error!(error = %e, "could not read a session");
                 None

@@ -4,7 +4,9 @@ pub mod api;
 pub mod ci_tokens;
 pub mod clock;
 pub mod demo;
+pub mod demo_templates;
 pub mod dispatch;
+pub mod git;
 pub mod identity;
 pub mod mlflow;
 pub mod oidc;
@@ -64,10 +66,16 @@ pub async fn build(settings: Settings) -> anyhow::Result<Portal> {
         monitoring: Arc::new(store.clone()),
         experiments,
         ledger: Arc::new(store.clone()),
+        templates: Arc::new(store.clone()),
+        projects: Arc::new(store.clone()),
+        catalog: Arc::new(store.clone()),
+        repositories: Arc::new(git::GitRepositories::new(settings.repositories_dir())),
         clock: Arc::new(clock::SystemClock),
         ids: Arc::new(clock::RandomIds),
         origin: EventOrigin { account: settings.event_account.clone(), region: settings.event_region.clone() },
     };
+    // The embedded default ships the seed templates (Classical Regression, LLM fine-tuning, RAG).
+    demo_templates::seed_if_none(&store).await?;
     if settings.demo_data() {
         demo::seed_if_empty(&store, &service).await?;
     }

@@ -97,6 +97,9 @@ impl MlflowSettings {
 pub struct Settings {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
+    /// Where the provisioner makes projects' git repositories (bare, clonable); default `<data_dir>/repositories`.
+    #[serde(default)]
+    pub repositories_dir: Option<PathBuf>,
     pub mode: Mode,
     /// Seed demo projects, people and versions on the first start; defaults to on in development.
     pub demo_data: Option<bool>,
@@ -128,6 +131,7 @@ impl Default for Settings {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
             data_dir: PathBuf::from("data"),
+            repositories_dir: None,
             mode: Mode::Development,
             demo_data: None,
             dispatch_interval_ms: 500,
@@ -146,9 +150,10 @@ impl Default for Settings {
 }
 
 /// Every setting's name, as the environment spells them after `PORTAL_`.
-const KEYS: [&str; 15] = [
+const KEYS: [&str; 16] = [
     "addr",
     "data_dir",
+    "repositories_dir",
     "mode",
     "demo_data",
     "dispatch_interval_ms",
@@ -218,6 +223,11 @@ impl Settings {
 
     pub fn demo_data(&self) -> bool {
         self.demo_data.unwrap_or(self.mode == Mode::Development)
+    }
+
+    /// Where projects' repositories live.
+    pub fn repositories_dir(&self) -> PathBuf {
+        self.repositories_dir.clone().unwrap_or_else(|| self.data_dir.join("repositories"))
     }
 
     pub fn development(&self) -> bool {

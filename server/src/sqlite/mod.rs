@@ -4,14 +4,17 @@
 //! statement of every write transaction is a write, so SQLite takes the write lock at once and concurrent
 //! writers queue on the busy timeout instead of failing on a lock upgrade.
 
+mod catalog;
 mod directory;
 mod evidence;
 mod experiments;
 mod ledger;
 mod monitoring;
+mod project_setups;
 mod registry;
 mod sessions;
 mod sign_in_flows;
+mod templates;
 
 use std::path::Path;
 use std::str::FromStr;
