@@ -16,8 +16,19 @@ use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    audit::AuditPage, compare::ComparePage, event::EventPage, events::EventsPage, inbox::InboxPage,
-    no_access::NoAccessPage, not_found::NotFound, registry::RegistryPage, sign_in::SignInPage, version::VersionPage,
+    audit::AuditPage,
+    catalog::CatalogPage,
+    compare::ComparePage,
+    event::EventPage,
+    events::EventsPage,
+    inbox::InboxPage,
+    no_access::NoAccessPage,
+    not_found::NotFound,
+    projects::{NewProjectPage, ProjectPage, ProjectsPage},
+    registry::RegistryPage,
+    sign_in::SignInPage,
+    templates::{NewTemplatePage, TemplatePage, TemplatesPage},
+    version::VersionPage,
 };
 
 /// The HTML document around the app.
@@ -68,6 +79,13 @@ pub fn App() -> impl IntoView {
                     ssr=ssr.clone()
                 />
                 <Route path=StaticSegment("compare") view=|| view! { <Layout><ComparePage /></Layout> } ssr=ssr.clone() />
+                <Route path=StaticSegment("templates") view=|| view! { <Layout><TemplatesPage /></Layout> } ssr=ssr.clone() />
+                <Route path=(StaticSegment("templates"), StaticSegment("new")) view=|| view! { <Layout><NewTemplatePage /></Layout> } ssr=ssr.clone() />
+                <Route path=(StaticSegment("templates"), ParamSegment("id")) view=|| view! { <Layout><TemplatePage /></Layout> } ssr=ssr.clone() />
+                <Route path=StaticSegment("projects") view=|| view! { <Layout><ProjectsPage /></Layout> } ssr=ssr.clone() />
+                <Route path=(StaticSegment("projects"), StaticSegment("new"), ParamSegment("template")) view=|| view! { <Layout><NewProjectPage /></Layout> } ssr=ssr.clone() />
+                <Route path=(StaticSegment("projects"), ParamSegment("id")) view=|| view! { <Layout><ProjectPage /></Layout> } ssr=ssr.clone() />
+                <Route path=StaticSegment("datasets") view=|| view! { <Layout><CatalogPage /></Layout> } ssr=ssr.clone() />
                 <Route path=StaticSegment("audit") view=|| view! { <Layout><AuditPage /></Layout> } ssr=ssr />
             </Routes>
         </Router>

@@ -2,6 +2,7 @@
 
 pub mod approval_panel;
 pub mod chart;
+pub mod dataset_requests;
 pub mod deployment_config_form;
 pub mod error_alert;
 pub mod gates;
@@ -12,6 +13,7 @@ pub mod model_card;
 pub mod monitoring;
 pub mod pager;
 pub mod stage_status;
+pub mod template_editor;
 pub mod test_runs;
 pub mod timeline;
 pub mod training_run;

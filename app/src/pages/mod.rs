@@ -1,14 +1,17 @@
 //! The pages, one per file.
 
 pub mod audit;
+pub mod catalog;
 pub mod compare;
 pub mod event;
 pub mod events;
 pub mod inbox;
 pub mod no_access;
 pub mod not_found;
+pub mod projects;
 pub mod registry;
 pub mod sign_in;
+pub mod templates;
 pub mod version;
 
 use leptos::prelude::*;

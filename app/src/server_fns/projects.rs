@@ -1,0 +1,135 @@
+//! Projects made from templates: the list, creating one, its page (provisioning, subscriptions, upgrade),
+//! Retry and Upgrade.
+
+use std::collections::BTreeMap;
+
+use governance::catalog::{Dataset, Subscription};
+use governance::provisioning::ProjectSetup;
+use governance::template::{Template, Tree};
+use governance::FieldError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// The projects page: projects made from templates, and the published templates to start one from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectsView {
+    pub projects: Vec<ProjectSetup>,
+    pub templates: Vec<Template>,
+}
+
+/// A newer template version on offer, with the diff per repository.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpgradeView {
+    pub from_version: u32,
+    pub to_version: u32,
+    pub diffs: Vec<(Tree, String)>,
+}
+
+/// A project's page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectView {
+    pub setup: ProjectSetup,
+    pub subscriptions: Vec<Subscription>,
+    pub upgrade: Option<UpgradeView>,
+    /// The catalog, for the subscription request form.
+    pub datasets: Vec<Dataset>,
+}
+
+#[server(prefix = "/fn", endpoint = "projects_page")]
+pub async fn projects_page() -> Result<ProjectsView, AppError> {
+    use crate::server::{portal, reply, require_principal};
+    let actor = governance::Actor::Person(require_principal().await?);
+    let service = portal().service;
+    let projects = service.project_setups(&actor).await.map_err(reply)?;
+    let templates = service
+        .templates(&actor)
+        .await
+        .map_err(reply)?
+        .into_iter()
+        .filter(|t| t.status == governance::template::TemplateStatus::Published)
+        .collect();
+    Ok(ProjectsView { projects, templates })
+}
+
+/// The published template a new project starts from (its parameter form).
+#[server(prefix = "/fn", endpoint = "published_template")]
+pub async fn published_template(id: String) -> Result<Template, AppError> {
+    use crate::server::{portal, reply, require_principal};
+    let actor = governance::Actor::Person(require_principal().await?);
+    let overview = portal()
+        .service
+        .template_overview(&actor, &governance::template::TemplateId(id.clone()))
+        .await
+        .map_err(reply)?;
+    overview
+        .versions
+        .into_iter()
+        .find(|t| t.status == governance::template::TemplateStatus::Published)
+        .ok_or_else(|| reply(AppError::NotFound { what: format!("A published version of template {id}") }))
+}
+
+/// Creates a project: `form` holds `id`, `name`, `description`, `members` and `param_<name>` per parameter.
+#[server(prefix = "/fn", endpoint = "create_project")]
+pub async fn create_project(template: String, form: BTreeMap<String, String>) -> Result<(), AppError> {
+    use crate::server::{portal, reply, require_principal};
+    use governance::path_service::NewProject;
+    use governance::service::ServiceError;
+    let principal = require_principal().await?;
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let parameters =
+        form.iter().filter_map(|(k, v)| Some((k.strip_prefix("param_")?.to_string(), v.clone()))).collect();
+    let new = NewProject {
+        id: get("id"),
+        name: get("name"),
+        description: get("description"),
+        template: governance::template::TemplateId(template),
+        parameters,
+        members: get("members"),
+    };
+    let setup = portal().service.create_project(&principal, new).await.map_err(|e| match e {
+        ServiceError::Invalid(f) => reply(AppError::invalid(f, form.clone())),
+        other => reply(other),
+    })?;
+    leptos_axum::redirect(&format!("/projects/{}", setup.project.id));
+    Ok(())
+}
+
+#[server(prefix = "/fn", endpoint = "project_page")]
+pub async fn project_page(id: String) -> Result<ProjectView, AppError> {
+    use crate::server::{portal, reply, require_principal};
+    let actor = governance::Actor::Person(require_principal().await?);
+    let service = portal().service;
+    let detail = service.project_detail(&actor, &governance::ProjectId(id)).await.map_err(reply)?;
+    let datasets = service.datasets(&actor).await.map_err(reply)?;
+    Ok(ProjectView {
+        setup: detail.setup,
+        subscriptions: detail.subscriptions,
+        upgrade: detail.upgrade.map(|u| UpgradeView {
+            from_version: u.from_version,
+            to_version: u.to_version,
+            diffs: u.diffs,
+        }),
+        datasets,
+    })
+}
+
+#[server(prefix = "/fn", endpoint = "retry_provisioning")]
+pub async fn retry_provisioning(project: String) -> Result<(), AppError> {
+    use crate::server::{portal, reply, require_principal};
+    let principal = require_principal().await?;
+    portal().service.retry_provisioning(&principal, &governance::ProjectId(project)).await.map_err(reply)?;
+    Ok(())
+}
+
+#[server(prefix = "/fn", endpoint = "upgrade_project")]
+pub async fn upgrade_project(project: String, to_version: String) -> Result<(), AppError> {
+    use crate::server::{portal, reply, require_principal};
+    let principal = require_principal().await?;
+    let to: u32 = to_version
+        .parse()
+        .map_err(|_| reply(AppError::invalid(FieldError::new("to_version", "must be a number"), BTreeMap::new())))?;
+    portal().service.upgrade_project(&principal, &governance::ProjectId(project), to).await.map_err(reply)?;
+    Ok(())
+}
