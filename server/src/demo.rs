@@ -318,6 +318,7 @@ pub async fn seed_if_empty(store: &SqliteStore, service: &Service) -> anyhow::Re
     for p in &people {
         store.upsert_person(p).await?;
     }
+    seed_datasets(store).await?;
     let by = |s: &str| people.iter().find(|p| p.subject.as_str() == s).cloned().unwrap_or_else(|| people[0].clone());
     let seeder = Seeder {
         service,
@@ -395,5 +396,42 @@ pub async fn seed_if_empty(store: &SqliteStore, service: &Service) -> anyhow::Re
         .decide("gina", &rt2, Stage::Prod, Verdict::Reject, "Answers cite superseded policies; fix the index first.")
         .await?;
     register(SEARCH, input("rag-retriever", "run-bb03", &[("recall_at_5", 0.9)], rag())).await?;
+    Ok(())
+}
+
+/// Catalog datasets with their producers (Gina and Erin produce data as well as deciding on models).
+async fn seed_datasets(store: &SqliteStore) -> anyhow::Result<()> {
+    use governance::catalog::DatasetInput;
+    use governance::ports::{Catalog, Effects};
+    let datasets = [
+        (
+            "loan-applications",
+            "Loan applications",
+            "gina",
+            "Confidential",
+            "glue://curated.loan_applications",
+            "applicant_id: string\nincome: double\nloan_amount: double\ndefaulted: boolean",
+        ),
+        (
+            "support-tickets",
+            "Support tickets",
+            "erin",
+            "Internal",
+            "s3://datalake-curated/support-tickets/",
+            "ticket_id: string\nquestion: string\nanswer: string",
+        ),
+    ];
+    for (id, name, producer, classification, location, schema) in datasets {
+        let input = DatasetInput {
+            id: id.into(),
+            name: name.into(),
+            description: format!("{name}, curated daily by the data platform."),
+            classification: classification.into(),
+            location: location.into(),
+            schema: schema.into(),
+        };
+        let dataset = input.parse(governance::Subject(producer.into())).map_err(|e| anyhow::anyhow!("{e}"))?;
+        store.save_dataset(&dataset, true, Effects::default()).await?;
+    }
     Ok(())
 }

@@ -1,16 +1,26 @@
 //! The inbox: what awaits my decision, per persona, oldest first.
 
 use leptos::prelude::*;
+use leptos::server::ServerAction;
 
+use crate::components::dataset_requests::DatasetRequests;
 use crate::components::stage_status::StageStatus;
 use crate::pages::load_error;
-use crate::server_fns::inbox;
+use crate::server_fns::{dataset_requests, inbox, DecideSubscription};
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
     let rows = Resource::new(|| (), |_| inbox());
+    let decide = ServerAction::<DecideSubscription>::new();
+    let requests = Resource::new(move || decide.version().get(), |_| dataset_requests());
     view! {
         <h1 class="text-2xl font-semibold mb-4">"Inbox"</h1>
+        // Dataset requests to this person's datasets, beside the model approvals.
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                requests.await.map(|r| view! { <DatasetRequests requests=r action=decide /> }).ok()
+            })}
+        </Suspense>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let rows = match rows.await {
