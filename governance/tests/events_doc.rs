@@ -2,6 +2,7 @@
 //! as the event it claims to be.
 
 use governance::events::{EventEnvelope, PromotionEvent};
+use governance::path_events::PathEvent;
 
 const DOC: &str = include_str!("../../docs/events.md");
 
@@ -28,13 +29,16 @@ fn every_event_type_is_documented_with_an_example_that_parses() {
         if json.contains("\"detail-type\"") {
             let envelope: EventEnvelope =
                 serde_json::from_str(json).unwrap_or_else(|e| panic!("example does not parse ({e}):\n{json}"));
-            let event = PromotionEvent::from_envelope(&envelope)
+            let detail_type = PromotionEvent::from_envelope(&envelope)
+                .map(|e| e.detail_type())
+                .or_else(|| PathEvent::from_envelope(&envelope).map(|e| e.detail_type()))
                 .unwrap_or_else(|| panic!("example's detail does not match {}:\n{json}", envelope.detail_type));
-            assert_eq!(event.detail_type(), envelope.detail_type);
+            assert_eq!(detail_type, envelope.detail_type);
             examples.push(envelope.detail_type);
         }
     }
-    for t in TYPES {
+    for t in TYPES.into_iter().chain(PathEvent::TYPES) {
+        assert!(DOC.contains(&format!("### {t}")), "docs/events.md has no section for {t}");
         assert!(examples.iter().any(|e| e == t), "no example envelope of {t}");
     }
 }

@@ -853,3 +853,83 @@ async fn pages_carry_a_nonce_csp_and_cross_site_writes_are_refused_everywhere() 
         app.send(request(&Caller { cookie: Some(gina), bearer: None }, "GET", "/inbox", "", String::new())).await;
     assert_eq!(status, StatusCode::OK, "the session survived the refused sign-out");
 }
+
+#[tokio::test]
+async fn template_project_and_catalog_server_functions_follow_the_matrix() {
+    let app = common::spawn_with_identity().await;
+    for (name, body) in [
+        ("templates", String::new()),
+        ("template_page", form(&[("id", "rag")])),
+        ("projects_page", String::new()),
+        ("published_template", form(&[("id", "rag")])),
+        ("catalog_page", String::new()),
+        ("dataset_requests", String::new()),
+    ] {
+        let row = Row {
+            name,
+            method: "POST",
+            uri: format!("/fn/{name}"),
+            content_type: FORM,
+            body,
+            allowed: SIGNED_IN,
+            ok: StatusCode::OK,
+            writes: false,
+        };
+        run(&app, row).await;
+    }
+    let template = form(&[
+        ("id", "tiny"),
+        ("creating", "true"),
+        ("form[name]", "Tiny"),
+        ("form[kind]", "RAG"),
+        ("form[owner]", "ML platform"),
+        ("form[prod_quorum]", "1"),
+        ("form[f0_path]", "build/a.txt"),
+        ("form[f0_content]", "{{ project.id }}"),
+        ("form[f1_path]", "deploy/b.txt"),
+        ("form[f1_content]", "b"),
+    ]);
+    let rows = [
+        ("save_template", template, &["ada"][..]),
+        ("set_template_status", form(&[("id", "rag"), ("version", "1"), ("to", "Deprecate")]), &["ada"][..]),
+        (
+            "create_project",
+            form(&[
+                ("template", "classical-regression"),
+                ("form[id]", "churn"),
+                ("form[name]", "Churn"),
+                ("form[param_model_group]", "churn-model"),
+            ]),
+            &["oidc-alice", "dana"][..],
+        ),
+        (
+            "request_subscription",
+            form(&[("project", "credit-risk"), ("dataset", "loan-applications"), ("justification", "Features.")]),
+            &["oidc-alice", "dana"][..],
+        ),
+        (
+            "register_dataset",
+            form(&[
+                ("form[id]", "events"),
+                ("form[name]", "Events"),
+                ("form[classification]", "Internal"),
+                ("form[location]", "s3://lake/events/"),
+                ("form[schema]", "id: string"),
+            ]),
+            SIGNED_IN,
+        ),
+    ];
+    for (name, body, allowed) in rows {
+        let row = Row {
+            name,
+            method: "POST",
+            uri: format!("/fn/{name}"),
+            content_type: FORM,
+            body,
+            allowed,
+            ok: StatusCode::OK,
+            writes: true,
+        };
+        run(&app, row).await;
+    }
+}
