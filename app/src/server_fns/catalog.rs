@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 
 use governance::catalog::{Dataset, Subscription};
-use governance::FieldError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -80,7 +79,10 @@ pub async fn decide_subscription(id: String, decision: String, reason: String) -
     use crate::server::{portal, reply, require_principal};
     let principal = require_principal().await?;
     let to = governance::catalog::SubscriptionStatus::parse(&decision).ok_or_else(|| {
-        reply(AppError::invalid(FieldError::new("decision", "must be Approved, Rejected or Revoked"), BTreeMap::new()))
+        reply(AppError::invalid(
+            governance::FieldError::new("decision", "must be Approved, Rejected or Revoked"),
+            BTreeMap::new(),
+        ))
     })?;
     portal().service.decide_subscription(&principal, &id, to, &reason).await.map_err(reply)?;
     Ok(())

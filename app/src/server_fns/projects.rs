@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use governance::catalog::{Dataset, Subscription};
 use governance::provisioning::ProjectSetup;
 use governance::template::{Template, Tree};
-use governance::FieldError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -127,9 +126,9 @@ pub async fn retry_provisioning(project: String) -> Result<(), AppError> {
 pub async fn upgrade_project(project: String, to_version: String) -> Result<(), AppError> {
     use crate::server::{portal, reply, require_principal};
     let principal = require_principal().await?;
-    let to: u32 = to_version
-        .parse()
-        .map_err(|_| reply(AppError::invalid(FieldError::new("to_version", "must be a number"), BTreeMap::new())))?;
+    let to: u32 = to_version.parse().map_err(|_| {
+        reply(AppError::invalid(governance::FieldError::new("to_version", "must be a number"), BTreeMap::new()))
+    })?;
     portal().service.upgrade_project(&principal, &governance::ProjectId(project), to).await.map_err(reply)?;
     Ok(())
 }
