@@ -13,7 +13,7 @@ use crate::deployment::{DeploymentRequest, DeploymentStatus, SavedDeploymentConf
 use crate::events::EventEnvelope;
 use crate::experiment::{ExperimentError, ExperimentRun, MetricStep, RegisteredModelVersion};
 use crate::model::{ModelCard, ModelGroup, ModelVersion, NewModelVersion};
-use crate::monitoring::{MonitoringPush, MonitoringSeries};
+use crate::monitoring::{MonitoringPush, MonitoringSeries, SeriesOverview};
 use crate::policy::Transition;
 use crate::project::Project;
 use crate::test_run::TestRun;
@@ -198,6 +198,18 @@ pub trait Monitoring: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<MonitoringSeries>, StoreError>;
+    /// The series of a version in `[from, to]` cut to `slices` time slices for drawing. Adapters that can
+    /// aggregate where the data is (SQL, CloudWatch's period) should; this default reads every point.
+    async fn overview(
+        &self,
+        version: &VersionId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        slices: u32,
+    ) -> Result<Vec<SeriesOverview>, StoreError> {
+        let series = self.series(version, from, to).await?;
+        Ok(series.into_iter().map(|s| SeriesOverview::of(s, slices as usize)).collect())
+    }
 }
 
 /// The experiment tracker (MLflow): read-only, and allowed to be down without taking the portal with it.
