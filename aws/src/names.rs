@@ -2,8 +2,10 @@
 //!
 //! A version id names its registry, project, group and number (`dev.credit-risk.pd-model.3`,
 //! `central.credit-risk.pd-model.1`): every part is a slug, so the id is safe in a URL and the package ARN
-//! follows from it and the settings without a lookup table. A project's groups are named
-//! `{project}-{group}` in every registry, so projects sharing an account never collide on a group name.
+//! follows from it and the settings without a lookup table. A project's groups are named `{project}-{group}`
+//! in its Dev registry and `central-{project}-{group}` in the central one, so projects sharing an account never
+//! collide on a group name, nor does a Dev group with its central group when both live in one account (a
+//! small installation, the emulator). A project must therefore not be named `central`.
 
 use governance::ids::ModelGroupName;
 use governance::{ProjectId, Registry, VersionId};
@@ -41,7 +43,7 @@ impl PackageRef {
     }
 
     pub fn group_name(&self) -> String {
-        group_name(&self.project, &self.group)
+        group_name(&self.registry, &self.project, &self.group)
     }
 
     pub fn arn(&self, region: &str, account: &str) -> String {
@@ -49,14 +51,25 @@ impl PackageRef {
     }
 }
 
-/// The SageMaker model package group of a project's model group.
-pub fn group_name(project: &ProjectId, group: &ModelGroupName) -> String {
-    format!("{project}-{group}")
+/// The prefix of every group name of a project in a registry (`credit-risk-`, `central-credit-risk-`).
+pub fn prefix(registry: &Registry, project: &ProjectId) -> String {
+    match registry {
+        Registry::Central => format!("central-{project}-"),
+        Registry::Dev(_) => format!("{project}-"),
+    }
 }
 
-/// The model group of a SageMaker group name, if it belongs to `project`.
-pub fn model_group(project: &ProjectId, group_name: &str) -> Option<ModelGroupName> {
-    let rest = group_name.strip_prefix(project.as_str())?.strip_prefix('-')?;
+/// The SageMaker model package group of a project's model group in a registry.
+pub fn group_name(registry: &Registry, project: &ProjectId, group: &ModelGroupName) -> String {
+    format!("{}{group}", prefix(registry, project))
+}
+
+/// The model group of a SageMaker group name, if it belongs to `project` in `registry`.
+pub fn model_group(registry: &Registry, project: &ProjectId, group_name: &str) -> Option<ModelGroupName> {
+    let rest = group_name.strip_prefix(&prefix(registry, project))?;
+    if !registry.is_central() && group_name.starts_with("central-") {
+        return None; // a central group in a shared account
+    }
     ModelGroupName::parse(rest).ok()
 }
 
@@ -84,7 +97,15 @@ mod tests {
             assert_eq!(PackageRef::parse(&VersionId(bad.into())), None, "{bad}");
         }
         let project = ProjectId("credit-risk".into());
-        assert_eq!(model_group(&project, "credit-risk-pd-model").map(|g| g.0), Some("pd-model".into()));
-        assert_eq!(model_group(&project, "credit-riskier-pd"), None);
+        let dev = Registry::Dev(project.clone());
+        assert_eq!(model_group(&dev, &project, "credit-risk-pd-model").map(|g| g.0), Some("pd-model".into()));
+        assert_eq!(model_group(&dev, &project, "credit-riskier-pd"), None);
+        assert_eq!(model_group(&dev, &project, "central-credit-risk-pd"), None);
+        let central = PackageRef { registry: Registry::Central, ..r };
+        assert_eq!(central.group_name(), "central-credit-risk-pd-model");
+        assert_eq!(
+            model_group(&Registry::Central, &project, "central-credit-risk-pd-model").map(|g| g.0),
+            Some("pd-model".into())
+        );
     }
 }

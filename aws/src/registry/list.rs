@@ -43,7 +43,7 @@ pub async fn each(scan: &Scan<'_>, mut visit: impl FnMut(Summary)) -> Result<(),
             .client
             .list_model_packages()
             .model_package_type(ModelPackageType::Versioned)
-            .name_contains(format!("{}-", scan.project))
+            .name_contains(crate::names::prefix(&scan.registry, scan.project))
             .set_model_approval_status(scan.status.map(approval))
             .sort_by(ModelPackageSortBy::CreationTime)
             .sort_order(SortOrder::Descending)
@@ -54,7 +54,7 @@ pub async fn each(scan: &Scan<'_>, mut visit: impl FnMut(Summary)) -> Result<(),
             .map_err(|e| store_error("sagemaker:ListModelPackages", &format!("the registry of {}", scan.project), e))?;
         for s in out.model_package_summary_list() {
             let (Some(group_name), Some(arn)) = (s.model_package_group_name(), s.model_package_arn()) else { continue };
-            let Some((project, group)) = owner(scan.projects, group_name) else { continue };
+            let Some((project, group)) = owner(&scan.registry, scan.projects, group_name) else { continue };
             if &project != scan.project {
                 continue;
             }
@@ -81,10 +81,14 @@ pub async fn each(scan: &Scan<'_>, mut visit: impl FnMut(Summary)) -> Result<(),
 }
 
 /// The project and model group a SageMaker group name belongs to.
-pub fn owner(projects: &[ProjectId], group_name: &str) -> Option<(ProjectId, governance::ids::ModelGroupName)> {
+pub fn owner(
+    registry: &Registry,
+    projects: &[ProjectId],
+    group_name: &str,
+) -> Option<(ProjectId, governance::ids::ModelGroupName)> {
     projects
         .iter()
-        .filter_map(|p| crate::names::model_group(p, group_name).map(|g| (p.clone(), g)))
+        .filter_map(|p| crate::names::model_group(registry, p, group_name).map(|g| (p.clone(), g)))
         .max_by_key(|(p, _)| p.as_str().len())
 }
 
@@ -112,7 +116,7 @@ impl<T> WindowBuffer<T> {
 
     fn trim(&mut self, keep: usize) {
         if self.newest_first {
-            self.items.sort_by(|a, b| (Reverse(a.0), &a.1).cmp(&(Reverse(b.0), &b.1)));
+            self.items.sort_by(|a, b| (Reverse(a.0), Reverse(&a.1)).cmp(&(Reverse(b.0), Reverse(&b.1))));
         } else {
             self.items.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
         }
@@ -142,10 +146,11 @@ mod tests {
         assert_eq!(buffer.total, 1000);
         assert_eq!(buffer.into_window(), vec![994, 993, 992]);
         let projects = [ProjectId("credit".into()), ProjectId("credit-risk".into())];
+        let dev = Registry::Dev(ProjectId("credit".into()));
         assert_eq!(
-            owner(&projects, "credit-risk-pd").map(|(p, g)| (p.0, g.0)),
+            owner(&dev, &projects, "credit-risk-pd").map(|(p, g)| (p.0, g.0)),
             Some(("credit-risk".into(), "pd".into()))
         );
-        assert_eq!(owner(&projects, "credit-scorer").map(|(p, _)| p.0), Some("credit".into()));
+        assert_eq!(owner(&dev, &projects, "credit-scorer").map(|(p, _)| p.0), Some("credit".into()));
     }
 }

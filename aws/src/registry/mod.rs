@@ -30,6 +30,11 @@ use crate::clients::SageMakerClients;
 use crate::error::store_error;
 use crate::metadata::{self, Metadata};
 use crate::names::{group_name, PackageRef};
+
+/// The order key among versions registered in the same instant: the number, so a newer one sorts after.
+fn tie(at: &PackageRef) -> String {
+    format!("{:010}.{}", at.number, at.id())
+}
 use crate::settings::AwsSettings;
 
 /// The SageMaker adapter of [`ModelRegistry`].
@@ -149,7 +154,7 @@ impl SageMakerRegistry {
                 };
                 list::each(&scan, |s| {
                     if keep(&s) {
-                        buffer.push(s.created, s.at.id().0, s);
+                        buffer.push(s.created, tie(&s.at), s);
                     }
                 })
                 .await?;
@@ -212,7 +217,7 @@ impl SageMakerRegistry {
         for chunk in candidates.chunks(16) {
             for v in self.describe_all(chunk.to_vec()).await? {
                 if v.stage == stage {
-                    buffer.push(v.registered_at, v.id.0.clone(), v);
+                    buffer.push(v.registered_at, format!("{:010}.{}", v.number, v.id), v);
                 }
             }
         }
@@ -248,7 +253,7 @@ impl ModelRegistry for SageMakerRegistry {
             loop {
                 let out = client
                     .list_model_package_groups()
-                    .name_contains(format!("{project}-"))
+                    .name_contains(crate::names::prefix(&Registry::Dev(project.clone()), &project))
                     .max_results(self.page_size)
                     .set_next_token(token.take())
                     .send()
@@ -258,7 +263,8 @@ impl ModelRegistry for SageMakerRegistry {
                     })?;
                 for g in out.model_package_group_summary_list() {
                     let name = g.model_package_group_name().unwrap_or_default();
-                    if let Some((p, group)) = list::owner(&self.projects, name).filter(|(p, _)| *p == project) {
+                    let dev = Registry::Dev(project.clone());
+                    if let Some((p, group)) = list::owner(&dev, &self.projects, name).filter(|(p, _)| *p == project) {
                         let description = g.model_package_group_description().unwrap_or_default().to_string();
                         // Sorted by project then name, as the embedded registry lists them.
                         buffer.push(DateTime::<Utc>::MIN_UTC, format!("{p}/{group}"), (p, group, description));
@@ -334,7 +340,7 @@ impl ModelRegistry for SageMakerRegistry {
         // The adapter names versions itself (their id says where the package is); the service's id is unused.
         let registry = Registry::Dev(new.project.clone());
         let client = self.client(&registry);
-        let group = group_name(&new.project, &new.group);
+        let group = group_name(&registry, &new.project, &new.group);
         self.ensure_group(client, &group, &new.description).await?;
         let mut meta = Metadata::default();
         meta.set(metadata::PROJECT, new.project.as_str());
