@@ -88,6 +88,8 @@ impl CloudWatchMonitoring {
     /// The portal's own series of a version, from `ListMetrics` (all pages).
     async fn pushed(&self, version: &VersionId) -> Result<Vec<Wanted>, StoreError> {
         let mut out = Vec::new();
+        // ListMetrics may name a metric more than once (the emulator does, once per datum).
+        let mut seen = BTreeSet::new();
         let mut token = None;
         loop {
             let page = self
@@ -108,6 +110,9 @@ impl CloudWatchMonitoring {
                 else {
                     continue;
                 };
+                if !seen.insert((metric.to_string(), endpoint.clone(), variant.clone())) {
+                    continue;
+                }
                 out.push(Wanted {
                     namespace: self.namespace.clone(),
                     metric: metric.to_string(),
@@ -250,6 +255,10 @@ impl Monitoring for CloudWatchMonitoring {
         }
         let thresholds = self.thresholds(version).await?;
         let period = period_for(from, to);
+        // Buckets aligned to whole periods (CloudWatch's advice, and the emulator counts buckets from the start
+        // time); points outside the asked range are dropped below.
+        let step = i64::from(period);
+        let start = DateTime::from_timestamp(from.timestamp().div_euclid(step) * step, 0).unwrap_or(from);
         let mut points: Vec<Vec<Point>> = vec![Vec::new(); wanted.len()];
         for (chunk_index, chunk) in wanted.chunks(MAX_QUERIES).enumerate() {
             let queries = chunk
@@ -274,7 +283,7 @@ impl Monitoring for CloudWatchMonitoring {
                     .client
                     .get_metric_data()
                     .set_metric_data_queries(Some(queries.clone()))
-                    .start_time(to_smithy(from))
+                    .start_time(to_smithy(start))
                     .end_time(to_smithy(to))
                     .set_next_token(token.take())
                     .send()
@@ -287,8 +296,9 @@ impl Monitoring for CloudWatchMonitoring {
                     };
                     let Some(series) = points.get_mut(index) else { continue };
                     for (t, v) in r.timestamps().iter().zip(r.values()) {
-                        if let Some(at) = DateTime::from_timestamp(t.secs(), t.subsec_nanos()) {
-                            series.push(Point { at, value: *v });
+                        match DateTime::from_timestamp(t.secs(), t.subsec_nanos()) {
+                            Some(at) if at >= from && at <= to => series.push(Point { at, value: *v }),
+                            _ => {}
                         }
                     }
                 }
