@@ -8,7 +8,7 @@ use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_types::body::SdkBody;
 use chrono::Utc;
 use common::Moto;
-use governance::events::{EventEnvelope, EventOrigin};
+use governance::events::EventEnvelope;
 use governance::EventId;
 use portal_aws::EventBridgePublisher;
 

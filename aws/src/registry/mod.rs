@@ -37,6 +37,14 @@ fn tie(at: &PackageRef) -> String {
 }
 use crate::settings::AwsSettings;
 
+/// What a listing keeps: SageMaker filters the status itself, the rest is checked here.
+#[derive(Clone, Copy)]
+struct Filter<'a> {
+    stage: Option<Stage>,
+    status: Option<ApprovalStatus>,
+    search: Option<&'a str>,
+}
+
 /// The SageMaker adapter of [`ModelRegistry`].
 pub struct SageMakerRegistry {
     settings: AwsSettings,
@@ -182,12 +190,11 @@ impl SageMakerRegistry {
         &self,
         registries: &[Registry],
         projects: &[ProjectId],
-        stage: Option<Stage>,
-        status: Option<ApprovalStatus>,
-        search: Option<&str>,
+        filter: Filter<'_>,
         window: Window,
         newest_first: bool,
     ) -> Result<Page<ModelVersion>, StoreError> {
+        let Filter { stage, status, search } = filter;
         let search = search.map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase);
         let matches_search = |s: &Summary| {
             search.as_ref().is_none_or(|t| {
@@ -284,9 +291,7 @@ impl ModelRegistry for SageMakerRegistry {
                 .query(
                     &[registry],
                     std::slice::from_ref(&project),
-                    None,
-                    None,
-                    Some(name.as_str()),
+                    Filter { stage: None, status: None, search: Some(name.as_str()) },
                     Window::new(0, 1),
                     true,
                 )
@@ -305,7 +310,8 @@ impl ModelRegistry for SageMakerRegistry {
             Some(false) => vec![dev],
             None => vec![dev, Registry::Central],
         };
-        self.query(&registries, &projects, q.stage, q.status, q.search.as_deref(), q.window, true).await
+        let filter = Filter { stage: q.stage, status: q.status, search: q.search.as_deref() };
+        self.query(&registries, &projects, filter, q.window, true).await
     }
 
     async fn version(&self, id: &VersionId) -> Result<Option<ModelVersion>, StoreError> {
@@ -326,7 +332,8 @@ impl ModelRegistry for SageMakerRegistry {
             Stage::Test => (Registry::Central, Stage::Dev, ApprovalStatus::Approved),
             Stage::Prod => (Registry::Central, Stage::Test, ApprovalStatus::Approved),
         };
-        self.query(&[registry], projects, Some(at_stage), Some(at_status), None, window, false).await
+        let filter = Filter { stage: Some(at_stage), status: Some(at_status), search: None };
+        self.query(&[registry], projects, filter, window, false).await
     }
 
     async fn register(
