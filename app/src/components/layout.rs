@@ -12,6 +12,13 @@ pub fn Layout(children: Children) -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
     let sign_out = ServerAction::<SignOut>::new();
     view! {
+        // The first tab stop: keyboard users jump past the navigation to the page's content.
+        <a
+            href="#content"
+            class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:text-blue-800"
+        >
+            "Skip to content"
+        </a>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let user = user.await.ok();
@@ -41,6 +48,6 @@ pub fn Layout(children: Children) -> impl IntoView {
                 }
             })}
         </Suspense>
-        <main class="max-w-7xl mx-auto px-4 py-6">{children()}</main>
+        <main id="content" tabindex="-1" class="max-w-7xl mx-auto px-4 py-6 focus:outline-none">{children()}</main>
     }
 }

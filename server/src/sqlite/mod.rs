@@ -9,6 +9,7 @@ mod evidence;
 mod experiments;
 mod ledger;
 mod monitoring;
+mod monitoring_overview;
 mod registry;
 mod sessions;
 mod sign_in_flows;
