@@ -55,15 +55,10 @@ test("every page has no axe violations", async ({ page, request }) => {
 
   await test.step("an event", async () => {
     await visit(page, "/events");
-    await page.getByRole("link", { name: /^ModelApproved|^ModelVersionRegistered|^ModelRejected/ }).first().click();
+    await page.getByRole("row").nth(1).getByRole("link").first().click();
     await expect(page).toHaveURL(/\/events\/.+/);
     await settled(page);
     await expectNoViolations(page, "event");
-  });
-
-  await test.step("the 404 page", async () => {
-    await visit(page, "/versions/no-such-version");
-    await expectNoViolations(page, "404");
   });
 
   await test.step("a Dev version with the model card form (Data Scientist)", async () => {
@@ -94,4 +89,8 @@ base("the server-rendered version page has no axe violations", async ({ page, re
   await page.goto(`/versions/${encodeURIComponent(pdProd.id)}`);
   await expect(section(page, "Monitoring").locator("svg polyline").first()).toBeVisible();
   await expectNoViolations(page, "server-rendered version page");
+  // The 404 page (its status is logged as a console error, which is why it is scanned here).
+  await page.goto("/versions/no-such-version");
+  await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+  await expectNoViolations(page, "404");
 });

@@ -71,8 +71,15 @@ test("a data scientist signs in, reviews and edits a model card with the keyboar
     await page.keyboard.type("Edited by keyboard: not validated for business loans.");
     await tabTo(page, /^Save model card$/, 20);
     await focusRingIsVisible(page);
+    const saved = page.waitForResponse((r) => r.url().includes("/fn/") && r.request().method() === "POST");
     await page.keyboard.press("Enter");
-    await expect(section(page, "Model card").getByText("Edited by keyboard: not validated for business loans.")).toBeVisible();
+    expect((await saved).status()).toBeLessThan(400);
+    // Stored: a fresh load of the page shows the new text.
+    await page.reload();
+    await settled(page);
+    await expect(section(page, "Model card").getByLabel("Limitations")).toHaveValue(
+      "Edited by keyboard: not validated for business loans.",
+    );
   });
 
   await test.step("sign out with the keyboard", async () => {

@@ -25,12 +25,12 @@ pub fn Layout(children: Children) -> impl IntoView {
                 let development = user.as_ref().is_some_and(|u| u.development);
                 let name = user.and_then(|u| u.principal).map(|p| p.display_name);
                 view! {
-                    {development.then(|| view! {
-                        <div role="banner" class="bg-amber-100 text-amber-900 text-sm px-4 py-1 text-center">
-                            "Development sign-in: demo users, not for production."
-                        </div>
-                    })}
                     <header class="bg-slate-900 text-white">
+                        {development.then(|| view! {
+                            <div class="bg-amber-100 text-amber-900 text-sm px-4 py-1 text-center">
+                                "Development sign-in: demo users, not for production."
+                            </div>
+                        })}
                         <nav aria-label="Main" class="max-w-7xl mx-auto flex items-center gap-6 px-4 py-3">
                             <span class="font-semibold">"Governance portal"</span>
                             <A href="/" attr:class="hover:underline">"Registry"</A>
