@@ -3,8 +3,10 @@
 # Node.js (with npm) and Python. Idempotent: a step whose result is already there installs nothing.
 #
 #   bash scripts/setup.sh           tools to build and serve
-#   bash scripts/setup.sh --tests   also Debian's Chromium, the Playwright runner for end2end/ and MLflow 3.x
+#   bash scripts/setup.sh --tests   also Debian's Chromium, the Playwright runner for end2end/, MLflow 3.x
 #                                   (a Python venv in $MLFLOW_VENV, default ~/.cache/governance-portal/venv-mlflow)
+#                                   and the AWS emulator moto 5.x for aws/tests (a venv in $MOTO_VENV, default
+#                                   ~/.cache/governance-portal/venv-moto)
 #
 # The Rust build cache lives outside the clone, in $CARGO_TARGET_DIR
 # (default ~/.cache/governance-portal/target), so fresh clones and CI workspaces reuse it.
@@ -125,6 +127,21 @@ if [ "$TESTS" = 1 ]; then
   # 8. The OIDC provider and the CI token issuer the Rust and end-to-end tests start on 127.0.0.1.
   npm_ci server/tests/fixtures/oidc "OIDC provider (oidc-provider, test fixture)"
   npm_ci server/tests/fixtures/ci-issuer "CI token issuer (oauth2-mock-server, test fixture)"
+fi
+
+if [ "$TESTS" = 1 ]; then
+  # 8. The local AWS emulator for the AWS adapters' tests (aws/tests): PyPI moto[server] 5.x in a virtual
+  #    environment outside the clone. The tests read the same MOTO_VENV default and fail (never skip) without it.
+  MOTO_VENV="${MOTO_VENV:-$HOME/.cache/governance-portal/venv-moto}"
+  MOTO_HAVE="$("$MOTO_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null || true)"
+  if [[ "$MOTO_HAVE" == 5.* ]] && [ -x "$MOTO_VENV/bin/moto_server" ]; then
+    say "moto $MOTO_HAVE: present ($MOTO_VENV)"
+  else
+    command -v python3 >/dev/null 2>&1 || die "python3 is required for the AWS emulator (moto)"
+    say "moto[server]>=5,<6: installing into $MOTO_VENV (was: ${MOTO_HAVE:-none}; pip from PyPI, ~30 s)"
+    [ -x "$MOTO_VENV/bin/pip" ] || python3 -m venv "$MOTO_VENV"
+    "$MOTO_VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]>=5,<6"
+  fi
 fi
 
 say "set-up complete"

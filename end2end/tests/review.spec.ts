@@ -40,9 +40,10 @@ test("a governance engineer reviews from the version page and signs off only on 
     await expect(tests.getByTestId("selected-run")).toContainText("Failed");
     await tests.getByRole("link", { name: /^failed \(1\)$/ }).click();
     await expect(page).toHaveURL(/cases=failed/);
-    await expect(tests.getByRole("cell", { name: "Failed", exact: true })).toHaveCount(1);
-    await expect(tests.getByRole("cell", { name: "Passed", exact: true })).toHaveCount(0);
-    await expect(tests.getByText("latency_p99_ms")).toBeVisible();
+    const selected = tests.getByTestId("selected-run");
+    await expect(selected.getByRole("cell", { name: "Failed", exact: true })).toHaveCount(1);
+    await expect(selected.getByRole("cell", { name: "Passed", exact: true })).toHaveCount(0);
+    await expect(selected.getByRole("cell", { name: "latency_p99_ms", exact: true })).toBeVisible();
     await shot(page, "review-01-failing-run");
   });
 

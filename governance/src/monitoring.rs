@@ -32,6 +32,25 @@ impl MonitoringSeries {
     }
 }
 
+/// A series at a chart's resolution, with the counts of the points it stands for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesOverview {
+    /// A few hundred points that draw the same picture (see [`downsample`]); the last point is the latest.
+    pub series: MonitoringSeries,
+    /// Points in the range, and how many of them are above the threshold.
+    pub points: u64,
+    pub breaches: u64,
+}
+
+impl SeriesOverview {
+    /// The overview of a whole series held in memory.
+    pub fn of(mut series: MonitoringSeries, slices: usize) -> SeriesOverview {
+        let (points, breaches) = (series.points.len() as u64, series.breaches().count() as u64);
+        series.points = downsample(&series.points, slices);
+        SeriesOverview { series, points, breaches }
+    }
+}
+
 /// The time window a monitoring chart shows, ending now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum TimeRange {

@@ -14,13 +14,13 @@ use crate::deployment::{DeploymentRequest, DeploymentStatus, SavedDeploymentConf
 use crate::events::EventEnvelope;
 use crate::experiment::{ExperimentError, ExperimentRun, MetricStep, RegisteredModelVersion};
 use crate::model::{ModelCard, ModelGroup, ModelVersion, NewModelVersion};
-use crate::monitoring::{MonitoringPush, MonitoringSeries};
+use crate::monitoring::{MonitoringPush, MonitoringSeries, SeriesOverview};
 use crate::policy::Transition;
 use crate::project::Project;
 use crate::provisioning::ProjectSetup;
 use crate::template::{RenderedFile, Template, TemplateId, TemplateStatus};
 use crate::test_run::TestRun;
-use crate::{ApprovalStatus, EventId, Persona, ProjectId, Stage, Subject, VersionId};
+use crate::{ApprovalStatus, DecisionId, EventId, Persona, ProjectId, Stage, Subject, VersionId};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A failure of an adapter. Internals go to the log; callers see the kind.
@@ -36,7 +36,7 @@ pub enum StoreError {
 }
 
 /// The events and audit records a change causes, stored in the same transaction as the change.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Effects {
     pub events: Vec<EventEnvelope>,
     pub audit: Vec<AuditRecord>,
@@ -103,7 +103,7 @@ pub enum CopyOutcome {
 }
 
 /// A decision to store, with the version change it makes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DecisionCommit {
     pub decision: Decision,
     /// The revision the decision was made on; the store refuses with `Conflict` if it moved.
@@ -165,6 +165,69 @@ pub trait ModelRegistry: Send + Sync {
         -> Result<Page<Decision>, StoreError>;
 }
 
+/// A decision recorded as pending in the portal database while it is applied to a registry that shares no
+/// transaction with it (SageMaker): DESIGN.md §6.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingDecision {
+    pub project: ProjectId,
+    pub commit: DecisionCommit,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// What claiming the central copy of a Dev version found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CopyClaim {
+    /// This caller copies now: nobody claimed the copy before.
+    Claimed,
+    /// This caller copies now, taking over a claim abandoned (a crash) long enough ago: a copy may exist already.
+    TakenOver,
+    /// Another caller is copying right now: retry later.
+    InProgress,
+    /// The copy exists already.
+    Copied(VersionId),
+}
+
+/// What the portal database keeps of versions whose registry lives elsewhere (SageMaker): the decisions with
+/// the pending-decision protocol, the outbox of changes made there, the claims that make the central copy
+/// happen once, and what the registry holds no field for (metric values, model card, training data).
+#[async_trait]
+pub trait RegistryJournal: Send + Sync {
+    /// Records a decision as pending, its events and audit held back.
+    ///
+    /// # Errors
+    /// `Conflict` when the version has a pending decision already: of racing deciders exactly one proceeds.
+    async fn begin_decision(&self, pending: PendingDecision) -> Result<(), StoreError>;
+    /// Stores the pending decision and releases its effects into the outbox. Idempotent.
+    async fn complete_decision(&self, id: &DecisionId) -> Result<(), StoreError>;
+    /// Drops a pending decision that could not be applied; its effects are never released. The reason goes to
+    /// the audit log.
+    async fn fail_decision(&self, id: &DecisionId, reason: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Decisions still pending that were recorded before `before`, oldest first.
+    async fn pending_decisions(&self, before: DateTime<Utc>) -> Result<Vec<PendingDecision>, StoreError>;
+    async fn decisions(&self, version: &VersionId) -> Result<Vec<Decision>, StoreError>;
+    async fn recent_decisions(&self, project: Option<&ProjectId>, window: Window)
+        -> Result<Page<Decision>, StoreError>;
+    /// Stores the effects of a change already made in the registry (a registration).
+    async fn release(&self, effects: Effects) -> Result<(), StoreError>;
+    /// Claims the central copy of `source`; a claim older than `stale_before` without a copy counts as abandoned.
+    async fn claim_copy(&self, source: &VersionId, stale_before: DateTime<Utc>) -> Result<CopyClaim, StoreError>;
+    /// Records the copy made under a claim and releases its effects, in one transaction.
+    async fn record_copy(&self, source: &VersionId, copy: &VersionId, effects: Effects) -> Result<(), StoreError>;
+    /// The central copy of a Dev version, once made.
+    async fn copy_of(&self, source: &VersionId) -> Result<Option<VersionId>, StoreError>;
+    /// What the registry has no field for, by version.
+    async fn details(&self, version: &VersionId) -> Result<Option<VersionDetails>, StoreError>;
+    async fn save_details(&self, version: &VersionId, details: VersionDetails) -> Result<(), StoreError>;
+}
+
+/// The parts of a version a SageMaker model package holds no field for (its `ModelMetrics` are S3 pointers).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct VersionDetails {
+    pub metrics: std::collections::BTreeMap<String, f64>,
+    pub model_card: ModelCard,
+    pub training_data: Vec<String>,
+}
+
 /// Evidence gathered on the way to Prod: deployment configs, test runs, deployment requests.
 #[async_trait]
 pub trait EvidenceStore: Send + Sync {
@@ -202,6 +265,18 @@ pub trait Monitoring: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<MonitoringSeries>, StoreError>;
+    /// The series of a version in `[from, to]` cut to `slices` time slices for drawing. Adapters that can
+    /// aggregate where the data is (SQL, CloudWatch's period) should; this default reads every point.
+    async fn overview(
+        &self,
+        version: &VersionId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        slices: u32,
+    ) -> Result<Vec<SeriesOverview>, StoreError> {
+        let series = self.series(version, from, to).await?;
+        Ok(series.into_iter().map(|s| SeriesOverview::of(s, slices as usize)).collect())
+    }
 }
 
 /// The experiment tracker (MLflow): read-only, and allowed to be down without taking the portal with it.

@@ -225,3 +225,63 @@ async fn the_audit_chain_verifies_and_the_database_refuses_edits() {
     let broken = ledger.verify_audit().await.unwrap().broken.expect("broken");
     assert_eq!(broken.seq, 3);
 }
+
+#[tokio::test]
+async fn the_monitoring_overview_aggregated_in_sql_draws_what_the_points_say() {
+    use governance::monitoring::{MonitoringPush, Point, SeriesOverview};
+    use governance::ports::{Effects, Monitoring};
+
+    let app = common::spawn().await;
+    let store = app.portal.state.store.clone();
+    let version = app.version("pd-model", 2, true).await;
+    // Whole milliseconds: the store keeps times to the millisecond.
+    let now = chrono::DateTime::from_timestamp_millis(chrono::Utc::now().timestamp_millis()).unwrap();
+    let start = now - chrono::Duration::days(6);
+    // 5,000 points a minute apart, a saw-tooth under the threshold, one spike above it.
+    let points: Vec<Point> = (0..5000)
+        .map(|i| Point {
+            at: start + chrono::Duration::minutes(i),
+            value: if i == 3210 { 999.0 } else { 100.0 + (i % 50) as f64 },
+        })
+        .collect();
+    let push = MonitoringPush {
+        metric: "ModelLatency p99 (ms)".into(),
+        endpoint: "bench".into(),
+        variant: "champion".into(),
+        threshold: Some(300.0),
+        points: points.clone(),
+    };
+    store.push(&version.id, push, Effects::default()).await.unwrap();
+    let (from, to) = (now - chrono::Duration::days(7), now);
+    let in_sql = store.overview(&version.id, from, to, 150).await.unwrap();
+    let in_memory: Vec<SeriesOverview> =
+        store.series(&version.id, from, to).await.unwrap().into_iter().map(|s| SeriesOverview::of(s, 150)).collect();
+    let (sql, mem) = (&in_sql[0], &in_memory[0]);
+    assert_eq!((sql.points, sql.breaches), (5000, 1), "every point counted, the one breach found");
+    assert_eq!((sql.points, sql.breaches), (mem.points, mem.breaches));
+    assert!(sql.series.points.len() <= 301, "{} points to draw", sql.series.points.len());
+    assert!(sql.series.points.iter().any(|p| p.value == 999.0), "the spike is drawn");
+    assert_eq!(sql.series.points.last(), points.last(), "the latest point is exact");
+    assert!(sql.series.points.windows(2).all(|w| w[0].at <= w[1].at), "in time order");
+    let lowest = sql.series.points.iter().map(|p| p.value).fold(f64::INFINITY, f64::min);
+    assert_eq!(lowest, 100.0, "the lowest values are drawn too");
+
+    // A day (read from the points, not the hourly roll-up) agrees with the points too.
+    let day = (now - chrono::Duration::hours(24), now);
+    let short = &store.overview(&version.id, day.0, day.1, 150).await.unwrap()[0];
+    let raw = store.series(&version.id, day.0, day.1).await.unwrap();
+    assert_eq!(short.points, raw[0].points.len() as u64);
+
+    // A retried push replaces points instead of counting them twice; a lower threshold recounts the breaches.
+    let again = MonitoringPush {
+        metric: "ModelLatency p99 (ms)".into(),
+        endpoint: "bench".into(),
+        variant: "champion".into(),
+        threshold: Some(140.0),
+        points: points[..100].to_vec(),
+    };
+    store.push(&version.id, again, Effects::default()).await.unwrap();
+    let after = &store.overview(&version.id, from, to, 150).await.unwrap()[0];
+    let expected = points.iter().filter(|p| p.value > 140.0).count() as u64;
+    assert_eq!((after.points, after.breaches), (5000, expected));
+}

@@ -12,18 +12,25 @@ pub fn Layout(children: Children) -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
     let sign_out = ServerAction::<SignOut>::new();
     view! {
+        // The first tab stop: keyboard users jump past the navigation to the page's content.
+        <a
+            href="#content"
+            class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:text-blue-800"
+        >
+            "Skip to content"
+        </a>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let user = user.await.ok();
                 let development = user.as_ref().is_some_and(|u| u.development);
                 let name = user.and_then(|u| u.principal).map(|p| p.display_name);
                 view! {
-                    {development.then(|| view! {
-                        <div role="banner" class="bg-amber-100 text-amber-900 text-sm px-4 py-1 text-center">
-                            "Development sign-in: demo users, not for production."
-                        </div>
-                    })}
                     <header class="bg-slate-900 text-white">
+                        {development.then(|| view! {
+                            <div class="bg-amber-100 text-amber-900 text-sm px-4 py-1 text-center">
+                                "Development sign-in: demo users, not for production."
+                            </div>
+                        })}
                         <nav aria-label="Main" class="max-w-7xl mx-auto flex items-center gap-6 px-4 py-3">
                             <span class="font-semibold">"Governance portal"</span>
                             <A href="/" attr:class="hover:underline">"Registry"</A>
@@ -44,6 +51,6 @@ pub fn Layout(children: Children) -> impl IntoView {
                 }
             })}
         </Suspense>
-        <main class="max-w-7xl mx-auto px-4 py-6">{children()}</main>
+        <main id="content" tabindex="-1" class="max-w-7xl mx-auto px-4 py-6 focus:outline-none">{children()}</main>
     }
 }

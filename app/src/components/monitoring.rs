@@ -8,11 +8,11 @@ use leptos::prelude::*;
 
 use crate::components::chart::{ChartLine, ChartSpec, LineChart, XAxis};
 use crate::format::number;
-use crate::server_fns::MonitoringView;
+use governance::monitoring::SeriesOverview;
 
 /// Joins the series of one metric on one endpoint into one chart.
-pub fn charts(series: &[MonitoringView]) -> Vec<ChartSpec> {
-    let mut by_metric: BTreeMap<(&str, &str), Vec<&MonitoringView>> = BTreeMap::new();
+pub fn charts(series: &[SeriesOverview]) -> Vec<ChartSpec> {
+    let mut by_metric: BTreeMap<(&str, &str), Vec<&SeriesOverview>> = BTreeMap::new();
     for s in series {
         by_metric.entry((s.series.metric.as_str(), s.series.endpoint.as_str())).or_default().push(s);
     }
@@ -20,8 +20,8 @@ pub fn charts(series: &[MonitoringView]) -> Vec<ChartSpec> {
         .into_iter()
         .map(|((metric, endpoint), variants)| {
             let threshold = variants.iter().filter_map(|v| v.series.threshold).reduce(f64::min);
-            let points: usize = variants.iter().map(|v| v.points).sum();
-            let breaches: usize = variants.iter().map(|v| v.breaches).sum();
+            let points: u64 = variants.iter().map(|v| v.points).sum();
+            let breaches: u64 = variants.iter().map(|v| v.breaches).sum();
             let latest = variants
                 .iter()
                 .filter_map(|v| v.series.points.last().map(|p| format!("{} {}", v.series.variant, number(p.value))))
@@ -49,7 +49,7 @@ pub fn charts(series: &[MonitoringView]) -> Vec<ChartSpec> {
 }
 
 #[component]
-pub fn Monitoring(version_id: String, series: Vec<MonitoringView>, range: TimeRange) -> impl IntoView {
+pub fn Monitoring(version_id: String, series: Vec<SeriesOverview>, range: TimeRange) -> impl IntoView {
     let charts = charts(&series);
     view! {
         <form method="get" action=format!("/versions/{version_id}") class="mb-3 flex items-end gap-2">

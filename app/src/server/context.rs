@@ -44,19 +44,23 @@ pub struct PortalContext {
     pub identity: Arc<dyn Identity>,
 }
 
-/// The portal context; a missing one is a wiring bug the tests catch.
-pub fn portal() -> PortalContext {
-    expect_context::<PortalContext>()
+/// The portal context. It is missing only when the request ended (the client went away) while a page's
+/// data was still loading: that work then stops with an error instead of panicking.
+pub fn portal() -> Result<PortalContext, AppError> {
+    use_context::<PortalContext>().ok_or_else(|| {
+        tracing::debug!("the portal context is gone: the request ended before its data loaded");
+        AppError::Internal
+    })
 }
 
-pub fn identity() -> Arc<dyn Identity> {
-    portal().identity
+pub fn identity() -> Result<Arc<dyn Identity>, AppError> {
+    Ok(portal()?.identity)
 }
 
 /// The signed-in person of this request, if any.
 pub async fn principal() -> Option<Principal> {
     let parts = use_context::<Parts>()?;
-    portal().identity.principal(&parts).await
+    portal().ok()?.identity.principal(&parts).await
 }
 
 /// The signed-in person of this request; a 401 otherwise.

@@ -19,7 +19,7 @@ pub struct CatalogView {
 pub async fn catalog_page() -> Result<CatalogView, AppError> {
     use crate::server::{portal, reply, require_principal};
     let principal = require_principal().await?;
-    let service = portal().service;
+    let service = portal()?.service;
     let datasets = service.datasets(&governance::Actor::Person(principal.clone())).await.map_err(reply)?;
     let requests = service.dataset_requests(&principal).await.map_err(reply)?;
     Ok(CatalogView { datasets, requests })
@@ -30,7 +30,7 @@ pub async fn catalog_page() -> Result<CatalogView, AppError> {
 pub async fn dataset_requests() -> Result<Vec<Subscription>, AppError> {
     use crate::server::{portal, reply, require_principal};
     let principal = require_principal().await?;
-    portal().service.dataset_requests(&principal).await.map_err(reply)
+    portal()?.service.dataset_requests(&principal).await.map_err(reply)
 }
 
 /// Registers a dataset; `form` holds `id`, `name`, `description`, `classification`, `location`, `schema`.
@@ -48,7 +48,7 @@ pub async fn register_dataset(form: BTreeMap<String, String>) -> Result<(), AppE
         location: get("location"),
         schema: get("schema").replace("\r\n", "\n"),
     };
-    portal().service.save_dataset(&principal, input, true).await.map_err(|e| match e {
+    portal()?.service.save_dataset(&principal, input, true).await.map_err(|e| match e {
         ServiceError::Invalid(f) => reply(AppError::invalid(f, form.clone())),
         other => reply(other),
     })?;
@@ -62,7 +62,7 @@ pub async fn request_subscription(project: String, dataset: String, justificatio
     let principal = require_principal().await?;
     let submitted: BTreeMap<String, String> =
         [("dataset".to_string(), dataset.clone()), ("justification".to_string(), justification.clone())].into();
-    portal()
+    portal()?
         .service
         .request_subscription(&principal, &governance::ProjectId(project), &dataset, &justification)
         .await
@@ -84,6 +84,6 @@ pub async fn decide_subscription(id: String, decision: String, reason: String) -
             BTreeMap::new(),
         ))
     })?;
-    portal().service.decide_subscription(&principal, &id, to, &reason).await.map_err(reply)?;
+    portal()?.service.decide_subscription(&principal, &id, to, &reason).await.map_err(reply)?;
     Ok(())
 }

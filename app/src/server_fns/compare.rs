@@ -26,7 +26,7 @@ pub async fn compare_versions(a: String, b: String) -> Result<ComparisonView, Ap
 
     let principal = require_principal().await?;
     let actor = Actor::Person(principal);
-    let service = portal().service;
+    let service = portal()?.service;
     let b = Some(b.trim()).filter(|b| !b.is_empty()).map(|b| VersionId(b.to_string()));
     let (ea, eb) = service.compare(&actor, &VersionId(a), b.as_ref()).await.map_err(reply)?;
     let query = VersionQuery {

@@ -31,7 +31,7 @@ pub async fn decide(
     let seen_test_run = seen_test_run.filter(|s| !s.trim().is_empty());
     let request =
         DecisionRequest { stage, verdict, justification: justification.clone(), evidence_digest, seen_test_run };
-    portal().service.decide(&principal, &VersionId(version), request).await.map_err(|e| match e {
+    portal()?.service.decide(&principal, &VersionId(version), request).await.map_err(|e| match e {
         // A missing justification is a form error: keep what was typed so nothing is lost.
         ServiceError::Denied(d) if d.code == DenialCode::JustificationRequired => reply(AppError::Invalid {
             field: "justification".into(),

@@ -71,7 +71,7 @@ pub async fn save_deployment_config(
         data_capture_percent: u8::try_from(data_capture)
             .map_err(|_| invalid(FieldError::new("data_capture_percent", "must be between 0 and 100")))?,
     };
-    portal().service.save_deployment_config(&principal, &VersionId(version), environment, config).await.map_err(|e| {
+    portal()?.service.save_deployment_config(&principal, &VersionId(version), environment, config).await.map_err(|e| {
         match e {
             ServiceError::Invalid(f) => invalid(f),
             other => reply(other),

@@ -19,7 +19,7 @@ pub struct InboxRow {
 pub async fn inbox() -> Result<Vec<InboxRow>, AppError> {
     use crate::server::{portal, reply, require_principal};
     let principal = require_principal().await?;
-    let service = portal().service;
+    let service = portal()?.service;
     let items = service.inbox(&principal).await.map_err(reply)?;
     let now = service.clock.now();
     Ok(items

@@ -15,7 +15,7 @@ pub async fn events(offset: u64) -> Result<Page<EventRecord>, AppError> {
     use governance::ports::Window;
     use governance::service::ServiceError;
     require_principal().await?;
-    portal()
+    portal()?
         .service
         .ledger
         .events(None, Window::new(offset, LEDGER_PAGE_SIZE))
@@ -28,7 +28,7 @@ pub async fn event(id: String) -> Result<EventRecord, AppError> {
     use crate::server::{portal, reply, require_principal};
     use governance::service::ServiceError;
     require_principal().await?;
-    portal()
+    portal()?
         .service
         .ledger
         .event(&governance::EventId(id.clone()))
@@ -49,7 +49,7 @@ pub async fn audit(offset: u64) -> Result<AuditPage, AppError> {
     use governance::ports::Window;
     use governance::service::ServiceError;
     require_principal().await?;
-    let ledger = portal().service.ledger;
+    let ledger = portal()?.service.ledger;
     let store = |e| reply(ServiceError::from(e));
     let entries = ledger.audit(Window::new(offset, LEDGER_PAGE_SIZE)).await.map_err(store)?;
     let verification = ledger.verify_audit().await.map_err(store)?;
@@ -61,7 +61,7 @@ pub async fn audit(offset: u64) -> Result<AuditPage, AppError> {
 pub async fn redeliver(event: String, target: String) -> Result<(), AppError> {
     use crate::server::{portal, reply, require_principal};
     let principal = require_principal().await?;
-    portal()
+    portal()?
         .service
         .redeliver(&governance::Actor::Person(principal), &governance::EventId(event), &target)
         .await

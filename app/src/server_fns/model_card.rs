@@ -31,7 +31,7 @@ pub async fn save_model_card(
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.clone()))
     .collect();
-    portal().service.save_model_card(&principal, &governance::VersionId(version), card).await.map_err(|e| match e {
+    portal()?.service.save_model_card(&principal, &governance::VersionId(version), card).await.map_err(|e| match e {
         ServiceError::Invalid(f) => reply(AppError::invalid(f, submitted)),
         other => reply(other),
     })

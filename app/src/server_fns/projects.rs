@@ -40,7 +40,7 @@ pub struct ProjectView {
 pub async fn projects_page() -> Result<ProjectsView, AppError> {
     use crate::server::{portal, reply, require_principal};
     let actor = governance::Actor::Person(require_principal().await?);
-    let service = portal().service;
+    let service = portal()?.service;
     let projects = service.project_setups(&actor).await.map_err(reply)?;
     let templates = service
         .templates(&actor)
@@ -57,7 +57,7 @@ pub async fn projects_page() -> Result<ProjectsView, AppError> {
 pub async fn published_template(id: String) -> Result<Template, AppError> {
     use crate::server::{portal, reply, require_principal};
     let actor = governance::Actor::Person(require_principal().await?);
-    let overview = portal()
+    let overview = portal()?
         .service
         .template_overview(&actor, &governance::template::TemplateId(id.clone()))
         .await
@@ -87,7 +87,7 @@ pub async fn create_project(template: String, form: BTreeMap<String, String>) ->
         parameters,
         members: get("members"),
     };
-    let setup = portal().service.create_project(&principal, new).await.map_err(|e| match e {
+    let setup = portal()?.service.create_project(&principal, new).await.map_err(|e| match e {
         ServiceError::Invalid(f) => reply(AppError::invalid(f, form.clone())),
         other => reply(other),
     })?;
@@ -99,7 +99,7 @@ pub async fn create_project(template: String, form: BTreeMap<String, String>) ->
 pub async fn project_page(id: String) -> Result<ProjectView, AppError> {
     use crate::server::{portal, reply, require_principal};
     let actor = governance::Actor::Person(require_principal().await?);
-    let service = portal().service;
+    let service = portal()?.service;
     let detail = service.project_detail(&actor, &governance::ProjectId(id)).await.map_err(reply)?;
     let datasets = service.datasets(&actor).await.map_err(reply)?;
     Ok(ProjectView {
@@ -118,7 +118,7 @@ pub async fn project_page(id: String) -> Result<ProjectView, AppError> {
 pub async fn retry_provisioning(project: String) -> Result<(), AppError> {
     use crate::server::{portal, reply, require_principal};
     let principal = require_principal().await?;
-    portal().service.retry_provisioning(&principal, &governance::ProjectId(project)).await.map_err(reply)?;
+    portal()?.service.retry_provisioning(&principal, &governance::ProjectId(project)).await.map_err(reply)?;
     Ok(())
 }
 
@@ -129,6 +129,6 @@ pub async fn upgrade_project(project: String, to_version: String) -> Result<(), 
     let to: u32 = to_version.parse().map_err(|_| {
         reply(AppError::invalid(governance::FieldError::new("to_version", "must be a number"), BTreeMap::new()))
     })?;
-    portal().service.upgrade_project(&principal, &governance::ProjectId(project), to).await.map_err(reply)?;
+    portal()?.service.upgrade_project(&principal, &governance::ProjectId(project), to).await.map_err(reply)?;
     Ok(())
 }

@@ -35,7 +35,7 @@ pub async fn registry(filter: RegistryFilter) -> Result<RegistryPage, AppError> 
     use governance::{ApprovalStatus, FieldError, ProjectId, Stage};
 
     let principal = require_principal().await?;
-    let service = portal().service;
+    let service = portal()?.service;
     let invalid =
         |field: &str, message: &str| reply(AppError::invalid(FieldError::new(field, message), Default::default()));
     let project = match filter.project.trim() {

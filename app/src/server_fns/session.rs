@@ -19,7 +19,7 @@ pub struct UserView {
 #[server(prefix = "/fn", endpoint = "current_user")]
 pub async fn current_user() -> Result<UserView, AppError> {
     use crate::server::{identity, principal};
-    let identity = identity();
+    let identity = identity()?;
     Ok(UserView {
         principal: principal().await,
         development: identity.is_development(),
@@ -30,14 +30,14 @@ pub async fn current_user() -> Result<UserView, AppError> {
 /// The people development sign-in offers.
 #[server(prefix = "/fn", endpoint = "demo_people")]
 pub async fn demo_people() -> Result<Vec<Principal>, AppError> {
-    Ok(crate::server::identity().demo_people().await)
+    Ok(crate::server::identity()?.demo_people().await)
 }
 
 #[server(prefix = "/fn", endpoint = "sign_in")]
 pub async fn sign_in(subject: String) -> Result<(), AppError> {
     use crate::server::{identity, reply};
     let parts = use_context::<http::request::Parts>().ok_or(AppError::Internal)?;
-    let cookie = identity().sign_in_as(&parts, &governance::Subject(subject)).await.map_err(reply)?;
+    let cookie = identity()?.sign_in_as(&parts, &governance::Subject(subject)).await.map_err(reply)?;
     let options = expect_context::<leptos_axum::ResponseOptions>();
     if let Ok(value) = http::HeaderValue::from_str(&cookie.0) {
         options.append_header(http::header::SET_COOKIE, value);
@@ -50,7 +50,7 @@ pub async fn sign_in(subject: String) -> Result<(), AppError> {
 pub async fn sign_out() -> Result<(), AppError> {
     use crate::server::identity;
     let parts = use_context::<http::request::Parts>().ok_or(AppError::NotSignedIn)?;
-    let signed_out = identity().sign_out(&parts).await;
+    let signed_out = identity()?.sign_out(&parts).await;
     let options = expect_context::<leptos_axum::ResponseOptions>();
     if let Ok(value) = http::HeaderValue::from_str(&signed_out.cookie.0) {
         options.append_header(http::header::SET_COOKIE, value);

@@ -131,14 +131,14 @@ pub fn thresholds_text(policy: &ProjectPolicy) -> String {
 pub async fn templates() -> Result<Vec<Template>, AppError> {
     use crate::server::{portal, reply, require_principal};
     let actor = governance::Actor::Person(require_principal().await?);
-    portal().service.templates(&actor).await.map_err(reply)
+    portal()?.service.templates(&actor).await.map_err(reply)
 }
 
 #[server(prefix = "/fn", endpoint = "template_page")]
 pub async fn template_page(id: String) -> Result<TemplatePageView, AppError> {
     use crate::server::{portal, reply, require_principal};
     let actor = governance::Actor::Person(require_principal().await?);
-    let service = portal().service;
+    let service = portal()?.service;
     let id = governance::template::TemplateId(id);
     let overview = service.template_overview(&actor, &id).await.map_err(reply)?;
     let newest = overview.versions.first().map(|t| t.version).unwrap_or(1);
@@ -155,7 +155,7 @@ pub async fn save_template(id: String, creating: String, form: BTreeMap<String, 
     let mut submitted = form.clone();
     submitted.insert("id".into(), id.clone());
     let invalid = |e: FieldError| reply(AppError::invalid(e, submitted.clone()));
-    let service = portal().service;
+    let service = portal()?.service;
     // Who may edit is decided before the form is read, so a refusal is a refusal and not a form error.
     governance::authz::authorize(
         &governance::Actor::Person(principal.clone()),
@@ -180,7 +180,7 @@ pub async fn set_template_status(id: String, version: String, to: String) -> Res
         .parse()
         .map_err(|_| reply(AppError::invalid(FieldError::new("version", "must be a number"), BTreeMap::new())))?;
     let id = governance::template::TemplateId(id);
-    let service = portal().service;
+    let service = portal()?.service;
     match to.as_str() {
         "Publish" => service.publish_template(&principal, &id, version).await,
         "Deprecate" => service.deprecate_template(&principal, &id, version).await,

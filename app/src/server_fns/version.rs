@@ -4,7 +4,7 @@ use governance::decision::Decision;
 use governance::deployment::{DeploymentRequest, SavedDeploymentConfig};
 use governance::gates::Gate;
 use governance::model::ModelVersion;
-use governance::monitoring::{MonitoringSeries, TimeRange};
+use governance::monitoring::{SeriesOverview, TimeRange};
 use governance::project::ProjectPolicy;
 use governance::service::TrainingRun;
 use governance::test_run::TestRun;
@@ -32,16 +32,6 @@ pub struct ApprovalPanel {
     pub latest_test_run: Option<String>,
 }
 
-/// A monitoring series cut down for drawing, with the counts of what was cut.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MonitoringView {
-    /// At most a few hundred points that draw the same picture (peaks kept).
-    pub series: MonitoringSeries,
-    /// Points in the range, and how many of them breach the threshold.
-    pub points: usize,
-    pub breaches: usize,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VersionView {
     pub version: ModelVersion,
@@ -58,7 +48,7 @@ pub struct VersionView {
     /// Whether this person may edit the model card now, or why not.
     pub card_edit: Result<(), String>,
     pub deployment_requests: Vec<DeploymentRequest>,
-    pub monitoring: Vec<MonitoringView>,
+    pub monitoring: Vec<SeriesOverview>,
     pub range: TimeRange,
     /// The training run: `None` when the lineage names none, `Err` when the tracker cannot answer.
     pub training_run: Option<Result<TrainingRun, String>>,
@@ -76,7 +66,7 @@ pub async fn version_page(id: String, range: Option<String>) -> Result<VersionVi
     use governance::{Actor, VersionId};
 
     let principal = require_principal().await?;
-    let service = portal().service;
+    let service = portal()?.service;
     let id = VersionId(id);
     let detail = service.version_detail(&Actor::Person(principal.clone()), &id).await.map_err(reply)?;
     let store = |e| reply(ServiceError::from(e));
@@ -115,18 +105,7 @@ pub async fn version_page(id: String, range: Option<String>) -> Result<VersionVi
     };
     let now = service.clock.now();
     let range = range.as_deref().and_then(TimeRange::parse).unwrap_or_default();
-    let monitoring = service
-        .monitoring
-        .series(&id, now - range.duration(), now)
-        .await
-        .map_err(store)?
-        .into_iter()
-        .map(|mut series| {
-            let (points, breaches) = (series.points.len(), series.breaches().count());
-            series.points = governance::monitoring::downsample(&series.points, 150);
-            MonitoringView { series, points, breaches }
-        })
-        .collect();
+    let monitoring = service.monitoring.overview(&id, now - range.duration(), now, 150).await.map_err(store)?;
     let training_run = service
         .training_run(&Actor::Person(principal.clone()), &evidence.version)
         .await

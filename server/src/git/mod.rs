@@ -77,12 +77,10 @@ fn import_stream(branch: &str, parent: Option<&str>, files: &[RenderedFile], mes
     s
 }
 
-fn blocking<T: Send + 'static>(
+async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, RepositoryError> + Send + 'static,
-) -> impl std::future::Future<Output = Result<T, RepositoryError>> {
-    async move {
-        tokio::task::spawn_blocking(f).await.map_err(|e| RepositoryError::Failed(format!("git task failed: {e}")))?
-    }
+) -> Result<T, RepositoryError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| RepositoryError::Failed(format!("git task failed: {e}")))?
 }
 
 #[async_trait]

@@ -10,6 +10,7 @@ mod evidence;
 mod experiments;
 mod ledger;
 mod monitoring;
+mod monitoring_overview;
 mod project_setups;
 mod registry;
 mod sessions;

@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use governance::monitoring::{MonitoringPush, MonitoringSeries, Point};
+use governance::monitoring::{MonitoringPush, MonitoringSeries, Point, SeriesOverview};
+
+use super::monitoring_overview::refresh_hours;
 use governance::ports::{Effects, Monitoring, StoreError};
 use governance::VersionId;
 use sqlx::Row;
@@ -13,6 +15,16 @@ use super::{parse_ts, ts, unavailable, SqliteStore};
 impl Monitoring for SqliteStore {
     async fn push(&self, version: &VersionId, push: MonitoringPush, effects: Effects) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
+        let before: Option<Option<f64>> = sqlx::query_scalar(
+            "SELECT threshold FROM monitoring_series WHERE version = ? AND metric = ? AND endpoint = ? AND variant = ?",
+        )
+        .bind(version.as_str())
+        .bind(&push.metric)
+        .bind(&push.endpoint)
+        .bind(&push.variant)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(unavailable)?;
         sqlx::query(
             "INSERT INTO monitoring_series (version, metric, endpoint, variant, threshold) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (version, metric, endpoint, variant) DO UPDATE SET threshold = COALESCE(excluded.threshold, threshold)",
@@ -28,20 +40,45 @@ impl Monitoring for SqliteStore {
         for point in &push.points {
             // A point pushed again (a retried request) replaces the earlier value instead of doubling it.
             sqlx::query(
-                "INSERT OR REPLACE INTO monitoring_points (version, metric, endpoint, variant, at, value) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO monitoring_points (version, metric, endpoint, variant, at, at_ms, value)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(version.as_str())
             .bind(&push.metric)
             .bind(&push.endpoint)
             .bind(&push.variant)
             .bind(ts(point.at))
+            .bind(point.at.timestamp_millis())
             .bind(point.value)
             .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
         }
+        // The hourly roll-up of the hours this push touched; all of them when the threshold changed, since
+        // the roll-up counts breaches.
+        let threshold_changed = push.threshold.is_some() && before.flatten() != push.threshold;
+        let times = push.points.iter().map(|p| p.at.timestamp_millis());
+        let (lo, hi) = match (times.clone().min(), times.max()) {
+            (Some(lo), Some(hi)) if !threshold_changed => (lo, hi),
+            _ => (i64::MIN / 2, i64::MAX / 2),
+        };
+        refresh_hours(&mut tx, version, &push.metric, &push.endpoint, &push.variant, lo, hi).await?;
         self.write_effects(&mut tx, effects).await?;
         tx.commit().await.map_err(unavailable)
+    }
+
+    async fn overview(
+        &self,
+        version: &VersionId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        slices: u32,
+    ) -> Result<Vec<SeriesOverview>, StoreError> {
+        let mut out = Vec::new();
+        for series in self.series_list(version).await? {
+            out.push(self.series_overview(series, from.timestamp_millis(), to.timestamp_millis(), slices).await?);
+        }
+        Ok(out)
     }
 
     async fn series(
@@ -50,13 +87,7 @@ impl Monitoring for SqliteStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<MonitoringSeries>, StoreError> {
-        let series = sqlx::query(
-            "SELECT metric, endpoint, variant, threshold FROM monitoring_series WHERE version = ? ORDER BY metric, endpoint, variant",
-        )
-        .bind(version.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        let mut out = self.series_list(version).await?;
         let points = sqlx::query(
             "SELECT metric, endpoint, variant, at, value FROM monitoring_points WHERE version = ? AND at >= ? AND at <= ?
              ORDER BY metric, endpoint, variant, at",
@@ -67,17 +98,6 @@ impl Monitoring for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(unavailable)?;
-        let mut out: Vec<MonitoringSeries> = series
-            .iter()
-            .map(|row| MonitoringSeries {
-                version: version.clone(),
-                metric: row.get("metric"),
-                endpoint: row.get("endpoint"),
-                variant: row.get("variant"),
-                threshold: row.get("threshold"),
-                points: Vec::new(),
-            })
-            .collect();
         for row in &points {
             let key = (row.get::<&str, _>("metric"), row.get::<&str, _>("endpoint"), row.get::<&str, _>("variant"));
             if let Some(s) =
@@ -87,5 +107,33 @@ impl Monitoring for SqliteStore {
             }
         }
         Ok(out)
+    }
+}
+
+pub(super) fn from_ms_to_time(ms: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Unavailable(format!("bad time {ms} in the database")))
+}
+
+impl SqliteStore {
+    /// The series of a version (no points).
+    pub(super) async fn series_list(&self, version: &VersionId) -> Result<Vec<MonitoringSeries>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT metric, endpoint, variant, threshold FROM monitoring_series WHERE version = ? ORDER BY metric, endpoint, variant",
+        )
+        .bind(version.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(rows
+            .iter()
+            .map(|row| MonitoringSeries {
+                version: version.clone(),
+                metric: row.get("metric"),
+                endpoint: row.get("endpoint"),
+                variant: row.get("variant"),
+                threshold: row.get("threshold"),
+                points: Vec::new(),
+            })
+            .collect())
     }
 }

@@ -1,0 +1,18 @@
+//! The AWS adapters of the portal's ports: the model registry on SageMaker (`registry`), monitoring on
+//! CloudWatch (`monitoring`) and promotion events on EventBridge (`events`), plus the parsing of SageMaker's
+//! own state-change events (`state_change`). They depend on the domain only: the AWS SDK compiles here once,
+//! apart from the server and the UI.
+
+pub mod clients;
+pub mod error;
+pub mod events;
+pub mod metadata;
+pub mod monitoring;
+pub mod names;
+pub mod registry;
+pub mod settings;
+
+pub use events::EventBridgePublisher;
+pub use monitoring::{CloudWatchMonitoring, Endpoints};
+pub use registry::{Reconciled, SageMakerRegistry};
+pub use settings::{Account, AwsSettings};

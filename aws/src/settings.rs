@@ -1,0 +1,78 @@
+//! The `[aws]` settings: where the registries, metrics and event bus live and which role reaches each.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// One AWS account the portal works in, and the role it assumes there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    /// The 12-digit account id (it is part of every model package ARN).
+    pub account_id: String,
+    /// The role to assume in the account; `None` uses the standard credential chain's own identity (e.g. the
+    /// portal already runs in that account).
+    #[serde(default)]
+    pub role_arn: Option<String>,
+}
+
+/// Which AWS backends the portal uses, from the `[aws]` table of the settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsSettings {
+    pub region: String,
+    /// An endpoint for every service, for a local emulator (moto); `None` in production.
+    #[serde(default)]
+    pub endpoint_url: Option<String>,
+    /// The Shared Services account with the central registry, the event bus and the metrics of Test and Prod.
+    pub central: Account,
+    /// Each project's Dev account, by project id.
+    #[serde(default)]
+    pub dev_accounts: BTreeMap<String, Account>,
+    /// The custom EventBridge bus promotion events are published to.
+    #[serde(default = "default_bus")]
+    pub event_bus_name: String,
+    /// The `source` of the portal's events on the bus.
+    #[serde(default = "default_source")]
+    pub event_source: String,
+    /// The CloudWatch namespace of the series the portal's ingest API pushes (Model Monitor drift etc.).
+    #[serde(default = "default_namespace")]
+    pub metrics_namespace: String,
+    /// The statistics of `ModelLatency` shown per variant.
+    #[serde(default = "default_latency_stats")]
+    pub latency_stats: Vec<String>,
+}
+
+fn default_bus() -> String {
+    "mlops-promotions".into()
+}
+fn default_source() -> String {
+    "ml.portal".into()
+}
+fn default_namespace() -> String {
+    "MLPortal/Monitoring".into()
+}
+fn default_latency_stats() -> Vec<String> {
+    vec!["p50".into(), "p99".into()]
+}
+
+impl AwsSettings {
+    /// Settings for one account (the emulator's), with the defaults.
+    pub fn single_account(region: &str, account_id: &str, endpoint_url: Option<String>) -> Self {
+        Self {
+            region: region.into(),
+            endpoint_url,
+            central: Account { account_id: account_id.into(), role_arn: None },
+            dev_accounts: BTreeMap::new(),
+            event_bus_name: default_bus(),
+            event_source: default_source(),
+            metrics_namespace: default_namespace(),
+            latency_stats: default_latency_stats(),
+        }
+    }
+
+    /// The Dev account of a project; without an entry, the central account (one-account set-ups).
+    pub fn dev_account(&self, project: &str) -> &Account {
+        self.dev_accounts.get(project).unwrap_or(&self.central)
+    }
+}
