@@ -13,6 +13,7 @@ mod monitoring;
 mod registry;
 mod sessions;
 mod sign_in_flows;
+mod state_changes;
 
 use std::path::Path;
 use std::str::FromStr;
