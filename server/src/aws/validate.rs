@@ -92,7 +92,8 @@ mod tests {
 
     #[test]
     fn each_mistake_is_named_by_its_key() {
-        let cases: Vec<(Box<dyn Fn(&mut AwsSettings)>, &str)> = vec![
+        type Change = Box<dyn Fn(&mut AwsSettings)>;
+        let cases: Vec<(Change, &str)> = vec![
             (Box::new(|s| s.region = "Ireland".into()), "aws.region"),
             (Box::new(|s| s.central.account_id = "1111".into()), "aws.central.account_id"),
             (
