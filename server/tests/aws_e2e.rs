@@ -31,6 +31,7 @@ struct Run {
     moto: moto::Moto,
     config: aws_config::SdkConfig,
     queue: String,
+    settings: Settings,
     _dir: tempfile::TempDir,
 }
 
@@ -51,6 +52,19 @@ impl Run {
         let status = response.status();
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
         (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Registers a pd-model version through the API as CI does; returns its id.
+    async fn register(&self, training_run: &str) -> VersionId {
+        let bearer = format!("Bearer {TOKEN}");
+        let body = serde_json::json!({
+            "model_group": "pd-model", "artifact_uri": format!("s3://ml-artifacts/pd-model/{training_run}/model.tar.gz"),
+            "container_image": "xgb:1", "metrics": {"auc": 0.8}
+        });
+        let uri = "/api/v1/projects/credit-risk/versions";
+        let (status, registered) = self.send("POST", uri, &[("authorization", &bearer)], body.to_string()).await;
+        assert_eq!(status, StatusCode::CREATED, "{registered}");
+        VersionId(registered["id"].as_str().expect("an id").into())
     }
 
     /// Runs the dispatcher until nothing is due: the consumer (central copies) and the EventBridge target.
@@ -130,9 +144,9 @@ async fn start() -> Run {
         aws: Some(aws),
         ..Settings::default()
     };
-    let portal = server::build_with(settings, Some(config.clone())).await.expect("the portal builds on AWS");
+    let portal = server::build_with(settings.clone(), Some(config.clone())).await.expect("the portal builds on AWS");
     let router = server::routes::router(portal.state.clone());
-    Run { portal, router, moto, config, queue, _dir: dir }
+    Run { portal, router, moto, config, queue, settings, _dir: dir }
 }
 
 #[tokio::test]
@@ -235,16 +249,7 @@ fn state_change(event_id: &str, arn: &str, status: &str, metadata: serde_json::V
 #[tokio::test]
 async fn a_change_made_outside_the_portal_is_recorded_once_from_sagemakers_event() {
     let run = start().await;
-    let bearer = format!("Bearer {TOKEN}");
-    let body = serde_json::json!({
-        "model_group": "pd-model", "artifact_uri": "s3://ml-artifacts/pd-model/run-y/model.tar.gz",
-        "container_image": "xgb:1", "metrics": {"auc": 0.8}
-    });
-    let (status, registered) = run
-        .send("POST", "/api/v1/projects/credit-risk/versions", &[("authorization", &bearer)], body.to_string())
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{registered}");
-    let id = VersionId(registered["id"].as_str().expect("an id").into());
+    let id = run.register("run-y").await;
     let registry = run.portal.state.sagemaker.clone().expect("the SageMaker registry");
     let arn = arn(&registry, &id);
     let uri = "/api/aws/sagemaker-events";
@@ -288,4 +293,47 @@ async fn a_change_made_outside_the_portal_is_recorded_once_from_sagemakers_event
     assert_eq!(entries[0].record.target, id.to_string());
     let version = service.registry.version(&id).await.expect("read").expect("exists");
     assert_eq!(version.status, ApprovalStatus::Rejected, "the portal shows SageMaker's status");
+}
+
+#[tokio::test]
+async fn a_decision_interrupted_by_a_crash_is_completed_by_the_next_start() {
+    let run = start().await;
+    let id = run.register("run-z").await;
+    let service = &run.portal.state.service;
+    let dana = server::demo::people().into_iter().find(|p| p.subject.as_str() == "dana").expect("dana");
+    let version = service.registry.version(&id).await.expect("read").expect("exists");
+    let evidence = service.evidence(version).await.expect("evidence");
+    let request = DecisionRequest {
+        stage: Stage::Dev,
+        verdict: Verdict::Approve,
+        justification: "Beats the baseline.".into(),
+        evidence_digest: evidence.digest(),
+        seen_test_run: None,
+    };
+    // The process dies after SageMaker applied the decision and before the portal database committed it.
+    run.portal.state.sagemaker.as_ref().expect("registry").crash_after_apply(true);
+    assert!(service.decide(&dana, &id, request).await.is_err(), "the injected crash");
+    assert_eq!(run.package(&id).await, ("Approved".into(), "Dev".into()), "SageMaker has the decision");
+    let approvals = |portal: &Portal| {
+        let ledger = portal.state.service.ledger.clone();
+        let id = id.clone();
+        async move {
+            let events = ledger.events(Some(&id), Window::new(0, 50)).await.expect("events");
+            events.items.iter().filter(|r| r.envelope.detail_type == "ModelApproved").count()
+        }
+    };
+    assert_eq!(approvals(&run.portal).await, 0, "its event is held back while pending");
+
+    // The next start, after the grace period, completes it before serving: committed, its event released once.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let mut settings = run.settings.clone();
+    if let Some(aws) = settings.aws.as_mut() {
+        aws.reconcile_grace_secs = 1;
+    }
+    let restarted = server::build_with(settings, Some(run.config.clone())).await.expect("the portal starts again");
+    assert_eq!(approvals(&restarted).await, 1);
+    let decisions = restarted.state.service.registry.decisions(&id).await.expect("decisions");
+    assert_eq!(decisions.len(), 1, "the decision is committed");
+    let again = server::build_with(run.settings.clone(), Some(run.config.clone())).await.expect("and again");
+    assert_eq!(approvals(&again).await, 1, "a further start releases nothing twice");
 }
