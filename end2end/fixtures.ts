@@ -236,13 +236,14 @@ export async function findVersion(
   group: string,
   number: number,
   token = PROJECT_TOKEN,
+  registry: "central" | "dev" = "central",
 ): Promise<ApiVersion> {
-  const response = await request.get(`/api/v1/versions?project=${project}&registry=central&search=${group}&limit=200`, {
+  const response = await request.get(`/api/v1/versions?project=${project}&registry=${registry}&search=${group}&limit=200`, {
     headers: { Authorization: `Bearer ${token}` },
   });
   expect(response.status(), await response.text()).toBe(200);
   const found = (await response.json()).items.find((v: ApiVersion) => v.group === group && v.number === number);
-  expect(found, `${group} v${number} in ${project}'s central registry`).toBeTruthy();
+  expect(found, `${group} v${number} in ${project}'s ${registry} registry`).toBeTruthy();
   return found;
 }
 

@@ -40,9 +40,10 @@ test("a governance engineer reviews from the version page and signs off only on 
     await expect(tests.getByTestId("selected-run")).toContainText("Failed");
     await tests.getByRole("link", { name: /^failed \(1\)$/ }).click();
     await expect(page).toHaveURL(/cases=failed/);
-    await expect(tests.getByRole("cell", { name: "Failed", exact: true })).toHaveCount(1);
-    await expect(tests.getByRole("cell", { name: "Passed", exact: true })).toHaveCount(0);
-    await expect(tests.getByText("latency_p99_ms")).toBeVisible();
+    const selected = tests.getByTestId("selected-run");
+    await expect(selected.getByRole("cell", { name: "Failed", exact: true })).toHaveCount(1);
+    await expect(selected.getByRole("cell", { name: "Passed", exact: true })).toHaveCount(0);
+    await expect(selected.getByRole("cell", { name: "latency_p99_ms", exact: true })).toBeVisible();
     await shot(page, "review-01-failing-run");
   });
 
@@ -61,7 +62,10 @@ test("a governance engineer reviews from the version page and signs off only on 
     await postTestRun(request, lgd.id, true);
     await visit(page, url);
     await expect(approve).toBeEnabled();
-    await expect(section(page, "Integration test runs").getByText("Fixed (1)")).toBeVisible();
+    // The failing load test is not in the new run: the difference from the previous run says so.
+    const since = section(page, "Integration test runs").getByTestId("selected-run");
+    await expect(since.getByText("Other changes (1)")).toBeVisible();
+    await expect(since.getByText("integration / load_test_p99: Failed → absent")).toBeVisible();
   });
 
   await test.step("results that arrive after the page loaded make the decision stale: refused, nothing changes", async () => {

@@ -265,4 +265,23 @@ async fn the_monitoring_overview_aggregated_in_sql_draws_what_the_points_say() {
     assert!(sql.series.points.windows(2).all(|w| w[0].at <= w[1].at), "in time order");
     let lowest = sql.series.points.iter().map(|p| p.value).fold(f64::INFINITY, f64::min);
     assert_eq!(lowest, 100.0, "the lowest values are drawn too");
+
+    // A day (read from the points, not the hourly roll-up) agrees with the points too.
+    let day = (now - chrono::Duration::hours(24), now);
+    let short = &store.overview(&version.id, day.0, day.1, 150).await.unwrap()[0];
+    let raw = store.series(&version.id, day.0, day.1).await.unwrap();
+    assert_eq!(short.points, raw[0].points.len() as u64);
+
+    // A retried push replaces points instead of counting them twice; a lower threshold recounts the breaches.
+    let again = MonitoringPush {
+        metric: "ModelLatency p99 (ms)".into(),
+        endpoint: "bench".into(),
+        variant: "champion".into(),
+        threshold: Some(140.0),
+        points: points[..100].to_vec(),
+    };
+    store.push(&version.id, again, Effects::default()).await.unwrap();
+    let after = &store.overview(&version.id, from, to, 150).await.unwrap()[0];
+    let expected = points.iter().filter(|p| p.value > 140.0).count() as u64;
+    assert_eq!((after.points, after.breaches), (5000, expected));
 }

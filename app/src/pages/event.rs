@@ -72,7 +72,7 @@ pub fn EventPage() -> impl IntoView {
                         </tbody>
                     </table>
                     <h2 class="text-lg font-semibold">"JSON"</h2>
-                    <pre class="bg-slate-900 text-slate-100 p-3 rounded text-xs overflow-x-auto">{json}</pre>
+                    <pre tabindex="0" aria-label="Event JSON" class="bg-slate-900 text-slate-100 p-3 rounded text-xs overflow-x-auto">{json}</pre>
                 }
                 .into_any()
             })}

@@ -52,7 +52,7 @@ pub fn SignInPage() -> impl IntoView {
                         return ().into_any();
                     }
                     view! {
-                        <div role="banner" class="mb-4 rounded bg-amber-100 px-3 py-2 text-amber-900">
+                        <div class="mb-4 rounded bg-amber-100 px-3 py-2 text-amber-900">
                             "Development sign-in: choose a demo user. Production uses the organisation's identity provider."
                         </div>
                         <ul class="space-y-3">

@@ -17,9 +17,12 @@ pub fn parse(xml: &str) -> Result<Vec<TestCase>, FieldError> {
                 junit_parser::TestStatus::Error(e) => (CaseStatus::Errored, join(&e.message, &e.text)),
                 junit_parser::TestStatus::Skipped(s) => (CaseStatus::Skipped, join(&s.message, &s.text)),
             };
+            // The case's own class name when it has one (what test runners group by), else its suite's name;
+            // the name as written (the parser's `name` prefixes the class name).
+            let class = case.classname.as_deref().map(str::trim).filter(|c| !c.is_empty());
             cases.push(TestCase {
-                suite: suite.name.clone(),
-                name: case.name.clone(),
+                suite: class.unwrap_or(&suite.name).to_string(),
+                name: case.original_name.clone(),
                 status,
                 duration_ms: (case.time.max(0.0) * 1000.0).round() as u64,
                 message: message.chars().take(4000).collect(),
@@ -49,7 +52,7 @@ mod tests {
         let xml = r#"<?xml version="1.0"?>
             <testsuites>
               <testsuite name="smoke" tests="4">
-                <testcase name="invoke" time="0.25"/>
+                <testcase classname="endpoint.Smoke" name="invoke" time="0.25"/>
                 <testcase name="schema" time="0.1"><failure message="expected 3 fields">got 2</failure></testcase>
                 <testcase name="auth" time="0"><error message="timeout"/></testcase>
                 <testcase name="gpu" time="0"><skipped/></testcase>
@@ -59,6 +62,9 @@ mod tests {
         assert_eq!(cases.len(), 4);
         assert_eq!(cases[0].status, CaseStatus::Passed);
         assert_eq!(cases[0].duration_ms, 250);
+        // Named as written, grouped by class name when there is one, else by suite.
+        assert_eq!((cases[0].suite.as_str(), cases[0].name.as_str()), ("endpoint.Smoke", "invoke"));
+        assert_eq!((cases[1].suite.as_str(), cases[1].name.as_str()), ("smoke", "schema"));
         assert_eq!(cases[1].status, CaseStatus::Failed);
         assert_eq!(cases[1].message, "expected 3 fields\ngot 2");
         assert_eq!(cases[2].status, CaseStatus::Errored);

@@ -10,6 +10,7 @@ mod experiments;
 mod journal;
 mod ledger;
 mod monitoring;
+mod monitoring_overview;
 mod registry;
 mod sessions;
 mod sign_in_flows;

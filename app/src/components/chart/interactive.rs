@@ -2,13 +2,14 @@
 
 use leptos::prelude::*;
 use leptos_chartistry::{
-    AspectRatio, AxisMarker, Chart, Colour, IntoInner, Legend, Line, Marker, MarkerShape, Series, Tick, TickLabels,
-    Tooltip, XGuideLine, YGridLine, YGuideLine,
+    AspectRatio, AxisMarker, Chart, Colour, Interpolation, IntoInner, Legend, Line, Marker, MarkerShape, Series, Tick,
+    TickLabels, Tooltip, XGuideLine, YGridLine, YGuideLine,
 };
 
 use super::{ChartSpec, XAxis, PALETTE, THRESHOLD_COLOUR};
 
-/// One x value with every line's value there (NaN where a line has no point: chartistry leaves a gap).
+/// One x value with every line's value there (NaN where a line has no point: chartistry leaves a gap). Lines
+/// are drawn linearly: chartistry's default smoothing turns a gap next to a lone point into an invalid path.
 #[derive(Debug, Clone)]
 struct Row<X> {
     x: X,
@@ -51,15 +52,22 @@ fn chart<X: Tick>(spec: &ChartSpec, to_x: fn(f64) -> X, ticks: TickLabels<X>) ->
         series = series.line(
             Line::new(move |r: &Row<X>| r.ys[i])
                 .with_name(line.name.clone())
+                .with_interpolation(Interpolation::Linear)
                 .with_colour(colour(PALETTE[i % PALETTE.len()])),
         );
     }
     if spec.threshold.is_some() {
         series = series
-            .line(Line::new(move |r: &Row<X>| r.ys[n]).with_name("threshold").with_colour(colour(THRESHOLD_COLOUR)))
+            .line(
+                Line::new(move |r: &Row<X>| r.ys[n])
+                    .with_name("threshold")
+                    .with_interpolation(Interpolation::Linear)
+                    .with_colour(colour(THRESHOLD_COLOUR)),
+            )
             .line(
                 Line::new(move |r: &Row<X>| r.ys[n + 1])
                     .with_name("breach")
+                    .with_interpolation(Interpolation::Linear)
                     .with_colour(colour(THRESHOLD_COLOUR))
                     .with_marker(Marker::from_shape(MarkerShape::Circle)),
             );
