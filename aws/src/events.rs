@@ -19,6 +19,9 @@ pub const BATCH: usize = 10;
 pub struct EventBridgePublisher {
     client: Client,
     bus: String,
+    /// The `source` of every entry when set (the settings' `event_source`, which the bus's rules match);
+    /// else the envelope's own.
+    source: Option<String>,
     /// Tries per entry within one `publish` call; what is still refused after them stays pending.
     attempts: u32,
     pause: Duration,
@@ -26,14 +29,14 @@ pub struct EventBridgePublisher {
 
 /// The entry for an event. The bus gives the event an id of its own; the portal's id travels in the detail
 /// (`portalEventId`) so consumers stay idempotent on it.
-pub fn entry(bus: &str, envelope: &EventEnvelope) -> PutEventsRequestEntry {
+pub fn entry(bus: &str, source: Option<&str>, envelope: &EventEnvelope) -> PutEventsRequestEntry {
     let mut detail = envelope.detail.clone();
     if let Some(map) = detail.as_object_mut() {
         map.insert("portalEventId".into(), serde_json::Value::String(envelope.id.0.clone()));
     }
     PutEventsRequestEntry::builder()
         .event_bus_name(bus)
-        .source(&envelope.source)
+        .source(source.unwrap_or(&envelope.source))
         .detail_type(&envelope.detail_type)
         .detail(detail.to_string())
         .set_resources(Some(envelope.resources.clone()))
@@ -43,7 +46,13 @@ pub fn entry(bus: &str, envelope: &EventEnvelope) -> PutEventsRequestEntry {
 
 impl EventBridgePublisher {
     pub fn new(client: Client, bus: String) -> Self {
-        Self { client, bus, attempts: 3, pause: Duration::from_millis(200) }
+        Self { client, bus, source: None, attempts: 3, pause: Duration::from_millis(200) }
+    }
+
+    /// Publishes every event with this `source` (what the rules on the bus match), whatever its envelope says.
+    pub fn with_source(mut self, source: String) -> Self {
+        self.source = Some(source);
+        self
     }
 
     /// Publishes the events; returns for each whether the bus accepted it (or why not).
@@ -66,7 +75,7 @@ impl EventBridgePublisher {
             if attempt > 0 {
                 tokio::time::sleep(self.pause * 2u32.pow(attempt - 1)).await;
             }
-            let entries = todo.iter().map(|&i| entry(&self.bus, &batch[i])).collect::<Vec<_>>();
+            let entries = todo.iter().map(|&i| entry(&self.bus, self.source.as_deref(), &batch[i])).collect::<Vec<_>>();
             let answer = self.client.put_events().set_entries(Some(entries)).send().await;
             let out = match answer {
                 Ok(out) => out,

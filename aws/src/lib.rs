@@ -1,7 +1,6 @@
 //! The AWS adapters of the portal's ports: the model registry on SageMaker (`registry`), monitoring on
-//! CloudWatch (`monitoring`) and promotion events on EventBridge (`events`), plus the parsing of SageMaker's
-//! own state-change events (`state_change`). They depend on the domain only: the AWS SDK compiles here once,
-//! apart from the server and the UI.
+//! CloudWatch (`monitoring`) and promotion events on EventBridge (`events`). They depend on the domain
+//! only: the AWS SDK compiles here once, apart from the server and the UI.
 
 pub mod clients;
 pub mod error;
@@ -15,4 +14,12 @@ pub mod settings;
 pub use events::EventBridgePublisher;
 pub use monitoring::{CloudWatchMonitoring, Endpoints};
 pub use registry::{Reconciled, SageMakerRegistry};
-pub use settings::{Account, AwsSettings};
+pub use settings::{Account, ApiKey, AwsSettings};
+
+/// The SDK crates the adapters are built on, for the server's wiring and tests: one version of each, chosen here.
+pub mod sdk {
+    pub use aws_config;
+    pub use aws_sdk_cloudwatch;
+    pub use aws_sdk_eventbridge;
+    pub use aws_sdk_sagemaker;
+}

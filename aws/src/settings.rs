@@ -41,6 +41,28 @@ pub struct AwsSettings {
     /// The statistics of `ModelLatency` shown per variant.
     #[serde(default = "default_latency_stats")]
     pub latency_stats: Vec<String>,
+    /// How often the reconciler looks for decisions left pending by a crash (it also runs at start-up).
+    #[serde(default = "default_reconcile_interval")]
+    pub reconcile_interval_secs: u64,
+    /// How long a decision may stay pending before the reconciler finishes or fails it: longer than a decision
+    /// takes, so it never races a decider that is still applying.
+    #[serde(default = "default_reconcile_grace")]
+    pub reconcile_grace_secs: u64,
+    /// The API key the EventBridge API destination sends (header `x-api-key`) with SageMaker's state-change
+    /// events; without it the portal's webhook for them is closed.
+    #[serde(default)]
+    pub state_change_api_key: Option<ApiKey>,
+}
+
+/// A key that never shows in logs or debug output.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ApiKey(pub String);
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[secret]")
+    }
 }
 
 fn default_bus() -> String {
@@ -55,6 +77,12 @@ fn default_namespace() -> String {
 fn default_latency_stats() -> Vec<String> {
     vec!["p50".into(), "p99".into()]
 }
+fn default_reconcile_interval() -> u64 {
+    60
+}
+fn default_reconcile_grace() -> u64 {
+    120
+}
 
 impl AwsSettings {
     /// Settings for one account (the emulator's), with the defaults.
@@ -68,6 +96,9 @@ impl AwsSettings {
             event_source: default_source(),
             metrics_namespace: default_namespace(),
             latency_stats: default_latency_stats(),
+            reconcile_interval_secs: default_reconcile_interval(),
+            reconcile_grace_secs: default_reconcile_grace(),
+            state_change_api_key: None,
         }
     }
 

@@ -35,7 +35,7 @@ pub fn new_version(project: &ProjectId, n: u32) -> NewModelVersion {
 
 fn decision(version: &ModelVersion, n: u32, stage: Stage, to: (Stage, ApprovalStatus)) -> Decision {
     Decision {
-        id: DecisionId(format!("dec-conformance-{n}")),
+        id: DecisionId(format!("dec-conformance-{}-{n}", version.project)),
         version: version.id.clone(),
         stage,
         verdict: Verdict::Approve,
@@ -47,7 +47,7 @@ fn decision(version: &ModelVersion, n: u32, stage: Stage, to: (Stage, ApprovalSt
         persona: Persona::DataScientist,
         justification: "Beats the baseline.".into(),
         evidence_digest: format!("sha256:{n:064}"),
-        event_id: EventId(format!("evt-conformance-{n}")),
+        event_id: EventId(format!("evt-conformance-{}-{n}", version.project)),
         decided_at: Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).single().unwrap_or_default(),
     }
 }
@@ -72,7 +72,8 @@ pub async fn registration_numbers_versions_and_reads_back(
         let new = new_version(project, n);
         let v = registry
             .register(
-                VersionId(format!("mv-conformance-{n}")),
+                // Unique per project, as the service makes ids: adapters that keep the given id must not collide.
+                VersionId(format!("mv-conformance-{project}-{n}")),
                 new.clone(),
                 Subject("ci".into()),
                 at,
@@ -162,16 +163,17 @@ pub async fn a_decision_moves_the_version_and_a_stale_one_conflicts(
     let stale = registry.commit_decision(commit(2, v1.revision)).await;
     assert!(matches!(stale, Err(StoreError::Conflict(_))), "a decision on an old revision conflicts: {stale:?}");
     let decisions = registry.decisions(&v1.id).await.expect("decisions");
-    assert_eq!(decisions.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["dec-conformance-1"]);
+    let ids: Vec<String> = decisions.iter().map(|d| d.id.0.clone()).collect();
+    assert_eq!(ids, [format!("dec-conformance-{}-1", v1.project)], "only the winning decision is stored");
     after
 }
 
 pub async fn the_central_copy_is_made_once(registry: &dyn ModelRegistry, v1: &ModelVersion) -> ModelVersion {
-    let event = EventId("evt-conformance-approval".into());
+    let event = EventId(format!("evt-conformance-approval-{}", v1.project));
     let copy = |n: u32| {
         registry.copy_to_central(
             &v1.id,
-            VersionId(format!("mv-copy-{n}")),
+            VersionId(format!("mv-copy-{}-{n}", v1.project)),
             &event,
             Utc::now(),
             Box::new(|_| Effects::default()),

@@ -49,7 +49,10 @@ test("a data scientist signs in, reviews and edits a model card with the keyboar
     await expect(page.getByRole("link", { name: "Skip to content" })).toBeFocused();
     await focusRingIsVisible(page);
     await page.keyboard.press("Enter");
-    await expect(page).toHaveURL(/#content$/);
+    // Focus lands on the content itself, so the next Tab is the first control inside it, not the navigation.
+    await expect(page.locator("main#content")).toBeFocused();
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.querySelector("main#content")?.contains(document.activeElement))).toBe(true);
   });
 
   await test.step("filter a version's test cases by keyboard", async () => {

@@ -305,20 +305,28 @@ impl Seeder<'_> {
     }
 }
 
-/// Seeds the demo data unless projects exist already.
-pub async fn seed_if_empty(store: &SqliteStore, service: &Service) -> anyhow::Result<()> {
+/// Seeds the demo projects and people unless projects exist already; returns whether it seeded.
+pub async fn seed_directory_if_empty(store: &SqliteStore) -> anyhow::Result<bool> {
     if !store.projects().await?.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
-    tracing::info!("first start: seeding demo data");
     for project in projects() {
         store.upsert_project(&project).await?;
     }
-    let people = people();
-    for p in &people {
+    for p in &people() {
         store.upsert_person(p).await?;
     }
     seed_datasets(store).await?;
+    Ok(true)
+}
+
+/// Seeds the demo data unless projects exist already.
+pub async fn seed_if_empty(store: &SqliteStore, service: &Service) -> anyhow::Result<()> {
+    if !seed_directory_if_empty(store).await? {
+        return Ok(());
+    }
+    tracing::info!("first start: seeding demo data");
+    let people = people();
     let by = |s: &str| people.iter().find(|p| p.subject.as_str() == s).cloned().unwrap_or_else(|| people[0].clone());
     let seeder = Seeder {
         service,

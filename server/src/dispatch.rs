@@ -11,6 +11,9 @@ use governance::events::EventEnvelope;
 use governance::ports::{Clock, Delivery, Ledger};
 use governance::service::Service;
 
+use portal_aws::EventBridgePublisher;
+
+use crate::aws::EVENTBRIDGE;
 use crate::settings::WebhookTarget;
 
 /// The name of the in-process consumer target.
@@ -22,6 +25,8 @@ pub enum Target {
     Consumer(Service),
     /// An HTTP endpoint, signed per Standard Webhooks.
     Webhook { url: String, key: Vec<u8>, client: reqwest::Client },
+    /// The central EventBridge bus: an event counts as delivered only once the bus accepted its entry.
+    EventBridge(EventBridgePublisher),
 }
 
 pub struct Dispatcher {
@@ -37,7 +42,12 @@ pub fn backoff(attempts: u32) -> Duration {
 }
 
 impl Dispatcher {
-    pub fn new(service: &Service, webhooks: &[WebhookTarget], max_attempts: u32) -> anyhow::Result<Self> {
+    pub fn new(
+        service: &Service,
+        webhooks: &[WebhookTarget],
+        eventbridge: Option<EventBridgePublisher>,
+        max_attempts: u32,
+    ) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .connect_timeout(Duration::from_secs(5))
@@ -49,12 +59,18 @@ impl Dispatcher {
                 crate::webhook::signing_key(&hook.secret).map_err(|e| anyhow::anyhow!("webhook {}: {e}", hook.name))?;
             targets.insert(hook.name.clone(), Target::Webhook { url: hook.url.clone(), key, client: client.clone() });
         }
+        if let Some(publisher) = eventbridge {
+            targets.insert(EVENTBRIDGE.to_string(), Target::EventBridge(publisher));
+        }
         Ok(Self { ledger: service.ledger.clone(), clock: service.clock.clone(), targets, max_attempts })
     }
 
     /// The target names every event is queued for.
-    pub fn target_names(webhooks: &[WebhookTarget]) -> Vec<String> {
-        std::iter::once(CONSUMER.to_string()).chain(webhooks.iter().map(|w| w.name.clone())).collect()
+    pub fn target_names(webhooks: &[WebhookTarget], eventbridge: bool) -> Vec<String> {
+        std::iter::once(CONSUMER.to_string())
+            .chain(webhooks.iter().map(|w| w.name.clone()))
+            .chain(eventbridge.then(|| EVENTBRIDGE.to_string()))
+            .collect()
     }
 
     /// Delivers what is due now; returns how many deliveries were attempted.
@@ -68,7 +84,21 @@ impl Dispatcher {
             }
         };
         let count = due.len();
-        for (delivery, envelope) in due {
+        // The bus takes up to 10 events per call: its deliveries go together, each marked by its own entry.
+        let (bus, others): (Vec<_>, Vec<_>) = due.into_iter().partition(|(d, _)| d.target == EVENTBRIDGE);
+        if let (Some(Target::EventBridge(publisher)), false) = (self.targets.get(EVENTBRIDGE), bus.is_empty()) {
+            let envelopes: Vec<EventEnvelope> = bus.iter().map(|(_, e)| e.clone()).collect();
+            let results: BTreeMap<_, _> = publisher.publish(&envelopes).await.into_iter().collect();
+            for (delivery, _) in &bus {
+                let result = results.get(&delivery.event_id).cloned().unwrap_or_else(|| Err("not published".into()));
+                self.record(delivery, result, now).await;
+            }
+        } else {
+            for (delivery, envelope) in &bus {
+                self.attempt(delivery, envelope, now).await;
+            }
+        }
+        for (delivery, envelope) in others {
             self.attempt(&delivery, &envelope, now).await;
         }
         count
@@ -79,6 +109,11 @@ impl Dispatcher {
             None => Err(format!("no target named {} in the settings", delivery.target)),
             Some(target) => deliver(target, envelope, now).await,
         };
+        self.record(delivery, result, now).await;
+    }
+
+    /// Marks a delivery delivered, or failed with its next attempt (or dead when attempts are used up).
+    async fn record(&self, delivery: &Delivery, result: Result<(), String>, now: DateTime<Utc>) {
         let outcome = match result {
             Ok(()) => self.ledger.mark_delivered(&delivery.event_id, &delivery.target, self.clock.now()).await,
             Err(error) => {
@@ -135,6 +170,10 @@ async fn deliver(target: &Target, envelope: &EventEnvelope, now: DateTime<Utc>) 
             } else {
                 Err(format!("{url} answered {}", response.status()))
             }
+        }
+        Target::EventBridge(publisher) => {
+            let results = publisher.publish(std::slice::from_ref(envelope)).await;
+            results.into_iter().next().map(|(_, r)| r).unwrap_or_else(|| Err("not published".into()))
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The portal server: settings, wiring, sign-in, the JSON API, the event dispatcher and the adapters.
 
 pub mod api;
+pub mod aws;
 pub mod ci_tokens;
 pub mod clock;
 pub mod demo;
@@ -20,7 +21,7 @@ pub mod webhook;
 use std::sync::Arc;
 
 use governance::events::EventOrigin;
-use governance::ports::Experiments;
+use governance::ports::{Experiments, ModelRegistry, Monitoring};
 use governance::service::Service;
 use leptos::config::LeptosOptions;
 
@@ -31,10 +32,11 @@ use crate::settings::Settings;
 use crate::sqlite::SqliteStore;
 use crate::state::AppState;
 
-/// A wired portal: the router's state and the dispatcher to run beside it.
+/// A wired portal: the router's state and the dispatcher (and, on AWS, the reconciler) to run beside it.
 pub struct Portal {
     pub state: AppState,
     pub dispatcher: Dispatcher,
+    pub reconciler: Option<aws::Reconciler>,
 }
 
 /// Where the compiled site (wasm, JS, CSS) is served from, from cargo-leptos's variables or defaults.
@@ -50,33 +52,56 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
 
 /// Opens the store, seeds demo data on a first start, and wires the service, identity and dispatcher.
 pub async fn build(settings: Settings) -> anyhow::Result<Portal> {
+    build_with(settings, None).await
+}
+
+/// As [`build`]; `aws_config` replaces the standard credential chain for the AWS backends (tests on the emulator).
+pub async fn build_with(
+    settings: Settings,
+    aws_config: Option<portal_aws::sdk::aws_config::SdkConfig>,
+) -> anyhow::Result<Portal> {
     std::fs::create_dir_all(&settings.data_dir)
         .map_err(|e| anyhow::anyhow!("cannot create the data directory {}: {e}", settings.data_dir.display()))?;
-    let targets = Dispatcher::target_names(&settings.webhooks);
+    let targets = Dispatcher::target_names(&settings.webhooks, settings.aws.is_some());
     let store = SqliteStore::open(&settings.data_dir.join("portal.sqlite"), targets).await?;
+    let clock: Arc<dyn governance::ports::Clock> = Arc::new(clock::SystemClock);
+    if settings.aws.is_some() && settings.demo_data() {
+        // The SageMaker registry knows the projects of the directory at start-up: seed the demo's first. Its
+        // versions are not seeded into a real registry.
+        demo::seed_directory_if_empty(&store).await?;
+    }
+    let backends = match (&settings.aws, aws_config) {
+        (Some(aws), Some(config)) => Some(aws::AwsBackends::with_config(aws, &config, &store, clock.clone()).await?),
+        (Some(aws), None) => Some(aws::AwsBackends::connect(aws, &store, clock.clone()).await?),
+        (None, _) => None,
+    };
     // MLflow when the settings name a tracking server; else the runs the embedded store holds (demo data).
     let experiments: Arc<dyn Experiments> = match &settings.mlflow {
         Some(mlflow) => Arc::new(MlflowExperiments::from_settings(mlflow)?),
         None => Arc::new(store.clone()),
     };
+    let (registry, monitoring): (Arc<dyn ModelRegistry>, Arc<dyn Monitoring>) = match &backends {
+        Some(b) => (b.registry.clone(), b.monitoring.clone()),
+        None => (Arc::new(store.clone()), Arc::new(store.clone())),
+    };
     let service = Service {
         directory: Arc::new(store.clone()),
-        registry: Arc::new(store.clone()),
+        registry,
         evidence: Arc::new(store.clone()),
-        monitoring: Arc::new(store.clone()),
+        monitoring,
         experiments,
         ledger: Arc::new(store.clone()),
         templates: Arc::new(store.clone()),
         projects: Arc::new(store.clone()),
         catalog: Arc::new(store.clone()),
         repositories: Arc::new(git::GitRepositories::new(settings.repositories_dir())),
-        clock: Arc::new(clock::SystemClock),
+        clock,
         ids: Arc::new(clock::RandomIds),
         origin: EventOrigin { account: settings.event_account.clone(), region: settings.event_region.clone() },
     };
     // The embedded default ships the seed templates (Classical Regression, LLM fine-tuning, RAG).
     demo_templates::seed_if_none(&store).await?;
-    if settings.demo_data() {
+    if settings.demo_data() && backends.is_none() {
         demo::seed_if_empty(&store, &service).await?;
     }
     if !settings.development() && settings.oidc.is_none() {
@@ -97,7 +122,18 @@ pub async fn build(settings: Settings) -> anyhow::Result<Portal> {
         ci_tokens::JwksCache::new(std::time::Duration::from_secs(30), std::time::Duration::from_secs(3600)),
         60,
     ));
-    let dispatcher = Dispatcher::new(&service, &settings.webhooks, settings.max_delivery_attempts)?;
+    let publisher = backends.as_ref().map(|b| b.publisher.clone());
+    let dispatcher = Dispatcher::new(&service, &settings.webhooks, publisher, settings.max_delivery_attempts)?;
+    let reconciler = match (&backends, &settings.aws) {
+        (Some(b), Some(aws)) => {
+            let reconciler = aws::Reconciler::new(b.registry.clone(), aws);
+            // Before serving: decisions a crash left pending are finished (or failed) first.
+            reconciler.once().await;
+            Some(reconciler)
+        }
+        _ => None,
+    };
+    let sagemaker = backends.as_ref().map(|b| b.registry.clone());
     let state = AppState {
         leptos_options: leptos_options(&settings),
         service,
@@ -105,6 +141,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<Portal> {
         ci_tokens,
         store,
         settings: Arc::new(settings),
+        sagemaker,
     };
-    Ok(Portal { state, dispatcher })
+    Ok(Portal { state, dispatcher, reconciler })
 }

@@ -19,6 +19,7 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(mode = ?settings.mode, data_dir = %settings.data_dir.display(), "starting");
     let portal = server::build(settings).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let reconciler = portal.reconciler.map(|r| tokio::spawn(r.run(stopped.clone())));
     let dispatcher = tokio::spawn(portal.dispatcher.run(interval, stopped));
     let app = server::routes::router(portal.state);
     let listener =
@@ -27,6 +28,9 @@ async fn main() -> anyhow::Result<()> {
     axum::serve(listener, app.into_make_service()).with_graceful_shutdown(shutdown_signal()).await?;
     let _ = stop.send(true);
     let _ = dispatcher.await;
+    if let Some(reconciler) = reconciler {
+        let _ = reconciler.await;
+    }
     Ok(())
 }
 

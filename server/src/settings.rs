@@ -124,6 +124,9 @@ pub struct Settings {
     pub mlflow: Option<MlflowSettings>,
     /// A session ends after this many minutes without a request.
     pub session_idle_minutes: u64,
+    /// The AWS backends (SageMaker registry, CloudWatch monitoring, EventBridge events); without it, the
+    /// embedded ones. See docs/aws.md.
+    pub aws: Option<portal_aws::AwsSettings>,
 }
 
 impl Default for Settings {
@@ -145,6 +148,7 @@ impl Default for Settings {
             session_hours: 12,
             mlflow: None,
             session_idle_minutes: 60,
+            aws: None,
         }
     }
 }
@@ -167,6 +171,7 @@ const KEYS: [&str; 16] = [
     "session_idle_minutes",
     "trust_policies",
     "oidc",
+    "aws",
 ];
 
 impl Settings {
@@ -217,6 +222,9 @@ impl Settings {
         }
         if let Some(oidc) = &self.oidc {
             oidc.validate()?;
+        }
+        if let Some(aws) = &self.aws {
+            crate::aws::validate::validate(aws)?;
         }
         Ok(())
     }
@@ -310,6 +318,25 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("ops"), "{err}");
+    }
+
+    #[test]
+    fn the_aws_example_of_docs_aws_md_is_valid_and_a_mistake_names_its_key() {
+        let doc = include_str!("../../docs/aws.md");
+        let toml = doc.split("```toml\n").nth(1).and_then(|b| b.split("```").next()).unwrap();
+        let s =
+            Settings::from_figment(Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string(toml)))
+                .unwrap();
+        let aws = s.aws.unwrap();
+        assert_eq!((aws.region.as_str(), aws.central.account_id.as_str()), ("eu-west-1", "111111111111"));
+        assert_eq!(aws.dev_accounts["credit-risk"].account_id, "222222222222");
+        assert!(!format!("{aws:?}").contains("0123456789"), "the API key stays out of debug output");
+        let err = Settings::from_figment(
+            Figment::from(Serialized::defaults(Settings::default()))
+                .merge(Toml::string("[aws]\nregion = \"eu-west-1\"\n[aws.central]\naccount_id = \"42\"")),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("aws.central.account_id"), "{err}");
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub struct AppState {
     pub ci_tokens: Arc<CiTokenVerifier>,
     pub store: SqliteStore,
     pub settings: Arc<Settings>,
+    /// The SageMaker registry when the `[aws]` settings select it (its state-change webhook needs it).
+    pub sagemaker: Option<Arc<portal_aws::SageMakerRegistry>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

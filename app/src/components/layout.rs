@@ -1,4 +1,5 @@
-//! The frame of every signed-in page: header, navigation, who is signed in, the development banner.
+//! The frame of every signed-in page: a skip link, header, navigation, who is signed in, the development
+//! banner.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -11,14 +12,9 @@ use crate::server_fns::{current_user, SignOut};
 pub fn Layout(children: Children) -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
     let sign_out = ServerAction::<SignOut>::new();
+    let main = NodeRef::<leptos::html::Main>::new();
     view! {
-        // The first tab stop: keyboard users jump past the navigation to the page's content.
-        <a
-            href="#content"
-            class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:text-blue-800"
-        >
-            "Skip to content"
-        </a>
+        <SkipLink target=main />
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let user = user.await.ok();
@@ -51,6 +47,28 @@ pub fn Layout(children: Children) -> impl IntoView {
                 }
             })}
         </Suspense>
-        <main id="content" tabindex="-1" class="max-w-7xl mx-auto px-4 py-6 focus:outline-none">{children()}</main>
+        <main node_ref=main id="content" tabindex="-1" class="max-w-7xl mx-auto px-4 py-6 focus:outline-none">{children()}</main>
+    }
+}
+
+/// The first tab stop of a page: hidden until focused, it moves focus past the navigation to the content.
+#[component]
+fn SkipLink(target: NodeRef<leptos::html::Main>) -> impl IntoView {
+    // Once hydrated, the router takes a same-page link and only scrolls: move the focus here instead. Without
+    // JavaScript the browser follows the link, which focuses the target (it has tabindex -1).
+    let skip = move |ev: leptos::ev::MouseEvent| {
+        if let Some(main) = target.get_untracked() {
+            ev.prevent_default();
+            let _ = main.focus();
+        }
+    };
+    view! {
+        <a
+            href="#content"
+            on:click=skip
+            class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:text-blue-800"
+        >
+            "Skip to content"
+        </a>
     }
 }

@@ -6,6 +6,7 @@ mod copy;
 mod decide;
 mod list;
 mod package;
+pub mod state_change;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

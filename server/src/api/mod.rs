@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/deployments/{id}/status", post(handlers::report_deployment_status))
         .route("/api/v1/decisions", get(handlers::decisions))
         .route("/api/v1/events", get(handlers::events))
+        .route("/api/aws/sagemaker-events", post(crate::aws::state_change::receive))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API route") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }

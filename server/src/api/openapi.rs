@@ -36,10 +36,26 @@ pub const OPERATIONS: &[(&str, &str, &str, Option<&str>, u16)] = &[
     ("post", "/api/v1/deployments/{id}/status", "Report a deployment request's status", Some("DeploymentStatus"), 200),
     ("get", "/api/v1/decisions", "List recent decisions", None, 200),
     ("get", "/api/v1/events", "List promotion events with their delivery state per target", None, 200),
+    (
+        "post",
+        "/api/aws/sagemaker-events",
+        "SageMaker's model package state-change event from an EventBridge API destination (header x-api-key; only with [aws])",
+        Some("SageMakerStateChange"),
+        200,
+    ),
 ];
 
 fn schemas() -> Value {
     json!({
+        "SageMakerStateChange": {
+            "type": "object", "required": ["id", "source", "detail-type", "detail"],
+            "properties": {
+                "id": {"type": "string", "description": "EventBridge's event id: a repeated id is recorded once"},
+                "source": {"const": "aws.sagemaker"},
+                "detail-type": {"const": "SageMaker Model Package State Change"},
+                "detail": {"type": "object", "required": ["ModelPackageArn", "ModelApprovalStatus"]}
+            }
+        },
         "Error": {
             "type": "object", "required": ["code", "message"],
             "properties": {

@@ -8,6 +8,7 @@ mod catalog;
 mod directory;
 mod evidence;
 mod experiments;
+mod journal;
 mod ledger;
 mod monitoring;
 mod monitoring_overview;
@@ -15,6 +16,7 @@ mod project_setups;
 mod registry;
 mod sessions;
 mod sign_in_flows;
+mod state_changes;
 mod templates;
 
 use std::path::Path;
@@ -103,7 +105,10 @@ impl SqliteStore {
                 .map_err(unavailable)?;
             }
         }
-        for record in effects.audit {
+        for mut record in effects.audit {
+            // The entry is hashed over its time: seal the time the database keeps, or the chain would not verify
+            // once read back.
+            record.at = to_millis(record.at);
             let last: Option<(i64, String)> =
                 sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
                     .fetch_optional(&mut **tx)
@@ -127,6 +132,31 @@ impl SqliteStore {
             .map_err(unavailable)?;
         }
         Ok(())
+    }
+}
+
+impl SqliteStore {
+    /// A page of rows optionally narrowed to one project: `count` and `list` take the project as `?1` (NULL for
+    /// all) and `list` its limit and offset as `?2` and `?3`.
+    pub(crate) async fn project_page<T>(
+        &self,
+        count: &str,
+        list: &str,
+        project: Option<&governance::ProjectId>,
+        window: governance::ports::Window,
+        read: impl Fn(&sqlx::sqlite::SqliteRow) -> Result<T, StoreError>,
+    ) -> Result<governance::ports::Page<T>, StoreError> {
+        let project = project.map(|p| p.as_str().to_string());
+        let total: i64 = sqlx::query_scalar(count).bind(&project).fetch_one(&self.pool).await.map_err(unavailable)?;
+        let rows = sqlx::query(list)
+            .bind(&project)
+            .bind(window.limit as i64)
+            .bind(window.offset as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        let items = rows.iter().map(read).collect::<Result<Vec<_>, _>>()?;
+        Ok(governance::ports::Page { items, total: total as u64, offset: window.offset, limit: window.limit })
     }
 }
 

@@ -158,7 +158,8 @@ impl ModelRegistry for SqliteStore {
         let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await.map_err(unavailable)?;
         let mut list = QueryBuilder::<Sqlite>::new("SELECT * FROM model_versions");
         push_filters(&mut list, q);
-        list.push(" ORDER BY registered_at DESC, id LIMIT ")
+        // Versions registered in the same instant: the higher number is the newer (as on SageMaker).
+        list.push(" ORDER BY registered_at DESC, number DESC, id LIMIT ")
             .push_bind(q.window.limit as i64)
             .push(" OFFSET ")
             .push_bind(q.window.offset as i64);
@@ -198,7 +199,7 @@ impl ModelRegistry for SqliteStore {
         for p in projects {
             sep.push_bind(p.as_str());
         }
-        qb.push(") ORDER BY registered_at LIMIT ")
+        qb.push(") ORDER BY registered_at, number LIMIT ")
             .push_bind(window.limit as i64)
             .push(" OFFSET ")
             .push_bind(window.offset as i64);
@@ -399,26 +400,15 @@ impl ModelRegistry for SqliteStore {
         project: Option<&ProjectId>,
         window: Window,
     ) -> Result<Page<Decision>, StoreError> {
-        let project = project.map(|p| p.as_str().to_string());
-        let total: i64 = sqlx::query_scalar(
+        self.project_page(
             "SELECT COUNT(*) FROM decisions d JOIN model_versions v ON v.id = d.version WHERE (?1 IS NULL OR v.project = ?1)",
-        )
-        .bind(&project)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        let rows = sqlx::query(
             "SELECT d.* FROM decisions d JOIN model_versions v ON v.id = d.version WHERE (?1 IS NULL OR v.project = ?1)
              ORDER BY d.decided_at DESC, d.rowid DESC LIMIT ?2 OFFSET ?3",
+            project,
+            window,
+            decision_from_row,
         )
-        .bind(&project)
-        .bind(window.limit as i64)
-        .bind(window.offset as i64)
-        .fetch_all(&self.pool)
         .await
-        .map_err(unavailable)?;
-        let items = rows.iter().map(decision_from_row).collect::<Result<Vec<_>, _>>()?;
-        Ok(Page { items, total: total as u64, offset: window.offset, limit: window.limit })
     }
 }
 

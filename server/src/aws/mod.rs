@@ -1,0 +1,115 @@
+//! The AWS backends, selected by the `[aws]` settings: the registry on SageMaker (its journal in the portal
+//! database), monitoring on CloudWatch, promotion events published to EventBridge, the reconciler of decisions
+//! left pending by a crash, and the webhook for SageMaker's own state-change events.
+
+pub mod state_change;
+pub mod validate;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use governance::ports::{Clock, Directory, EvidenceStore, StoreError};
+use governance::VersionId;
+use portal_aws::clients::{self, SageMakerClients};
+use portal_aws::sdk::{aws_config, aws_sdk_cloudwatch, aws_sdk_eventbridge};
+use portal_aws::{AwsSettings, CloudWatchMonitoring, Endpoints, EventBridgePublisher, SageMakerRegistry};
+
+use crate::sqlite::SqliteStore;
+
+/// The name of the EventBridge delivery target in the outbox.
+pub const EVENTBRIDGE: &str = "eventbridge";
+
+/// The AWS adapters, wired.
+pub struct AwsBackends {
+    pub registry: Arc<SageMakerRegistry>,
+    pub monitoring: Arc<CloudWatchMonitoring>,
+    pub publisher: EventBridgePublisher,
+}
+
+/// The endpoints a version is deployed to, from the portal's deployment requests (CloudWatch's dimensions).
+struct DeployedEndpoints(SqliteStore);
+
+#[async_trait]
+impl Endpoints for DeployedEndpoints {
+    async fn endpoints(&self, version: &VersionId) -> Result<Vec<(String, Vec<String>)>, StoreError> {
+        let requests = self.0.deployment_requests(version).await?;
+        Ok(requests
+            .into_iter()
+            .map(|r| (r.endpoint_name, r.config.variants.into_iter().map(|v| v.name).collect()))
+            .collect())
+    }
+}
+
+impl AwsBackends {
+    /// Builds the SDK clients (the standard credential chain, `AssumeRole` per account) and the adapters. The
+    /// projects are the directory's at start-up.
+    pub async fn connect(settings: &AwsSettings, store: &SqliteStore, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let base = clients::base_config(settings).await;
+        Self::with_config(settings, &base, store, clock).await
+    }
+
+    /// As [`AwsBackends::connect`], on a given SDK configuration (tests pass the emulator's credentials).
+    pub async fn with_config(
+        settings: &AwsSettings,
+        base: &aws_config::SdkConfig,
+        store: &SqliteStore,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let projects = store.projects().await?.into_iter().map(|p| p.id).collect();
+        let sagemaker = SageMakerClients::new(base, settings).await;
+        let central = clients::account_config(base, &settings.central, "portal-central").await;
+        let journal = Arc::new(store.clone());
+        let registry = Arc::new(SageMakerRegistry::new(settings.clone(), sagemaker, journal.clone(), clock, projects));
+        let monitoring = Arc::new(CloudWatchMonitoring::new(
+            aws_sdk_cloudwatch::Client::new(&central),
+            settings.metrics_namespace.clone(),
+            settings.latency_stats.clone(),
+            Arc::new(DeployedEndpoints(store.clone())),
+            journal,
+        ));
+        let publisher =
+            EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&central), settings.event_bus_name.clone())
+                .with_source(settings.event_source.clone());
+        Ok(Self { registry, monitoring, publisher })
+    }
+}
+
+/// Finishes or fails decisions left pending by a crash: once at start-up, then on a timer.
+pub struct Reconciler {
+    pub registry: Arc<SageMakerRegistry>,
+    pub interval: Duration,
+    pub grace: chrono::Duration,
+}
+
+impl Reconciler {
+    pub fn new(registry: Arc<SageMakerRegistry>, settings: &AwsSettings) -> Self {
+        Self {
+            registry,
+            interval: Duration::from_secs(settings.reconcile_interval_secs),
+            grace: chrono::Duration::seconds(i64::try_from(settings.reconcile_grace_secs).unwrap_or(i64::MAX / 1000)),
+        }
+    }
+
+    /// One pass; a failure is logged and the next pass tries again (AWS may be briefly unreachable).
+    pub async fn once(&self) {
+        match self.registry.reconcile(self.grace).await {
+            Ok(done) if done.completed.is_empty() && done.failed.is_empty() => {}
+            Ok(done) => {
+                tracing::info!(completed = ?done.completed, failed = ?done.failed, "reconciled pending decisions")
+            }
+            Err(e) => tracing::error!(error = %e, "could not reconcile pending decisions"),
+        }
+    }
+
+    /// Runs a pass every `interval` until `shutdown` resolves (the start-up pass ran while the portal was built).
+    pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(self.interval) => {}
+                _ = shutdown.changed() => return,
+            }
+            self.once().await;
+        }
+    }
+}

@@ -1,0 +1,339 @@
+//! The whole promotion path with the portal on the AWS adapters against the emulator (moto): register through
+//! the API -> Dev approval -> central copy -> Test -> test results through the API -> Prod. After each step the
+//! emulator's model package has the expected approval status and stage, and an SQS queue subscribed to the bus by
+//! a rule received the promotion event. Then a change made outside the portal arrives as SageMaker's
+//! state-change event at the webhook: recorded once on the version's timeline and in the audit log.
+
+#[path = "../../aws/tests/common/mod.rs"]
+mod moto;
+
+use std::collections::BTreeMap;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use governance::decision::{DecisionRequest, Verdict};
+use governance::deployment::{DeploymentConfig, ProductionVariant};
+use governance::model::ModelVersion;
+use governance::ports::Window;
+use governance::{ApprovalStatus, Environment, Stage, VersionId};
+use http_body_util::BodyExt;
+use portal_aws::{ApiKey, SageMakerRegistry};
+use server::settings::{Secret, Settings};
+use server::Portal;
+use tower::ServiceExt;
+
+const TOKEN: &str = "test-token-credit-risk";
+const KEY: &str = "state-change-key-0123456789";
+
+struct Run {
+    portal: Portal,
+    router: axum::Router,
+    moto: moto::Moto,
+    config: aws_config::SdkConfig,
+    queue: String,
+    settings: Settings,
+    _dir: tempfile::TempDir,
+}
+
+impl Run {
+    async fn send(
+        &self,
+        method: &str,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: String,
+    ) -> (StatusCode, serde_json::Value) {
+        let mut request = Request::builder().method(method).uri(uri).header("content-type", "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response =
+            self.router.clone().oneshot(request.body(Body::from(body)).expect("request")).await.expect("answer");
+        let status = response.status();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Registers a pd-model version through the API as CI does; returns its id.
+    async fn register(&self, training_run: &str) -> VersionId {
+        let bearer = format!("Bearer {TOKEN}");
+        let body = serde_json::json!({
+            "model_group": "pd-model", "artifact_uri": format!("s3://ml-artifacts/pd-model/{training_run}/model.tar.gz"),
+            "container_image": "xgb:1", "metrics": {"auc": 0.8}
+        });
+        let uri = "/api/v1/projects/credit-risk/versions";
+        let (status, registered) = self.send("POST", uri, &[("authorization", &bearer)], body.to_string()).await;
+        assert_eq!(status, StatusCode::CREATED, "{registered}");
+        VersionId(registered["id"].as_str().expect("an id").into())
+    }
+
+    /// Runs the dispatcher until nothing is due: the consumer (central copies) and the EventBridge target.
+    async fn dispatch(&self) {
+        for _ in 0..10 {
+            if self.portal.dispatcher.tick().await == 0 {
+                return;
+            }
+        }
+    }
+
+    /// The emulator's model package of a version: (ModelApprovalStatus, the stage), read with the SDK directly.
+    async fn package(&self, version: &VersionId) -> (String, String) {
+        let registry = self.portal.state.sagemaker.as_ref().expect("the SageMaker registry");
+        let sagemaker = aws_sdk_sagemaker::Client::new(&self.config);
+        let arn = arn(registry, version);
+        let p = sagemaker.describe_model_package().model_package_name(&arn).send().await.expect("the package exists");
+        let status = p.model_approval_status().map(|s| s.as_str().to_string()).unwrap_or_default();
+        // moto stores no ModelLifeCycle: the stage is read from the portal's mirror where it is missing.
+        let stage = p
+            .model_life_cycle()
+            .and_then(|l| l.stage().map(str::to_string))
+            .or_else(|| p.customer_metadata_properties().and_then(|m| m.get("portal:stage").cloned()))
+            .unwrap_or_default();
+        (status, stage)
+    }
+
+    /// The promotion events the queue received since the last call: (detail-type, stage, version id).
+    async fn received(&self) -> Vec<(String, String, String)> {
+        moto::drain(&self.config, &self.queue)
+            .await
+            .into_iter()
+            .map(|b| {
+                let s = |p: &str| b.pointer(p).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                (s("/detail-type"), s("/detail/stage"), s("/detail/model/versionId"))
+            })
+            .collect()
+    }
+
+    async fn decide(&self, who: &str, version: &ModelVersion, stage: Stage) -> ModelVersion {
+        let service = &self.portal.state.service;
+        let person = server::demo::people().into_iter().find(|p| p.subject.as_str() == who).expect("demo person");
+        let version = service.registry.version(&version.id).await.expect("read").expect("exists");
+        let evidence = service.evidence(version.clone()).await.expect("evidence");
+        let seen_test_run = evidence.latest_test_run.as_ref().map(|r| r.id.to_string());
+        let request = DecisionRequest {
+            stage,
+            verdict: Verdict::Approve,
+            justification: format!("{stage} gates met."),
+            evidence_digest: evidence.digest(),
+            seen_test_run,
+        };
+        service.decide(&person, &version.id, request).await.expect("decide");
+        self.dispatch().await;
+        service.registry.version(&version.id).await.expect("read").expect("exists")
+    }
+}
+
+fn arn(registry: &SageMakerRegistry, version: &VersionId) -> String {
+    let at = portal_aws::names::PackageRef::parse(version).expect("a SageMaker version id");
+    registry.arn(&at)
+}
+
+async fn start() -> Run {
+    let moto = moto::Moto::start();
+    let config = moto.config().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut aws = moto.settings();
+    aws.state_change_api_key = Some(ApiKey(KEY.into()));
+    // A rule on the bus forwards everything the portal publishes to a queue, as a CI/CD account's would.
+    let queue = moto::subscribe_queue(&config, &aws.event_bus_name, &aws.event_source, "promotions").await;
+    let settings = Settings {
+        data_dir: dir.path().to_path_buf(),
+        project_tokens: [("credit-risk".to_string(), Secret(TOKEN.into()))].into_iter().collect(),
+        event_account: moto::ACCOUNT.into(),
+        event_region: moto::REGION.into(),
+        aws: Some(aws),
+        ..Settings::default()
+    };
+    let portal = server::build_with(settings.clone(), Some(config.clone())).await.expect("the portal builds on AWS");
+    let router = server::routes::router(portal.state.clone());
+    Run { portal, router, moto, config, queue, settings, _dir: dir }
+}
+
+#[tokio::test]
+async fn dev_approval_to_prod_on_sagemaker_with_events_on_the_bus() {
+    let started = std::time::Instant::now();
+    let run = start().await;
+    let bearer = format!("Bearer {TOKEN}");
+    let auth = [("authorization", bearer.as_str())];
+    let card = serde_json::json!({
+        "intended_use": "Score retail loan applications.", "limitations": "Retail only.", "risk_rating": "High",
+        "training_data": "See lineage.", "evaluation": "Hold-out AUC.", "owner": "credit-risk-ds@example.com"
+    });
+    let body = serde_json::json!({
+        "model_group": "pd-model", "artifact_uri": "s3://ml-artifacts/pd-model/run-x/model.tar.gz",
+        "container_image": "xgb:1", "metrics": {"auc": 0.82}, "model_card": card
+    });
+    let (status, registered) = run.send("POST", "/api/v1/projects/credit-risk/versions", &auth, body.to_string()).await;
+    assert_eq!(status, StatusCode::CREATED, "{registered}");
+    let id = VersionId(registered["id"].as_str().expect("an id").into());
+    assert!(id.as_str().starts_with("dev.credit-risk.pd-model."), "a SageMaker version id: {id}");
+    assert_eq!(run.package(&id).await, ("PendingManualApproval".into(), "Dev".into()));
+    run.dispatch().await;
+    let registered_events = run.received().await;
+    assert!(
+        registered_events.iter().any(|(t, _, v)| t == "ModelVersionRegistered" && v == id.as_str()),
+        "{registered_events:?}"
+    );
+
+    // Dev approval: the Dev package is approved and the consumer copies it into the central registry.
+    let service = &run.portal.state.service;
+    let dev = service.registry.version(&id).await.expect("read").expect("exists");
+    let dev = run.decide("dana", &dev, Stage::Dev).await;
+    assert_eq!(run.package(&dev.id).await, ("Approved".into(), "Dev".into()));
+    let central_id = dev.central_copy.clone().expect("the consumer made the central copy");
+    assert_eq!(run.package(&central_id).await, ("Approved".into(), "Dev".into()), "the copy mirrors the Dev approval");
+    let events = run.received().await;
+    assert!(events.contains(&("ModelApproved".into(), "Dev".into(), dev.id.to_string())), "{events:?}");
+    assert!(events.iter().any(|(t, _, v)| t == "ModelCopiedToCentral" && v == central_id.as_str()), "{events:?}");
+
+    // Test: an AI engineer saves the Test deployment config and approves.
+    let erin = server::demo::people().into_iter().find(|p| p.subject.as_str() == "erin").expect("erin");
+    let config = DeploymentConfig {
+        instance_type: "ml.m5.large".into(),
+        initial_instance_count: 1,
+        autoscaling_min: 1,
+        autoscaling_max: 2,
+        variants: vec![ProductionVariant { name: "champion".into(), weight: 100 }],
+        data_capture_percent: 10,
+    };
+    let central = service.registry.version(&central_id).await.expect("read").expect("the copy");
+    service.save_deployment_config(&erin, &central.id, Environment::Test, config.clone()).await.expect("config");
+    let central = run.decide("erin", &central, Stage::Test).await;
+    assert_eq!((central.stage, central.status), (Stage::Test, ApprovalStatus::Approved));
+    assert_eq!(run.package(&central.id).await, ("Approved".into(), "Test".into()));
+    let events = run.received().await;
+    assert!(events.contains(&("ModelApproved".into(), "Test".into(), central.id.to_string())), "{events:?}");
+
+    // Test results from CI through the API, then the Prod sign-off.
+    let junit = r#"<testsuite name="it"><testcase name="invoke" time="0.1"/></testsuite>"#;
+    let results = serde_json::json!({"junit_xml": junit, "performance": {"latency_p99_ms": 120.0}});
+    let uri = format!("/api/v1/versions/{}/test-runs", central.id);
+    let (status, answer) = run.send("POST", &uri, &auth, results.to_string()).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    service.save_deployment_config(&erin, &central.id, Environment::Prod, config).await.expect("prod config");
+    let prod = run.decide("gina", &central, Stage::Prod).await;
+    assert_eq!((prod.stage, prod.status), (Stage::Prod, ApprovalStatus::Approved));
+    assert_eq!(run.package(&prod.id).await, ("Approved".into(), "Prod".into()));
+    let events = run.received().await;
+    assert!(events.contains(&("ModelApproved".into(), "Prod".into(), prod.id.to_string())), "{events:?}");
+
+    // Every event of the run was accepted by the bus: none is left pending for the EventBridge target.
+    let all = service.ledger.events(None, Window::new(0, 200)).await.expect("events");
+    let bus_states: BTreeMap<String, usize> = all
+        .items
+        .iter()
+        .flat_map(|r| r.deliveries.iter().filter(|d| d.target == server::aws::EVENTBRIDGE))
+        .fold(BTreeMap::new(), |mut m, d| {
+            *m.entry(d.state.as_str().to_string()).or_default() += 1;
+            m
+        });
+    assert_eq!(bus_states.keys().collect::<Vec<_>>(), ["Delivered"], "{bus_states:?}");
+    eprintln!("Dev -> Prod on SageMaker (moto), {} events on the bus: {:.1?}", all.total, started.elapsed());
+    drop(run.moto);
+}
+
+/// SageMaker's event for a package, in the shape an EventBridge rule delivers to an API destination.
+fn state_change(event_id: &str, arn: &str, status: &str, metadata: serde_json::Value) -> String {
+    serde_json::json!({
+        "version": "0", "id": event_id, "detail-type": "SageMaker Model Package State Change",
+        "source": "aws.sagemaker", "account": moto::ACCOUNT, "time": "2026-11-26T12:00:00Z", "region": moto::REGION,
+        "resources": [arn],
+        "detail": {
+            "ModelPackageGroupName": "credit-risk-pd-model", "ModelPackageVersion": 1, "ModelPackageArn": arn,
+            "ModelApprovalStatus": status, "ModelPackageStatus": "Completed", "CustomerMetadataProperties": metadata
+        }
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_change_made_outside_the_portal_is_recorded_once_from_sagemakers_event() {
+    let run = start().await;
+    let id = run.register("run-y").await;
+    let registry = run.portal.state.sagemaker.clone().expect("the SageMaker registry");
+    let arn = arn(&registry, &id);
+    let uri = "/api/aws/sagemaker-events";
+    let key = [("x-api-key", KEY)];
+
+    // The registration itself comes back as SageMaker's event: the portal's own change, not recorded.
+    let own = state_change("sm-evt-0", &arn, "PendingManualApproval", serde_json::json!({"portal:stage": "Dev"}));
+    let (status, answer) = run.send("POST", uri, &key, own).await;
+    assert_eq!((status, answer["recorded"].as_bool()), (StatusCode::OK, Some(false)), "{answer}");
+
+    // Someone rejects the package in the SageMaker console.
+    aws_sdk_sagemaker::Client::new(&run.config)
+        .update_model_package()
+        .model_package_arn(&arn)
+        .model_approval_status(aws_sdk_sagemaker::types::ModelApprovalStatus::Rejected)
+        .customer_metadata_properties("portal:stage", "Dev")
+        .customer_metadata_properties("portal:revision", "1")
+        .customer_metadata_properties("portal:project", "credit-risk")
+        .send()
+        .await
+        .expect("update in the console");
+    let outside = state_change("sm-evt-1", &arn, "Rejected", serde_json::json!({"portal:stage": "Dev"}));
+    let (status, answer) = run.send("POST", uri, &[("x-api-key", "wrong-key-0123456789")], outside.clone()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{answer}");
+    let (status, answer) = run.send("POST", uri, &key, outside.clone()).await;
+    assert_eq!((status, answer["recorded"].as_bool()), (StatusCode::OK, Some(true)), "{answer}");
+    assert_eq!(answer["now"]["status"], "Rejected", "the version as SageMaker has it now: {answer}");
+    // AWS delivers the same event again: nothing new.
+    let (status, answer) = run.send("POST", uri, &key, outside).await;
+    assert_eq!((status, answer["recorded"].as_bool()), (StatusCode::OK, Some(false)), "{answer}");
+
+    let service = &run.portal.state.service;
+    let events = service.ledger.events(Some(&id), Window::new(0, 50)).await.expect("events");
+    let outside_events: Vec<_> =
+        events.items.iter().filter(|r| r.envelope.detail_type == "ModelPackageChangedOutsidePortal").collect();
+    assert_eq!(outside_events.len(), 1, "one event on the version's timeline");
+    assert_eq!(outside_events[0].envelope.detail["status"], "Rejected");
+    let audit = service.ledger.audit(Window::new(0, 50)).await.expect("audit");
+    let entries: Vec<_> = audit.items.iter().filter(|e| e.record.action == "version.changed_outside_portal").collect();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].record.target, id.to_string());
+    let version = service.registry.version(&id).await.expect("read").expect("exists");
+    assert_eq!(version.status, ApprovalStatus::Rejected, "the portal shows SageMaker's status");
+}
+
+#[tokio::test]
+async fn a_decision_interrupted_by_a_crash_is_completed_by_the_next_start() {
+    let run = start().await;
+    let id = run.register("run-z").await;
+    let service = &run.portal.state.service;
+    let dana = server::demo::people().into_iter().find(|p| p.subject.as_str() == "dana").expect("dana");
+    let version = service.registry.version(&id).await.expect("read").expect("exists");
+    let evidence = service.evidence(version).await.expect("evidence");
+    let request = DecisionRequest {
+        stage: Stage::Dev,
+        verdict: Verdict::Approve,
+        justification: "Beats the baseline.".into(),
+        evidence_digest: evidence.digest(),
+        seen_test_run: None,
+    };
+    // The process dies after SageMaker applied the decision and before the portal database committed it.
+    run.portal.state.sagemaker.as_ref().expect("registry").crash_after_apply(true);
+    assert!(service.decide(&dana, &id, request).await.is_err(), "the injected crash");
+    assert_eq!(run.package(&id).await, ("Approved".into(), "Dev".into()), "SageMaker has the decision");
+    let approvals = |portal: &Portal| {
+        let ledger = portal.state.service.ledger.clone();
+        let id = id.clone();
+        async move {
+            let events = ledger.events(Some(&id), Window::new(0, 50)).await.expect("events");
+            events.items.iter().filter(|r| r.envelope.detail_type == "ModelApproved").count()
+        }
+    };
+    assert_eq!(approvals(&run.portal).await, 0, "its event is held back while pending");
+
+    // The next start, after the grace period, completes it before serving: committed, its event released once.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let mut settings = run.settings.clone();
+    if let Some(aws) = settings.aws.as_mut() {
+        aws.reconcile_grace_secs = 1;
+    }
+    let restarted = server::build_with(settings, Some(run.config.clone())).await.expect("the portal starts again");
+    assert_eq!(approvals(&restarted).await, 1);
+    let decisions = restarted.state.service.registry.decisions(&id).await.expect("decisions");
+    assert_eq!(decisions.len(), 1, "the decision is committed");
+    let again = server::build_with(run.settings.clone(), Some(run.config.clone())).await.expect("and again");
+    assert_eq!(approvals(&again).await, 1, "a further start releases nothing twice");
+}
