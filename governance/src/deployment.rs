@@ -90,6 +90,19 @@ pub struct SavedDeploymentConfig {
     pub config: DeploymentConfig,
     pub saved_by: Subject,
     pub saved_at: DateTime<Utc>,
+    /// Where the config was committed in the project's deploy repository, for projects made from a template
+    /// (None for a project without one). Part of the evidence a decision is made on.
+    #[serde(default)]
+    pub commit: Option<ConfigCommit>,
+}
+
+/// A deployment config's commit in the project's deploy repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigCommit {
+    pub repository: String,
+    /// e.g. `config/test.json`.
+    pub path: String,
+    pub commit: String,
 }
 
 /// What CI reports about a deployment request.

@@ -25,6 +25,9 @@ pub struct Evidence {
     pub decisions: Vec<Decision>,
 }
 
+/// A deployment config as the digest sees it: the config and where it was committed.
+type ConfigView<'a> = (&'a crate::deployment::DeploymentConfig, Option<&'a crate::deployment::ConfigCommit>);
+
 #[derive(Serialize)]
 struct DigestView<'a> {
     version: &'a str,
@@ -32,7 +35,7 @@ struct DigestView<'a> {
     status: crate::ApprovalStatus,
     metrics: &'a BTreeMap<String, f64>,
     model_card: &'a crate::model::ModelCard,
-    deployment_configs: BTreeMap<Environment, &'a crate::deployment::DeploymentConfig>,
+    deployment_configs: BTreeMap<Environment, ConfigView<'a>>,
     latest_test_run: Option<(&'a str, bool)>,
     signoffs: Vec<&'a str>,
 }
@@ -47,7 +50,7 @@ impl Evidence {
             status: self.version.status,
             metrics: &self.version.metrics,
             model_card: &self.version.model_card,
-            deployment_configs: self.deployment_configs.iter().map(|(e, c)| (*e, &c.config)).collect(),
+            deployment_configs: self.deployment_configs.iter().map(|(e, c)| (*e, (&c.config, c.commit.as_ref()))).collect(),
             latest_test_run: self.latest_test_run.as_ref().map(|r| (r.id.as_str(), r.passed)),
             signoffs: self.prod_signoffs().map(|d| d.decided_by.as_str()).collect(),
         };

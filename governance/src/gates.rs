@@ -17,6 +17,11 @@ pub struct Gate {
     pub evidence: String,
 }
 
+/// A commit id as people read it.
+fn short(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
+}
+
 fn gate(label: impl Into<String>, met: bool, detail: impl Into<String>, evidence: &str) -> Gate {
     Gate { label: label.into(), met, detail: detail.into(), evidence: evidence.to_string() }
 }
@@ -33,10 +38,11 @@ pub fn gates(stage: Stage, evidence: &Evidence, policy: &ProjectPolicy) -> Vec<G
         )],
         Stage::Test => {
             let config = evidence.deployment_config(Environment::Test);
-            let config_detail = match config.map(|c| c.config.validate()) {
+            let config_detail = match config.map(|c| (c.config.validate(), c.commit.as_ref())) {
                 None => "no Test deployment config saved yet".to_string(),
-                Some(Ok(())) => "saved and valid".to_string(),
-                Some(Err(e)) => format!("invalid: {e}"),
+                Some((Ok(()), None)) => "saved and valid".to_string(),
+                Some((Ok(()), Some(c))) => format!("saved and valid; {} at commit {} of {}", c.path, short(&c.commit), c.repository),
+                Some((Err(e), _)) => format!("invalid: {e}"),
             };
             vec![
                 gate(
@@ -84,6 +90,18 @@ fn prod_gates(evidence: &Evidence, policy: &ProjectPolicy) -> Vec<Gate> {
         },
         "#test-runs",
     ));
+    // A suite the project's template requires must be in the latest run, with no failed case.
+    for suite in &policy.required_test_suites {
+        let cases: Vec<_> = run.map(|r| r.cases.iter().filter(|c| &c.suite == suite).collect()).unwrap_or_default();
+        let failed = cases.iter().filter(|c| c.status.is_failure()).count();
+        let (met, detail) = match (run, cases.len(), failed) {
+            (None, _, _) => (false, "no test run reported yet".to_string()),
+            (Some(_), 0, _) => (false, format!("the latest run has no case of suite {suite}")),
+            (Some(_), n, 0) => (true, format!("{n} cases passed")),
+            (Some(_), n, f) => (false, format!("{f} of {n} cases failed")),
+        };
+        out.push(gate(format!("Required test suite {suite}"), met, detail, "#test-runs"));
+    }
     for threshold in &policy.metric_thresholds {
         let value = v
             .metrics
@@ -115,8 +133,14 @@ fn prod_gates(evidence: &Evidence, policy: &ProjectPolicy) -> Vec<Gate> {
         config.is_some_and(|c| c.config.validate().is_ok()),
         match config {
             None => "no deployment config saved".to_string(),
-            Some(c) if c.environment == Environment::Prod => "Prod config saved".to_string(),
-            Some(_) => "the Test config carries over to Prod".to_string(),
+            Some(c) => {
+                let which =
+                    if c.environment == Environment::Prod { "Prod config saved" } else { "the Test config carries over to Prod" };
+                match &c.commit {
+                    Some(commit) => format!("{which}; {} at commit {} of {}", commit.path, short(&commit.commit), commit.repository),
+                    None => which.to_string(),
+                }
+            }
         },
         "#deployment-config",
     ));

@@ -14,7 +14,10 @@ use crate::provisioning::{
     repository_name, ProjectSetup, Provisioning, ProvisioningState, RepositoryRef, UpgradeRecord,
 };
 use crate::service::{Service, ServiceError};
-use crate::template::{self, ParamValue, ProjectRef, Template, TemplateDefinition, TemplateId, TemplateStatus, Tree};
+use crate::deployment::ConfigCommit;
+use crate::template::{
+    self, ParamValue, ProjectRef, RenderedFile, Template, TemplateDefinition, TemplateId, TemplateStatus, Tree,
+};
 use crate::{Actor, Denial, DenialCode, EventId, FieldError, Persona, Principal, ProjectId, Subject};
 
 /// A template with the projects made from each of its versions.
@@ -35,6 +38,17 @@ pub struct NewProject {
     pub parameters: BTreeMap<String, String>,
     /// `subject: Persona, ...` per line.
     pub members: String,
+}
+
+/// A new project's form, checked: what creating it needs.
+#[derive(Debug, Clone)]
+pub struct CheckedProject {
+    pub template: Template,
+    pub id: ProjectId,
+    pub name: String,
+    pub description: String,
+    pub values: BTreeMap<String, ParamValue>,
+    pub members: BTreeMap<Subject, BTreeSet<Persona>>,
 }
 
 /// A newer template version a project may upgrade to, with the diff of its rendered files.
@@ -106,6 +120,25 @@ impl Service {
         Ok(self.templates.template_versions(id).await?.into_iter().find(|t| t.status == TemplateStatus::Published))
     }
 
+    /// Checks an admin's edit without saving it (the editor calls this as fields change): the same checks as
+    /// saving. Returns the id and the template's stored versions, newest first.
+    pub async fn check_template(
+        &self,
+        principal: &Principal,
+        id: &str,
+        creating: bool,
+        definition: &TemplateDefinition,
+    ) -> Result<(TemplateId, Vec<Template>), ServiceError> {
+        authorize(&Actor::Person(principal.clone()), &Action::ManageTemplates)?;
+        let id = TemplateId::parse(id).map_err(|e| FieldError::new("id", e.message))?;
+        definition.validate()?;
+        let versions = self.templates.template_versions(&id).await?;
+        if creating && !versions.is_empty() {
+            return Err(FieldError::new("id", format!("a template named {id} exists already; pick another id")).into());
+        }
+        Ok((id, versions))
+    }
+
     /// Saves an admin's edit. A new template starts at version 1 as a Draft; editing a Draft replaces it;
     /// editing a published or deprecated version makes the next version, a Draft. Returns the saved version.
     #[tracing::instrument(skip(self, principal, definition), fields(subject = %principal.subject))]
@@ -116,13 +149,7 @@ impl Service {
         creating: bool,
         definition: TemplateDefinition,
     ) -> Result<Template, ServiceError> {
-        authorize(&Actor::Person(principal.clone()), &Action::ManageTemplates)?;
-        let id = TemplateId::parse(id).map_err(|e| FieldError::new("id", e.message))?;
-        definition.validate()?;
-        let versions = self.templates.template_versions(&id).await?;
-        if creating && !versions.is_empty() {
-            return Err(FieldError::new("id", format!("a template named {id} exists already; pick another id")).into());
-        }
+        let (id, versions) = self.check_template(principal, id, creating, &definition).await?;
         let version = match versions.first() {
             None => 1,
             Some(latest) if latest.status == TemplateStatus::Draft => latest.version,
@@ -241,10 +268,9 @@ impl Service {
         Ok(template::render(&t.definition, &template::sample_project(), &values)?)
     }
 
-    /// Creates a project from the newest published version of a template and emits `CreateProject`; the
-    /// provisioner then makes its repositories. The creator is a Data Scientist of it.
-    #[tracing::instrument(skip(self, principal, new), fields(subject = %principal.subject, project = %new.id))]
-    pub async fn create_project(&self, principal: &Principal, new: NewProject) -> Result<ProjectSetup, ServiceError> {
+    /// Checks a new project's form without creating anything (the form calls this as fields change): the same
+    /// checks as creating it, including that every file renders with the values.
+    pub async fn check_project(&self, principal: &Principal, new: &NewProject) -> Result<CheckedProject, ServiceError> {
         authorize(&Actor::Person(principal.clone()), &Action::CreateProject)?;
         let template = self
             .published(&new.template)
@@ -265,6 +291,15 @@ impl Service {
         }
         // Rendering now refuses a value that breaks a file before anything is created.
         template::render(&template.definition, &ProjectRef { id: id.clone(), name: name.clone() }, &values)?;
+        Ok(CheckedProject { template, id, name, description, values, members })
+    }
+
+    /// Creates a project from the newest published version of a template and emits `CreateProject`; the
+    /// provisioner then makes its repositories. The creator is a Data Scientist of it.
+    #[tracing::instrument(skip(self, principal, new), fields(subject = %principal.subject, project = %new.id))]
+    pub async fn create_project(&self, principal: &Principal, new: NewProject) -> Result<ProjectSetup, ServiceError> {
+        let CheckedProject { template, id, name, description, values, members } =
+            self.check_project(principal, &new).await?;
         let now = self.clock.now();
         let event = self.path_envelope(
             PathEvent::CreateProject {
@@ -402,6 +437,44 @@ impl Service {
         );
         self.projects.update_setup(&setup, Effects { events: vec![], audit: vec![record] }).await?;
         Ok(upgrade)
+    }
+
+    /// Commits a deployment config to the deploy repository of the version's project as
+    /// `config/{environment}.json` on `main`, so what CI deploys is what was reviewed. None when the project
+    /// has no provisioned deploy repository (it was not made from a template).
+    pub(crate) async fn commit_deployment_config(
+        &self,
+        principal: &Principal,
+        version: &crate::model::ModelVersion,
+        environment: crate::Environment,
+        config: &crate::deployment::DeploymentConfig,
+    ) -> Result<Option<ConfigCommit>, ServiceError> {
+        let Some(setup) = self.projects.project_setup(&version.project).await? else { return Ok(None) };
+        let Some(repo) = setup.provisioning.repositories.iter().find(|r| r.tree == Tree::Deploy) else {
+            return Ok(None);
+        };
+        let path = format!("config/{}.json", environment.as_str().to_lowercase());
+        let content = serde_json::to_string_pretty(&serde_json::json!({
+            "model_version": version.id,
+            "model_group": version.group,
+            "environment": environment,
+            "config": config,
+        }))
+        .unwrap_or_default()
+            + "\n";
+        // Each save is its own commit (saving A, then B, then A again must leave A at the tip).
+        let marker = self.ids.new_id("cfg");
+        let message = format!(
+            "{environment} deployment config for {}\n\nSaved by {} in the portal.\n\nPortal-Event: {marker}\n",
+            version.id, principal.subject
+        );
+        let file = RenderedFile { tree: Tree::Deploy, path: path.clone(), content };
+        let commit = self
+            .repositories
+            .commit(&repo.name, "main", None, &[file], &message, &marker, false)
+            .await
+            .map_err(|e| ServiceError::Conflict(format!("The deployment config could not be committed to {}: {e}", repo.name)))?;
+        Ok(Some(ConfigCommit { repository: repo.name.clone(), path, commit }))
     }
 
     /// Runs provisioning again after a failure (the same steps; nothing made twice).

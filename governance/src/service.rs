@@ -336,13 +336,16 @@ impl Service {
         )?;
         policy::check_config_edit(principal, &version, environment)?;
         config.validate()?;
+        // Committed first: a crash before the save leaves a commit nobody points at, never a saved config
+        // whose commit is missing.
+        let commit = self.commit_deployment_config(principal, &version, environment, &config).await?;
         let now = self.clock.now();
         let audit = AuditRecord {
             at: now,
             actor: principal.subject.clone(),
             action: "deployment_config.save".into(),
             target: id.to_string(),
-            detail: serde_json::json!({ "environment": environment, "config": config }),
+            detail: serde_json::json!({ "environment": environment, "config": config, "commit": commit }),
         };
         self.evidence
             .save_deployment_config(
@@ -352,6 +355,7 @@ impl Service {
                     config,
                     saved_by: principal.subject.clone(),
                     saved_at: now,
+                    commit,
                 },
                 Effects { events: vec![], audit: vec![audit] },
             )

@@ -69,6 +69,7 @@ fn config() -> SavedDeploymentConfig {
         },
         saved_by: "erin".into(),
         saved_at: DateTime::UNIX_EPOCH,
+        commit: None,
     }
 }
 
@@ -258,6 +259,31 @@ fn each_unmet_gate_refuses_approval_with_its_name() {
         assert!(denial.reason.contains(gate), "{gate}: {}", denial.reason);
         assert!(check(&principal, &evidence, &policy, stage, Verdict::Reject).is_ok(), "{gate}: reject");
     }
+}
+
+#[test]
+fn a_required_test_suite_must_be_in_the_latest_run_without_failures() {
+    let gina = person("gina", &[Persona::GovernanceEngineer]);
+    let policy = ProjectPolicy { required_test_suites: vec!["smoke".into(), "fairness".into()], ..strict_policy() };
+    let mut evidence = ready_for(Stage::Prod);
+    let denial = check(&gina, &evidence, &policy, Stage::Prod, Verdict::Approve).unwrap_err();
+    assert_eq!(denial.code, DenialCode::GateUnmet);
+    assert!(denial.reason.contains("Required test suite fairness"), "{}", denial.reason);
+    assert!(!denial.reason.contains("suite smoke"), "smoke ran and passed: {}", denial.reason);
+
+    let run = evidence.latest_test_run.as_mut().unwrap();
+    run.cases.push(TestCase {
+        suite: "fairness".into(),
+        name: "parity".into(),
+        status: CaseStatus::Failed,
+        duration_ms: 3,
+        message: "gap 0.2".into(),
+    });
+    let denial = check(&gina, &evidence, &policy, Stage::Prod, Verdict::Approve).unwrap_err();
+    assert!(denial.reason.contains("Required test suite fairness"), "{}", denial.reason);
+
+    evidence.latest_test_run.as_mut().unwrap().cases[1].status = CaseStatus::Passed;
+    assert!(check(&gina, &evidence, &policy, Stage::Prod, Verdict::Approve).is_ok());
 }
 
 #[test]

@@ -59,3 +59,7 @@ CREATE TABLE subscriptions (
 );
 CREATE INDEX subscriptions_project ON subscriptions(project, requested_at);
 CREATE INDEX subscriptions_dataset ON subscriptions(dataset, status);
+
+-- Where a deployment config was committed in the project's deploy repository (JSON: repository, path,
+-- commit); NULL for projects without one.
+ALTER TABLE deployment_configs ADD COLUMN commit_ref TEXT;

@@ -191,6 +191,24 @@ async fn template_to_project_to_cloned_repositories_to_data_access() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    // Producers edit their own datasets, nobody else's.
+    let edit = |description: &'static str| {
+        vec![
+            ("form[mode]", "edit"),
+            ("form[id]", "loan-applications"),
+            ("form[name]", "Loan applications"),
+            ("form[description]", description),
+            ("form[classification]", "Confidential"),
+            ("form[location]", "glue://curated.loan_applications"),
+            ("form[schema]", "applicant_id: string\nincome: double"),
+        ]
+    };
+    let (status, _) = post(&app, &dana, "register_dataset", &edit("Mine now")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "only the producer edits");
+    let (status, body) = post(&app, &gina, "register_dataset", &edit("Applications since 2019, deduplicated.")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, catalog) = post(&app, &dana, "catalog_page", &[]).await;
+    assert!(catalog.contains("Applications since 2019, deduplicated.") && !catalog.contains("Mine now"), "{catalog}");
     let (_, requests) = post(&app, &gina, "dataset_requests", &[]).await;
     let id = serde_json::from_str::<serde_json::Value>(&requests).unwrap()[0]["id"].as_str().unwrap().to_string();
     let (status, _) =
@@ -219,4 +237,87 @@ async fn template_to_project_to_cloned_repositories_to_data_access() {
     ] {
         assert!(events.iter().any(|e| e == t), "no {t} event");
     }
+
+    // A version of the project reaches the central registry; Erin (its AI engineer) saves the Test
+    // deployment config, which is committed to the deploy repository and named in the evidence.
+    let central = central_version_of(&app, "churn", "loan-applications").await;
+    let erin = app.sign_in("erin").await;
+    let config = |instance: &'static str| {
+        vec![
+            ("version", central.id.as_str()),
+            ("environment", "Test"),
+            ("instance_type", instance),
+            ("initial_instance_count", "1"),
+            ("autoscaling_min", "1"),
+            ("autoscaling_max", "2"),
+            ("variants", "champion:100"),
+            ("data_capture_percent", "20"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect::<Vec<_>>()
+    };
+    let deploy = repos.join("churn-deploy.git").display().to_string();
+    let mut tips = Vec::new();
+    for instance in ["ml.m5.large", "ml.c5.xlarge"] {
+        let pairs = config(instance);
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, body) = post(&app, &erin, "save_deployment_config", &pairs).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let committed = git(&["--git-dir", &deploy, "show", "main:config/test.json"]);
+        assert!(committed.contains(instance) && committed.contains(central.id.as_str()), "{committed}");
+        tips.push(git(&["--git-dir", &deploy, "rev-parse", "main"]).trim().to_string());
+    }
+    assert_ne!(tips[0], tips[1], "each save is a commit");
+    let evidence = app.portal.state.service.evidence(app.reload(&central).await).await.unwrap();
+    let saved = evidence.deployment_config(governance::Environment::Test).unwrap();
+    let commit = saved.commit.as_ref().expect("the commit is part of the evidence");
+    assert_eq!((commit.commit.as_str(), commit.path.as_str()), (tips[1].as_str(), "config/test.json"));
+    assert_eq!(commit.repository, "churn-deploy");
+    let (_, page) = post(&app, &erin, "version_page", &[("id", central.id.as_str())]).await;
+    assert!(page.contains(&format!("config/test.json at commit {}", &tips[1][..12])), "the gate names the commit");
+}
+
+/// Registers a version of `project` (trained on `dataset`), Dev-approves it as Dana and runs the copy into
+/// the central registry; returns the central copy.
+async fn central_version_of(app: &TestPortal, project: &str, dataset: &str) -> governance::model::ModelVersion {
+    use governance::decision::{DecisionRequest, Verdict};
+    let service = &app.portal.state.service;
+    let machine = governance::Actor::Machine(governance::Machine {
+        subject: governance::Subject(format!("ci:{project}")),
+        project: governance::ProjectId(project.into()),
+        may: governance::trust_policy::MachineAction::ALL.into(),
+    });
+    let datasets = service.catalog.datasets().await.unwrap();
+    let location = datasets.iter().find(|d| d.id.as_str() == dataset).unwrap().location.clone();
+    let input = governance::model::RegisterVersionInput {
+        model_group: "churn-model".into(),
+        description: "churn".into(),
+        mlflow_run_id: None,
+        training_data: vec![location],
+        code_commit: None,
+        artifact_uri: "s3://a/churn/model.tar.gz".into(),
+        container_image: "img:1".into(),
+        metrics: Default::default(),
+        model_card: Default::default(),
+    };
+    let dev = service.register_version(&machine, &governance::ProjectId(project.into()), input).await.unwrap();
+    // Dana as her session sees her: a Data Scientist of the project she created.
+    let dana = governance::Principal {
+        subject: governance::Subject("dana".into()),
+        display_name: "Dana".into(),
+        memberships: service.project_memberships(&governance::Subject("dana".into())).await.unwrap(),
+    };
+    let digest = app.evidence_digest(&dev).await;
+    let request = DecisionRequest {
+        stage: governance::Stage::Dev,
+        verdict: Verdict::Approve,
+        justification: "Offline metrics are fine.".into(),
+        evidence_digest: digest,
+        seen_test_run: None,
+    };
+    service.decide(&dana, &dev.id, request).await.unwrap();
+    provision(app).await;
+    let copy = app.reload(&dev).await.central_copy.expect("copied to the central registry");
+    service.registry.version(&copy).await.unwrap().unwrap()
 }

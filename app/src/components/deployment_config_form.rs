@@ -46,7 +46,8 @@ pub fn DeploymentConfigSection(
                         <th class="pr-4">"Autoscaling"</th>
                         <th class="pr-4">"Variants"</th>
                         <th class="pr-4">"Data capture"</th>
-                        <th>"Saved by"</th>
+                        <th class="pr-4">"Saved by"</th>
+                        <th>"Committed"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -68,7 +69,13 @@ pub fn DeploymentConfigSection(
                                     <td class="pr-4">{format!("{}-{}", s.config.autoscaling_min, s.config.autoscaling_max)}</td>
                                     <td class="pr-4">{variants}</td>
                                     <td class="pr-4">{format!("{}%", s.config.data_capture_percent)}</td>
-                                    <td>{s.saved_by.to_string()}</td>
+                                    <td class="pr-4">{s.saved_by.to_string()}</td>
+                                    <td class="font-mono text-xs">
+                                        {match &s.commit {
+                                            Some(c) => format!("{} {} @ {}", c.repository, c.path, c.commit.get(..12).unwrap_or(&c.commit)),
+                                            None => "no deploy repository".to_string(),
+                                        }}
+                                    </td>
                                 </tr>
                             }
                         })

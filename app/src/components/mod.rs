@@ -8,6 +8,7 @@ pub mod error_alert;
 pub mod gates;
 pub mod layout;
 pub mod lineage;
+pub mod live_check;
 pub mod lineage_graph;
 pub mod model_card;
 pub mod monitoring;

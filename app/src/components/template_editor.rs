@@ -6,9 +6,15 @@ use leptos::prelude::*;
 use leptos::server::ServerAction;
 
 use crate::components::error_alert::ErrorAlert;
-use crate::server_fns::{thresholds_text, SaveTemplate};
+use crate::components::live_check::{check_on_change, CheckStatus};
+use crate::server_fns::{thresholds_text, CheckTemplate, SaveTemplate};
 
 const INPUT: &str = "mt-1 w-full rounded border border-slate-300 px-2 py-1";
+/// Empty parameter and file rows offered below the filled ones (a new template needs a build/ and a deploy/
+/// file). More appear after saving.
+const EMPTY_ROWS: usize = 2;
+/// How far back a refused submission's rows are looked for.
+const MAX_ROWS: usize = 250;
 
 /// The editor, filled from `template` (None: a new one), or from what was just typed when it was refused.
 #[component]
@@ -18,7 +24,21 @@ pub fn TemplateEditor(
     action: ServerAction<SaveTemplate>,
 ) -> impl IntoView {
     let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
+    let form = NodeRef::<leptos::html::Form>::new();
+    let check = ServerAction::<CheckTemplate>::new();
     let last = action.value().get_untracked().and_then(|r| r.err());
+    // Rows a refused submission had filled in, so none is lost when the form comes back with its error.
+    let filled = |prefix: &str, key: &str| -> usize {
+        (0..MAX_ROWS)
+            .rev()
+            .find(|i| {
+                last.as_ref()
+                    .and_then(|e| e.submitted(&format!("{prefix}{i}_{key}")))
+                    .is_some_and(|v| !v.trim().is_empty())
+            })
+            .map_or(0, |i| i + 1)
+    };
+    let (filled_params, filled_files) = (filled("p", "name"), filled("f", "path"));
     let value = move |field: &str, saved: String| {
         last.as_ref()
             .and_then(|e| e.submitted(&format!("form[{field}]")).or_else(|| e.submitted(field)))
@@ -60,8 +80,8 @@ pub fn TemplateEditor(
     ];
     let thresholds = value("thresholds", d.as_ref().map(|d| thresholds_text(&d.policy)).unwrap_or_default());
     let fields = d.as_ref().map(|d| d.fields.clone()).unwrap_or_default();
-    // The saved rows, plus one empty row to add a parameter (rows without a name are left out).
-    let param_rows = (0..fields.len() + 1)
+    // The saved (or submitted) rows, plus empty rows to add more (rows without a name are left out).
+    let param_rows = (0..fields.len().max(filled_params) + EMPTY_ROWS)
         .map(|i| {
             let f = fields.get(i);
             let v = |attr: &str, saved: String| value(&format!("p{i}_{attr}"), saved);
@@ -91,7 +111,7 @@ pub fn TemplateEditor(
         })
         .collect_view();
     let files = d.as_ref().map(|d| d.files.clone()).unwrap_or_default();
-    let file_rows = (0..files.len() + 1)
+    let file_rows = (0..files.len().max(filled_files) + EMPTY_ROWS)
         .map(|i| {
             let f = files.get(i);
             let path = value(&format!("f{i}_path"), f.map(|f| f.path.clone()).unwrap_or_default());
@@ -105,7 +125,7 @@ pub fn TemplateEditor(
         })
         .collect_view();
     view! {
-        <ActionForm action=action attr:class="rounded border border-slate-200 bg-white p-4">
+        <ActionForm action=action node_ref=form on:change=check_on_change(form, check) attr:class="rounded border border-slate-200 bg-white p-4">
             <input type="hidden" name="creating" value=creating.to_string() />
             {if creating {
                 view! { <label class="block"><span class="block text-sm font-medium">"Id (slug)"</span><input name="id" value=id class=INPUT /></label> }.into_any()
@@ -126,6 +146,7 @@ pub fn TemplateEditor(
             </div>
             <h3 class="font-semibold mt-4">"Files (rendered with minijinja: project.id, project.name, params.<name>)"</h3>
             {file_rows}
+            <CheckStatus check=check />
             <ErrorAlert error=error />
             <button type="submit" class="rounded bg-blue-700 px-4 py-2 text-white hover:bg-blue-800">"Save draft"</button>
         </ActionForm>

@@ -4,6 +4,7 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos::server::ServerAction;
+use leptos_router::hooks::use_query_map;
 
 use crate::components::dataset_requests::DatasetRequests;
 use crate::components::error_alert::ErrorAlert;
@@ -15,6 +16,7 @@ const INPUT: &str = "mt-1 w-full rounded border border-slate-300 px-2 py-1";
 #[component]
 pub fn CatalogPage() -> impl IntoView {
     let register = ServerAction::<RegisterDataset>::new();
+    let query = use_query_map();
     let decide = ServerAction::<DecideSubscription>::new();
     let page = Resource::new(move || (register.version().get(), decide.version().get()), |_| catalog_page());
     let error = Signal::derive(move || register.value().get().and_then(|r| r.err()));
@@ -27,15 +29,38 @@ pub fn CatalogPage() -> impl IntoView {
                     Err(e) => return load_error(e),
                 };
                 let last = register.value().get_untracked().and_then(|r| r.err());
-                let value = move |k: &str| last.as_ref().and_then(|e| e.submitted(k)).unwrap_or_default();
+                // `?edit=<id>` opens one of my datasets in the form.
+                let editing = query.get_untracked().get("edit").and_then(|id| {
+                    p.datasets.iter().find(|d| d.id.as_str() == id && d.producer == p.me).cloned()
+                });
+                let stored = editing.clone();
+                let value = move |k: &str| {
+                    last.as_ref().and_then(|e| e.submitted(k)).or_else(|| {
+                        stored.as_ref().map(|d| match k {
+                            "id" => d.id.to_string(),
+                            "name" => d.name.clone(),
+                            "description" => d.description.clone(),
+                            "location" => d.location.clone(),
+                            "classification" => d.classification.as_str().to_string(),
+                            "schema" => d.schema.clone(),
+                            _ => String::new(),
+                        })
+                    }).unwrap_or_default()
+                };
                 let text = |label: &'static str, name: &'static str, v: String| view! {
                     <label class="block"><span class="block text-sm font-medium">{label}</span><input name=format!("form[{name}]") value=v class=INPUT /></label>
                 };
+                let id_input = if editing.is_some() {
+                    view! { <p class="text-sm">"Id: "<span class="font-mono">{value("id")}</span><input type="hidden" name="form[id]" value=value("id") /></p> }.into_any()
+                } else {
+                    text("Id (slug)", "id", value("id")).into_any()
+                };
+                let me = p.me.clone();
                 let inputs = vec![
-                    text("Id (slug)", "id", value("id")),
-                    text("Name", "name", value("name")),
-                    text("Description", "description", value("description")),
-                    text("Location (glue://db.table or s3://bucket/prefix/)", "location", value("location")),
+                    id_input,
+                    text("Name", "name", value("name")).into_any(),
+                    text("Description", "description", value("description")).into_any(),
+                    text("Location (glue://db.table or s3://bucket/prefix/)", "location", value("location")).into_any(),
                 ];
                 let classification = value("classification");
                 let schema = value("schema");
@@ -47,7 +72,12 @@ pub fn CatalogPage() -> impl IntoView {
                             {p.datasets.into_iter().map(|d| view! {
                                 <tr class="border-b border-slate-200 align-top">
                                     <td class="p-2"><span class="font-semibold">{d.name.clone()}</span><br /><span class="text-slate-600">{d.description.clone()}</span></td>
-                                    <td class="p-2">{d.producer.to_string()}</td>
+                                    <td class="p-2">
+                                        {d.producer.to_string()}
+                                        {(d.producer == me).then(|| view! {
+                                            " "<a class="text-blue-700 underline" href=format!("/datasets?edit={}#dataset-form", d.id) aria-label=format!("Edit {}", d.name)>"Edit"</a>
+                                        })}
+                                    </td>
                                     <td class="p-2">{d.classification.as_str()}</td>
                                     <td class="p-2 font-mono text-xs">{d.location.clone()}</td>
                                     <td class="p-2"><pre class="text-xs">{d.schema.clone()}</pre></td>
@@ -55,8 +85,11 @@ pub fn CatalogPage() -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
-                    <h2 class="text-lg font-semibold">"Register a dataset you produce"</h2>
+                    <h2 id="dataset-form" class="text-lg font-semibold">
+                        {match &editing { Some(d) => format!("Edit {}", d.name), None => "Register a dataset you produce".to_string() }}
+                    </h2>
                     <ActionForm action=register attr:class="rounded border border-slate-200 bg-white p-4 grid gap-3 max-w-2xl">
+                        <input type="hidden" name="form[mode]" value=if editing.is_some() { "edit" } else { "new" } />
                         {inputs}
                         <label class="block"><span class="block text-sm font-medium">"Classification"</span>
                             <select name="form[classification]" class=INPUT>
@@ -65,7 +98,9 @@ pub fn CatalogPage() -> impl IntoView {
                         </label>
                         <label class="block"><span class="block text-sm font-medium">"Schema (one 'column: type' per line)"</span><textarea name="form[schema]" rows="4" class=INPUT>{schema}</textarea></label>
                         <ErrorAlert error=error />
-                        <button type="submit" class="rounded bg-blue-700 px-4 py-2 text-white hover:bg-blue-800">"Register dataset"</button>
+                        <button type="submit" class="rounded bg-blue-700 px-4 py-2 text-white hover:bg-blue-800">
+                            {if editing.is_some() { "Save dataset" } else { "Register dataset" }}
+                        </button>
                     </ActionForm>
                 }
                 .into_any()

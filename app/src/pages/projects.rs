@@ -10,9 +10,10 @@ use leptos::server::ServerAction;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::error_alert::ErrorAlert;
+use crate::components::live_check::{check_on_change, CheckStatus};
 use crate::pages::load_error;
 use crate::server_fns::{
-    project_page, projects_page, published_template, CreateProject, DecideSubscription, RequestSubscription,
+    project_page, projects_page, published_template, CheckProject, CreateProject, DecideSubscription, RequestSubscription,
     RetryProvisioning, UpgradeProject,
 };
 
@@ -61,6 +62,8 @@ pub fn NewProjectPage() -> impl IntoView {
     let params = use_params_map();
     let template = move || params.get().get("template").unwrap_or_default();
     let create = ServerAction::<CreateProject>::new();
+    let check = ServerAction::<CheckProject>::new();
+    let form = NodeRef::<leptos::html::Form>::new();
     let page = Resource::new(template, published_template);
     let error = Signal::derive(move || create.value().get().and_then(|r| r.err()));
     view! {
@@ -107,7 +110,7 @@ pub fn NewProjectPage() -> impl IntoView {
                 let template_id = t.id.to_string();
                 view! {
                     <h1 class="text-2xl font-semibold mb-2">{format!("New project from {} (version {})", t.definition.name, t.version)}</h1>
-                    <ActionForm action=create attr:class="rounded border border-slate-200 bg-white p-4 grid gap-3 max-w-2xl">
+                    <ActionForm action=create node_ref=form on:change=check_on_change(form, check) attr:class="rounded border border-slate-200 bg-white p-4 grid gap-3 max-w-2xl">
                         <input type="hidden" name="template" value=template_id />
                         {head}
                         <label class="block">
@@ -116,6 +119,7 @@ pub fn NewProjectPage() -> impl IntoView {
                         </label>
                         <h2 class="font-semibold">"Parameters"</h2>
                         {fields}
+                        <CheckStatus check=check />
                         <ErrorAlert error=error />
                         <button type="submit" class=BUTTON>"Create project"</button>
                     </ActionForm>

@@ -13,6 +13,8 @@ use crate::error::AppError;
 pub struct CatalogView {
     pub datasets: Vec<Dataset>,
     pub requests: Vec<Subscription>,
+    /// Who is looking: producers edit their own datasets.
+    pub me: governance::Subject,
 }
 
 #[server(prefix = "/fn", endpoint = "catalog_page")]
@@ -22,7 +24,7 @@ pub async fn catalog_page() -> Result<CatalogView, AppError> {
     let service = portal()?.service;
     let datasets = service.datasets(&governance::Actor::Person(principal.clone())).await.map_err(reply)?;
     let requests = service.dataset_requests(&principal).await.map_err(reply)?;
-    Ok(CatalogView { datasets, requests })
+    Ok(CatalogView { datasets, requests, me: principal.subject })
 }
 
 /// Dataset requests awaiting my decision (the inbox shows them beside model approvals).
@@ -33,7 +35,8 @@ pub async fn dataset_requests() -> Result<Vec<Subscription>, AppError> {
     portal()?.service.dataset_requests(&principal).await.map_err(reply)
 }
 
-/// Registers a dataset; `form` holds `id`, `name`, `description`, `classification`, `location`, `schema`.
+/// Registers a dataset, or edits one of mine when `form[mode]` is `edit`; `form` holds `id`, `name`,
+/// `description`, `classification`, `location`, `schema`.
 #[server(prefix = "/fn", endpoint = "register_dataset")]
 pub async fn register_dataset(form: BTreeMap<String, String>) -> Result<(), AppError> {
     use crate::server::{portal, reply, require_principal};
@@ -48,7 +51,8 @@ pub async fn register_dataset(form: BTreeMap<String, String>) -> Result<(), AppE
         location: get("location"),
         schema: get("schema").replace("\r\n", "\n"),
     };
-    portal()?.service.save_dataset(&principal, input, true).await.map_err(|e| match e {
+    let new = form.get("mode").map(String::as_str) != Some("edit");
+    portal()?.service.save_dataset(&principal, input, new).await.map_err(|e| match e {
         ServiceError::Invalid(f) => reply(AppError::invalid(f, form.clone())),
         other => reply(other),
     })?;

@@ -73,26 +73,38 @@ pub async fn published_template(id: String) -> Result<Template, AppError> {
 #[server(prefix = "/fn", endpoint = "create_project")]
 pub async fn create_project(template: String, form: BTreeMap<String, String>) -> Result<(), AppError> {
     use crate::server::{portal, reply, require_principal};
-    use governance::path_service::NewProject;
     use governance::service::ServiceError;
     let principal = require_principal().await?;
-    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
-    let parameters =
-        form.iter().filter_map(|(k, v)| Some((k.strip_prefix("param_")?.to_string(), v.clone()))).collect();
-    let new = NewProject {
-        id: get("id"),
-        name: get("name"),
-        description: get("description"),
-        template: governance::template::TemplateId(template),
-        parameters,
-        members: get("members"),
-    };
+    let new = new_project(template, &form);
     let setup = portal()?.service.create_project(&principal, new).await.map_err(|e| match e {
         ServiceError::Invalid(f) => reply(AppError::invalid(f, form.clone())),
         other => reply(other),
     })?;
     leptos_axum::redirect(&format!("/projects/{}", setup.project.id));
     Ok(())
+}
+
+/// Checks the new-project form as it is being filled in, without creating anything: the same checks as
+/// creating it.
+#[server(prefix = "/fn", endpoint = "check_project")]
+pub async fn check_project(template: String, form: BTreeMap<String, String>) -> Result<(), AppError> {
+    use crate::server::{portal, reply, require_principal};
+    let principal = require_principal().await?;
+    portal()?.service.check_project(&principal, &new_project(template, &form)).await.map(|_| ()).map_err(reply)
+}
+
+/// The form's fields: `id`, `name`, `description`, `members` and `param_<name>` per parameter.
+#[cfg(feature = "ssr")]
+fn new_project(template: String, form: &BTreeMap<String, String>) -> governance::path_service::NewProject {
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    governance::path_service::NewProject {
+        id: get("id"),
+        name: get("name"),
+        description: get("description"),
+        template: governance::template::TemplateId(template),
+        parameters: form.iter().filter_map(|(k, v)| Some((k.strip_prefix("param_")?.to_string(), v.clone()))).collect(),
+        members: get("members"),
+    }
 }
 
 #[server(prefix = "/fn", endpoint = "project_page")]

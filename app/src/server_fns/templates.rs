@@ -171,6 +171,21 @@ pub async fn save_template(id: String, creating: String, form: BTreeMap<String, 
     Ok(())
 }
 
+/// Checks the editor's form as it is being filled in, without saving: the same checks as saving, so the
+/// first problem (named by its place) shows before the admin presses Save.
+#[server(prefix = "/fn", endpoint = "check_template")]
+pub async fn check_template(id: String, creating: String, form: BTreeMap<String, String>) -> Result<(), AppError> {
+    use crate::server::{portal, reply, require_principal};
+    let principal = require_principal().await?;
+    let definition = definition_from_form(&form).map_err(|e| reply(AppError::invalid(e, BTreeMap::new())))?;
+    portal()?
+        .service
+        .check_template(&principal, &id, creating == "true", &definition)
+        .await
+        .map(|_| ())
+        .map_err(reply)
+}
+
 /// Publishes (`Publish`) or deprecates (`Deprecate`) a version.
 #[server(prefix = "/fn", endpoint = "set_template_status")]
 pub async fn set_template_status(id: String, version: String, to: String) -> Result<(), AppError> {

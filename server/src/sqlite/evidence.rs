@@ -60,6 +60,7 @@ impl EvidenceStore for SqliteStore {
                     config: from_json(row.get::<&str, _>("config"))?,
                     saved_by: Subject(row.get("saved_by")),
                     saved_at: parse_ts(row.get("saved_at"))?,
+                    commit: row.get::<Option<&str>, _>("commit_ref").map(from_json).transpose()?,
                 })
             })
             .collect()
@@ -68,14 +69,17 @@ impl EvidenceStore for SqliteStore {
     async fn save_deployment_config(&self, saved: SavedDeploymentConfig, effects: Effects) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         sqlx::query(
-            "INSERT INTO deployment_configs (version, environment, config, saved_by, saved_at) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (version, environment) DO UPDATE SET config = excluded.config, saved_by = excluded.saved_by, saved_at = excluded.saved_at",
+            "INSERT INTO deployment_configs (version, environment, config, saved_by, saved_at, commit_ref)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (version, environment) DO UPDATE SET config = excluded.config, saved_by = excluded.saved_by,
+                 saved_at = excluded.saved_at, commit_ref = excluded.commit_ref",
         )
         .bind(saved.version.as_str())
         .bind(saved.environment.as_str())
         .bind(to_json(&saved.config)?)
         .bind(saved.saved_by.as_str())
         .bind(ts(saved.saved_at))
+        .bind(saved.commit.as_ref().map(to_json).transpose()?)
         .execute(&mut *tx)
         .await
         .map_err(unavailable)?;
