@@ -64,6 +64,10 @@ pub enum PromotionEvent {
         evidence_digest: String,
         /// For Test and Prod: the config CI deploys with.
         deployment_config: Option<DeploymentConfig>,
+        /// Where that config is committed in the project's deploy repository (projects made from a template):
+        /// CI deploys from this commit.
+        #[serde(default)]
+        deployment_commit: Option<crate::deployment::ConfigCommit>,
     },
     #[serde(rename_all = "camelCase")]
     ModelRejected {

@@ -254,6 +254,12 @@ impl Service {
             decided_at: now,
         };
         let model = Self::version_ref(version);
+        // What CI deploys an approved version with, and the commit of it in the deploy repository.
+        let deploys_with = match request.stage {
+            Stage::Dev => None,
+            Stage::Test => evidence.deployment_config(Environment::Test),
+            Stage::Prod => evidence.deployment_config(Environment::Prod),
+        };
         let event = match (transition, request.verdict) {
             (Transition::Signoff { signed, required }, _) => PromotionEvent::ProdSignoffRecorded {
                 model,
@@ -270,11 +276,8 @@ impl Service {
                 persona: decision.persona,
                 justification: decision.justification.clone(),
                 evidence_digest: decision.evidence_digest.clone(),
-                deployment_config: match request.stage {
-                    Stage::Dev => None,
-                    Stage::Test => evidence.deployment_config(Environment::Test).map(|c| c.config.clone()),
-                    Stage::Prod => evidence.deployment_config(Environment::Prod).map(|c| c.config.clone()),
-                },
+                deployment_config: deploys_with.map(|c| c.config.clone()),
+                deployment_commit: deploys_with.and_then(|c| c.commit.clone()),
             },
             (Transition::Move { .. }, Verdict::Reject) => PromotionEvent::ModelRejected {
                 model,

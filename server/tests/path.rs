@@ -276,6 +276,30 @@ async fn template_to_project_to_cloned_repositories_to_data_access() {
     assert_eq!(commit.repository, "churn-deploy");
     let (_, page) = post(&app, &erin, "version_page", &[("id", central.id.as_str())]).await;
     assert!(page.contains(&format!("config/test.json at commit {}", &tips[1][..12])), "the gate names the commit");
+
+    // Approving for Test tells CI which commit to deploy.
+    let erin_principal = governance::Principal {
+        subject: governance::Subject("erin".into()),
+        display_name: "Erin".into(),
+        memberships: app.portal.state.service.project_memberships(&governance::Subject("erin".into())).await.unwrap(),
+    };
+    let request = governance::decision::DecisionRequest {
+        stage: governance::Stage::Test,
+        verdict: governance::decision::Verdict::Approve,
+        justification: "Config reviewed and committed.".into(),
+        evidence_digest: app.evidence_digest(&central).await,
+        seen_test_run: None,
+    };
+    app.portal.state.service.decide(&erin_principal, &central.id, request).await.unwrap();
+    let envelope: String = sqlx::query_scalar(
+        "SELECT envelope FROM events WHERE detail_type = 'ModelApproved' AND version = ? ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(central.id.as_str())
+    .fetch_one(app.portal.state.store.pool())
+    .await
+    .unwrap();
+    let envelope: serde_json::Value = serde_json::from_str(&envelope).unwrap();
+    assert_eq!(envelope["detail"]["deploymentCommit"]["commit"], tips[1].as_str(), "{envelope}");
 }
 
 /// Registers a version of `project` (trained on `dataset`), Dev-approves it as Dana and runs the copy into
