@@ -781,6 +781,41 @@ async fn the_version_page_shows_the_training_run_and_the_test_run_filters() {
 }
 
 #[tokio::test]
+async fn a_long_case_table_is_read_a_page_at_a_time_failures_first() {
+    let app = common::spawn().await;
+    let v = app.version("pd-model", 2, true).await;
+    // 250 cases, the last three failing: they lead the first page.
+    let cases: String = (0..250)
+        .map(|i| {
+            let failure = if i >= 247 { r#"<failure message="boom"/>"# } else { "" };
+            format!(r#"<testcase classname="load" name="case_{i:03}" time="0.001">{failure}</testcase>"#)
+        })
+        .collect();
+    let junit = format!(r#"<testsuite name="load">{cases}</testsuite>"#);
+    let ci = Caller { cookie: None, bearer: Some(TOKEN.into()) };
+    let body = serde_json::json!({ "junit_xml": junit, "performance": {} }).to_string();
+    let uri = format!("/api/v1/versions/{}/test-runs", v.id);
+    let (status, text) = app.send(request(&ci, "POST", &uri, "application/json", body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{text}");
+
+    let rows = |html: &str| html.matches("<td>case_").count();
+    let (status, first) = version_page_html(&app, "gina", v.id.as_str(), "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rows(&first), 100, "one page of cases");
+    assert!(first.contains("1-100 of 250"), "the pager says where the reader is");
+    let boom = first.find("<td>case_247").expect("a failing case on the first page");
+    assert!(boom < first.find("<td>case_000").expect("a passing case"), "failures first");
+    assert!(first.contains("case_offset=100"), "a link to the next page");
+
+    let (_, last) = version_page_html(&app, "gina", v.id.as_str(), "?cases=all&case_offset=200").await;
+    assert_eq!(rows(&last), 50);
+    assert!(last.contains("201-250 of 250"));
+    // An offset past the end shows the first page rather than nothing.
+    let (_, past) = version_page_html(&app, "gina", v.id.as_str(), "?case_offset=9000").await;
+    assert!(past.contains("1-100 of 250"));
+}
+
+#[tokio::test]
 async fn an_unreachable_mlflow_leaves_the_rest_of_the_version_page_working() {
     let dir = tempfile::tempdir().unwrap();
     // A port nothing listens on: the connection is refused at once.

@@ -4,12 +4,20 @@ use leptos::prelude::*;
 
 /// Links to the neighbouring pages; `href` builds the URL of a page from its offset.
 #[component]
-pub fn Pager(offset: u64, limit: u64, total: u64, href: impl Fn(u64) -> String + 'static) -> impl IntoView {
+pub fn Pager(
+    offset: u64,
+    limit: u64,
+    total: u64,
+    href: impl Fn(u64) -> String + 'static,
+    /// The navigation's name, unique on the page.
+    #[prop(default = "Pagination")]
+    label: &'static str,
+) -> impl IntoView {
     let previous = (offset > 0).then(|| href(offset.saturating_sub(limit)));
     let next = (offset + limit < total).then(|| href(offset + limit));
     let last = (offset + limit).min(total);
     view! {
-        <nav aria-label="Pagination" class="mt-4 flex items-center gap-4 text-sm">
+        <nav aria-label=label class="mt-4 flex items-center gap-4 text-sm">
             <span>{format!("{}-{last} of {total}", if total == 0 { 0 } else { offset + 1 })}</span>
             {previous.map(|h| view! { <a class="text-blue-700 underline" href=h>"Previous page"</a> })}
             {next.map(|h| view! { <a class="text-blue-700 underline" href=h>"Next page"</a> })}

@@ -8,7 +8,11 @@ use governance::test_run_diff::{diff, CaseChange, RunDiff};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use crate::components::pager::Pager;
 use crate::format::{number, time};
+
+/// Cases shown per page of the case table.
+const CASES_PER_PAGE: u64 = 100;
 
 const FILTERS: [(&str, Option<CaseStatus>); 5] = [
     ("all", None),
@@ -141,6 +145,12 @@ pub fn TestRuns(runs: Vec<TestRun>, thresholds: Vec<MetricThreshold>) -> impl In
         // Failures first: they are what a reviewer reads.
         let mut cases: Vec<_> = selected.cases.iter().filter(|c| wanted.is_none_or(|w| c.status == w)).collect();
         cases.sort_by_key(|c| !c.status.is_failure());
+        // A page of the table at a time: a thousand rows are not read, and would make the page slow to send.
+        let total = cases.len() as u64;
+        let offset = q.get("case_offset").and_then(|o| o.parse::<u64>().ok()).filter(|o| *o < total).unwrap_or(0);
+        let page: Vec<_> = cases.into_iter().skip(offset as usize).take(CASES_PER_PAGE as usize).collect();
+        let (run_id, filter_name) = (selected.id.to_string(), filter.clone());
+        let page_link = move |o: u64| format!("?run={run_id}&cases={filter_name}&case_offset={o}#test-runs");
         let previous = runs.get(at + 1);
         view! {
             <table class="mb-3 w-full text-sm" aria-label="Test runs, newest first">
@@ -182,7 +192,7 @@ pub fn TestRuns(runs: Vec<TestRun>, thresholds: Vec<MetricThreshold>) -> impl In
                         </tr>
                     </thead>
                     <tbody>
-                        {cases
+                        {page
                             .into_iter()
                             .map(|c| view! {
                                 <tr class=if c.status.is_failure() { "bg-red-50" } else { "" }>
@@ -196,6 +206,7 @@ pub fn TestRuns(runs: Vec<TestRun>, thresholds: Vec<MetricThreshold>) -> impl In
                             .collect_view()}
                     </tbody>
                 </table>
+                {(total > CASES_PER_PAGE).then(|| view! { <Pager offset limit=CASES_PER_PAGE total href=page_link label="Pages of cases" /> })}
             </div>
         }
     };

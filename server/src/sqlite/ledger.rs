@@ -74,21 +74,27 @@ impl SqliteStore {
 #[async_trait]
 impl Ledger for SqliteStore {
     async fn events(&self, version: Option<&VersionId>, window: Window) -> Result<Page<EventRecord>, StoreError> {
+        // One statement per case: `(? IS NULL OR version = ?)` would keep SQLite from using the version index
+        // and scan every event of the portal for one version's page.
+        let (count, list) = match version {
+            Some(_) => (
+                "SELECT COUNT(*) FROM events WHERE version = ?1",
+                "SELECT envelope FROM events WHERE version = ?1 ORDER BY seq DESC LIMIT ?2 OFFSET ?3",
+            ),
+            None => (
+                "SELECT COUNT(*) FROM events WHERE ?1 IS NULL",
+                "SELECT envelope FROM events WHERE ?1 IS NULL ORDER BY seq DESC LIMIT ?2 OFFSET ?3",
+            ),
+        };
         let version = version.map(|v| v.as_str().to_string());
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE (?1 IS NULL OR version = ?1)")
+        let total: i64 = sqlx::query_scalar(count).bind(&version).fetch_one(&self.pool).await.map_err(unavailable)?;
+        let rows = sqlx::query(list)
             .bind(&version)
-            .fetch_one(&self.pool)
+            .bind(window.limit as i64)
+            .bind(window.offset as i64)
+            .fetch_all(&self.pool)
             .await
             .map_err(unavailable)?;
-        let rows = sqlx::query(
-            "SELECT envelope FROM events WHERE (?1 IS NULL OR version = ?1) ORDER BY seq DESC LIMIT ?2 OFFSET ?3",
-        )
-        .bind(&version)
-        .bind(window.limit as i64)
-        .bind(window.offset as i64)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
         let items = self.with_deliveries(rows).await?;
         Ok(Page { items, total: total as u64, offset: window.offset, limit: window.limit })
     }
