@@ -154,7 +154,7 @@ impl Default for Settings {
 }
 
 /// Every setting's name, as the environment spells them after `PORTAL_`.
-const KEYS: [&str; 16] = [
+const KEYS: [&str; 17] = [
     "addr",
     "data_dir",
     "repositories_dir",
