@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use governance::Stage;
 use serde::{Deserialize, Serialize};
 
 /// One AWS account the portal works in, and the role it assumes there.
@@ -14,6 +15,50 @@ pub struct Account {
     /// portal already runs in that account).
     #[serde(default)]
     pub role_arn: Option<String>,
+    /// Roles assumed for the `UpdateModelPackage` of a decision on one stage (per deciding persona: the AI
+    /// engineers' role for Test, the governance engineers' for Prod), so each role's IAM policy allows only its
+    /// stage. A stage without one uses `role_arn` (or the portal's own identity).
+    #[serde(default, skip_serializing_if = "ApprovalRoles::is_empty")]
+    pub approval_roles: ApprovalRoles,
+}
+
+impl Account {
+    /// An account reached with `role_arn` (or the portal's own identity), without approval roles.
+    pub fn new(account_id: impl Into<String>, role_arn: Option<String>) -> Self {
+        Self { account_id: account_id.into(), role_arn, approval_roles: ApprovalRoles::default() }
+    }
+}
+
+/// The role per stage decided in an account: `approval_roles = { Test = "arn:...", Prod = "arn:..." }`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalRoles {
+    #[serde(rename = "Dev", default, skip_serializing_if = "Option::is_none")]
+    pub dev: Option<String>,
+    #[serde(rename = "Test", default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<String>,
+    #[serde(rename = "Prod", default, skip_serializing_if = "Option::is_none")]
+    pub prod: Option<String>,
+}
+
+impl ApprovalRoles {
+    /// The role for decisions on `stage`, if one is set.
+    pub fn for_stage(&self, stage: Stage) -> Option<&str> {
+        match stage {
+            Stage::Dev => self.dev.as_deref(),
+            Stage::Test => self.test.as_deref(),
+            Stage::Prod => self.prod.as_deref(),
+        }
+    }
+
+    /// Each stage with its role, in stage order.
+    pub fn iter(&self) -> impl Iterator<Item = (Stage, &str)> {
+        [Stage::Dev, Stage::Test, Stage::Prod].into_iter().filter_map(|s| self.for_stage(s).map(|r| (s, r)))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
 }
 
 /// Which AWS backends the portal uses, from the `[aws]` table of the settings.
@@ -52,6 +97,10 @@ pub struct AwsSettings {
     /// events; without it the portal's webhook for them is closed.
     #[serde(default)]
     pub state_change_api_key: Option<ApiKey>,
+    /// An SQS queue an EventBridge rule sends SageMaker's state-change events to, read by the portal (instead of,
+    /// or beside, the webhook); `None` reads no queue.
+    #[serde(default)]
+    pub state_change_queue_url: Option<String>,
 }
 
 /// A key that never shows in logs or debug output.
@@ -90,7 +139,7 @@ impl AwsSettings {
         Self {
             region: region.into(),
             endpoint_url,
-            central: Account { account_id: account_id.into(), role_arn: None },
+            central: Account::new(account_id, None),
             dev_accounts: BTreeMap::new(),
             event_bus_name: default_bus(),
             event_source: default_source(),
@@ -99,6 +148,7 @@ impl AwsSettings {
             reconcile_interval_secs: default_reconcile_interval(),
             reconcile_grace_secs: default_reconcile_grace(),
             state_change_api_key: None,
+            state_change_queue_url: None,
         }
     }
 

@@ -32,11 +32,13 @@ use crate::settings::Settings;
 use crate::sqlite::SqliteStore;
 use crate::state::AppState;
 
-/// A wired portal: the router's state and the dispatcher (and, on AWS, the reconciler) to run beside it.
+/// A wired portal: the router's state and the dispatcher (and, on AWS, the reconciler and the state-change
+/// queue's consumer) to run beside it.
 pub struct Portal {
     pub state: AppState,
     pub dispatcher: Dispatcher,
     pub reconciler: Option<aws::Reconciler>,
+    pub state_change_queue: Option<aws::queue::StateChangeConsumer>,
 }
 
 /// Where the compiled site (wasm, JS, CSS) is served from, from cargo-leptos's variables or defaults.
@@ -134,6 +136,7 @@ pub async fn build_with(
         _ => None,
     };
     let sagemaker = backends.as_ref().map(|b| b.registry.clone());
+    let queue = backends.and_then(|b| b.state_change_queue);
     let state = AppState {
         leptos_options: leptos_options(&settings),
         service,
@@ -143,5 +146,9 @@ pub async fn build_with(
         settings: Arc::new(settings),
         sagemaker,
     };
-    Ok(Portal { state, dispatcher, reconciler })
+    let state_change_queue = match (queue, aws::state_change::StateChangeIntake::from_state(&state)) {
+        (Some(queue), Some(intake)) => Some(aws::queue::StateChangeConsumer::new(queue, intake)),
+        _ => None,
+    };
+    Ok(Portal { state, dispatcher, reconciler, state_change_queue })
 }

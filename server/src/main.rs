@@ -20,6 +20,7 @@ async fn main() -> anyhow::Result<()> {
     let portal = server::build(settings).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let reconciler = portal.reconciler.map(|r| tokio::spawn(r.run(stopped.clone())));
+    let state_changes = portal.state_change_queue.map(|c| tokio::spawn(c.run(stopped.clone())));
     let dispatcher = tokio::spawn(portal.dispatcher.run(interval, stopped));
     let app = server::routes::router(portal.state);
     let listener =
@@ -28,8 +29,8 @@ async fn main() -> anyhow::Result<()> {
     axum::serve(listener, app.into_make_service()).with_graceful_shutdown(shutdown_signal()).await?;
     let _ = stop.send(true);
     let _ = dispatcher.await;
-    if let Some(reconciler) = reconciler {
-        let _ = reconciler.await;
+    for task in [reconciler, state_changes].into_iter().flatten() {
+        let _ = task.await;
     }
     Ok(())
 }

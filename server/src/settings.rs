@@ -154,7 +154,7 @@ impl Default for Settings {
 }
 
 /// Every setting's name, as the environment spells them after `PORTAL_`.
-const KEYS: [&str; 16] = [
+const KEYS: [&str; 17] = [
     "addr",
     "data_dir",
     "repositories_dir",
@@ -330,7 +330,18 @@ mod tests {
         let aws = s.aws.unwrap();
         assert_eq!((aws.region.as_str(), aws.central.account_id.as_str()), ("eu-west-1", "111111111111"));
         assert_eq!(aws.dev_accounts["credit-risk"].account_id, "222222222222");
+        assert_eq!(
+            aws.central.approval_roles.prod.as_deref(),
+            Some("arn:aws:iam::111111111111:role/portal-approve-prod")
+        );
+        assert!(aws.state_change_queue_url.is_some());
         assert!(!format!("{aws:?}").contains("0123456789"), "the API key stays out of debug output");
+        // A stage that is not one: refused, naming the key.
+        let typo = toml.replace("approval_roles = { Test", "approval_roles = { Tset");
+        let err =
+            Settings::from_figment(Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string(&typo)))
+                .unwrap_err();
+        assert!(err.to_string().contains("Tset"), "{err}");
         let err = Settings::from_figment(
             Figment::from(Serialized::defaults(Settings::default()))
                 .merge(Toml::string("[aws]\nregion = \"eu-west-1\"\n[aws.central]\naccount_id = \"42\"")),

@@ -2,7 +2,8 @@
 //! the API -> Dev approval -> central copy -> Test -> test results through the API -> Prod. After each step the
 //! emulator's model package has the expected approval status and stage, and an SQS queue subscribed to the bus by
 //! a rule received the promotion event. Then a change made outside the portal arrives as SageMaker's
-//! state-change event at the webhook: recorded once on the version's timeline and in the audit log.
+//! state-change event at the webhook: recorded once on the version's timeline and in the audit log. With
+//! per-stage approval roles configured, each decision's `UpdateModelPackage` is signed by its stage's role.
 
 #[path = "../../aws/tests/common/mod.rs"]
 mod moto;
@@ -129,11 +130,16 @@ fn arn(registry: &SageMakerRegistry, version: &VersionId) -> String {
 }
 
 async fn start() -> Run {
-    let moto = moto::Moto::start();
+    start_with(moto::Moto::start(), |_| {}).await
+}
+
+/// As [`start`], on a given emulator and with changed `[aws]` settings.
+async fn start_with(moto: moto::Moto, configure: impl FnOnce(&mut portal_aws::AwsSettings)) -> Run {
     let config = moto.config().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let mut aws = moto.settings();
     aws.state_change_api_key = Some(ApiKey(KEY.into()));
+    configure(&mut aws);
     // A rule on the bus forwards everything the portal publishes to a queue, as a CI/CD account's would.
     let queue = moto::subscribe_queue(&config, &aws.event_bus_name, &aws.event_source, "promotions").await;
     let settings = Settings {
@@ -336,4 +342,120 @@ async fn a_decision_interrupted_by_a_crash_is_completed_by_the_next_start() {
     assert_eq!(decisions.len(), 1, "the decision is committed");
     let again = server::build_with(run.settings.clone(), Some(run.config.clone())).await.expect("and again");
     assert_eq!(approvals(&again).await, 1, "a further start releases nothing twice");
+}
+
+/// The role that signed a recorded request: its `Authorization` header's access key, looked up among the keys
+/// moto's STS handed out (`None`: the base credentials, no assumed role).
+fn signer(request: &serde_json::Value, roles: &BTreeMap<String, String>) -> Option<String> {
+    let authorization = request.pointer("/headers/Authorization").and_then(|v| v.as_str()).unwrap_or_default();
+    let key = authorization.split("Credential=").nth(1).and_then(|c| c.split('/').next()).unwrap_or_default();
+    roles.get(key).cloned()
+}
+
+/// A recorded request's JSON body (moto records it base64-encoded when `body_encoded`).
+fn recorded_body(request: &serde_json::Value) -> serde_json::Value {
+    use base64::Engine;
+    let body = request["body"].as_str().unwrap_or_default();
+    let bytes = if request["body_encoded"].as_bool() == Some(true) {
+        base64::engine::general_purpose::STANDARD.decode(body).expect("base64")
+    } else {
+        body.as_bytes().to_vec()
+    };
+    serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null)
+}
+
+#[tokio::test]
+async fn each_decision_is_applied_with_the_approval_role_of_its_stage() {
+    let role = |name: &str| format!("arn:aws:iam::{}:role/{name}", moto::ACCOUNT);
+    let run = start_with(moto::Moto::start_recording(), |aws| {
+        aws.central.approval_roles.test = Some(role("portal-approve-test"));
+        aws.central.approval_roles.prod = Some(role("portal-approve-prod"));
+        // The project's Dev account (the emulator's one account again) with a role for its Dev decisions.
+        let mut dev = portal_aws::Account::new(moto::ACCOUNT, None);
+        dev.approval_roles.dev = Some(role("portal-approve-dev"));
+        aws.dev_accounts.insert("credit-risk".into(), dev);
+    })
+    .await;
+    server::aws::validate::validate(run.settings.aws.as_ref().expect("aws")).expect("valid settings");
+    run.moto.begin_recording();
+
+    // Dev -> Test -> Prod as in the end-to-end test above, through the portal.
+    let bearer = format!("Bearer {TOKEN}");
+    let auth = [("authorization", bearer.as_str())];
+    let card = serde_json::json!({
+        "intended_use": "Score retail loan applications.", "limitations": "Retail only.", "risk_rating": "High",
+        "training_data": "See lineage.", "evaluation": "Hold-out AUC.", "owner": "credit-risk-ds@example.com"
+    });
+    let body = serde_json::json!({
+        "model_group": "pd-model", "artifact_uri": "s3://ml-artifacts/pd-model/run-r/model.tar.gz",
+        "container_image": "xgb:1", "metrics": {"auc": 0.82}, "model_card": card
+    });
+    let (status, registered) = run.send("POST", "/api/v1/projects/credit-risk/versions", &auth, body.to_string()).await;
+    assert_eq!(status, StatusCode::CREATED, "{registered}");
+    let service = &run.portal.state.service;
+    let id = VersionId(registered["id"].as_str().expect("an id").into());
+    let dev = service.registry.version(&id).await.expect("read").expect("exists");
+    let dev = run.decide("dana", &dev, Stage::Dev).await;
+    let central_id = dev.central_copy.clone().expect("the consumer made the central copy");
+    let erin = server::demo::people().into_iter().find(|p| p.subject.as_str() == "erin").expect("erin");
+    let config = DeploymentConfig {
+        instance_type: "ml.m5.large".into(),
+        initial_instance_count: 1,
+        autoscaling_min: 1,
+        autoscaling_max: 2,
+        variants: vec![ProductionVariant { name: "champion".into(), weight: 100 }],
+        data_capture_percent: 10,
+    };
+    let central = service.registry.version(&central_id).await.expect("read").expect("the copy");
+    service.save_deployment_config(&erin, &central.id, Environment::Test, config.clone()).await.expect("config");
+    let central = run.decide("erin", &central, Stage::Test).await;
+    let junit = r#"<testsuite name="it"><testcase name="invoke" time="0.1"/></testsuite>"#;
+    let results = serde_json::json!({"junit_xml": junit, "performance": {"latency_p99_ms": 120.0}});
+    let uri = format!("/api/v1/versions/{}/test-runs", central.id);
+    let (status, answer) = run.send("POST", &uri, &auth, results.to_string()).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    service.save_deployment_config(&erin, &central.id, Environment::Prod, config).await.expect("prod config");
+    let prod = run.decide("gina", &central, Stage::Prod).await;
+    // The decisions still apply: SageMaker (moto) holds each stage.
+    assert_eq!(run.package(&dev.id).await, ("Approved".into(), "Dev".into()));
+    assert_eq!((prod.stage, prod.status), (Stage::Prod, ApprovalStatus::Approved));
+    assert_eq!(run.package(&prod.id).await, ("Approved".into(), "Prod".into()));
+
+    // Who signed what, as moto recorded it: each decision's UpdateModelPackage by its stage's role in its
+    // account (Dev: the project's Dev account; Test and Prod: the central account), and every other call (reads,
+    // the registration, the central copy) by the accounts' own credentials.
+    let roles = run.moto.access_key_roles();
+    let requests = run.moto.recorded_requests();
+    let sagemaker: Vec<_> = requests
+        .iter()
+        .filter_map(|r| {
+            let target = r.pointer("/headers/X-Amz-Target").and_then(|v| v.as_str())?;
+            target.strip_prefix("SageMaker.").map(|op| (op.to_string(), r))
+        })
+        .collect();
+    let decisions: Vec<(String, Option<String>)> = sagemaker
+        .iter()
+        .filter(|(op, _)| op == "UpdateModelPackage")
+        .map(|(_, r)| {
+            let stage =
+                recorded_body(r)["CustomerMetadataProperties"]["portal:stage"].as_str().unwrap_or("?").to_string();
+            (stage, signer(r, &roles))
+        })
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            ("Dev".to_string(), Some(role("portal-approve-dev"))),
+            ("Test".to_string(), Some(role("portal-approve-test"))),
+            ("Prod".to_string(), Some(role("portal-approve-prod")))
+        ],
+        "the UpdateModelPackage of each decision and the role that signed it"
+    );
+    let others: Vec<_> = sagemaker
+        .iter()
+        .filter(|(op, r)| op != "UpdateModelPackage" && signer(r, &roles).is_some())
+        .map(|(op, _)| op.clone())
+        .collect();
+    assert!(others.is_empty(), "only decisions use the approval roles: {others:?}");
+    assert!(sagemaker.len() > decisions.len(), "reads were recorded too: {}", sagemaker.len());
 }

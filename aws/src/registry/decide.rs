@@ -46,8 +46,10 @@ async fn apply(registry: &SageMakerRegistry, package: &Package, commit: &Decisio
         commit.decision.decided_by,
         commit.decision.justification
     );
+    // The approval role of the decided stage where the settings name one, so IAM lets each persona's role
+    // decide its own stage only.
     package::update(
-        registry.client(&package.at.registry),
+        registry.clients.decider(&package.at.registry, commit.decision.stage),
         package,
         stage,
         status,

@@ -82,10 +82,7 @@ impl SageMakerRegistry {
     }
 
     fn client(&self, registry: &Registry) -> &Client {
-        match registry {
-            Registry::Central => &self.clients.central,
-            Registry::Dev(project) => self.clients.dev(project.as_str()),
-        }
+        self.clients.of(registry)
     }
 
     fn account(&self, registry: &Registry) -> &str {

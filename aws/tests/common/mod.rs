@@ -22,6 +22,8 @@ pub const ACCOUNT: &str = "123456789012";
 pub struct Moto {
     pub url: String,
     child: Child,
+    /// Where moto writes the requests it records (see [`Moto::start_recording`]).
+    recording: Option<PathBuf>,
 }
 
 /// Where scripts/setup.sh puts the emulator (the same default as there).
@@ -35,6 +37,16 @@ pub fn venv() -> PathBuf {
 impl Moto {
     /// Starts moto; fails (never skips) when it is not installed.
     pub fn start() -> Moto {
+        Self::launch(false)
+    }
+
+    /// Starts moto able to record the requests it receives (with their `Authorization` headers, so a test can
+    /// see which credentials signed a call); [`Moto::begin_recording`] starts the recording.
+    pub fn start_recording() -> Moto {
+        Self::launch(true)
+    }
+
+    fn launch(recording: bool) -> Moto {
         let bin = venv().join("bin/moto_server");
         assert!(
             bin.exists(),
@@ -44,14 +56,15 @@ impl Moto {
         );
         let port =
             TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port");
-        let child = Command::new(&bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto_server");
+        let recording = recording.then(|| std::env::temp_dir().join(format!("moto-recording-{port}.jsonl")));
+        let mut command = Command::new(&bin);
+        command.args(["-H", "127.0.0.1", "-p", &port.to_string()]).stdout(Stdio::null()).stderr(Stdio::null());
+        if let Some(path) = &recording {
+            command.env("MOTO_ENABLE_RECORDING", "true").env("MOTO_RECORDER_FILEPATH", path);
+        }
+        let child = command.spawn().expect("start moto_server");
         let url = format!("http://127.0.0.1:{port}");
-        let moto = Moto { url, child };
+        let moto = Moto { url, child, recording };
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "moto did not start on port {port} within 20 s");
@@ -75,10 +88,62 @@ impl Moto {
     }
 }
 
+impl Moto {
+    /// A call to moto's own API (`/moto-api/...`); returns the body of a 200 answer. Plain HTTP/1.1 on a socket,
+    /// so the fixture needs no HTTP client crate.
+    pub fn moto_api(&self, method: &str, path: &str) -> String {
+        use std::io::{Read, Write};
+        let host = self.url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(host).expect("connect to moto");
+        write!(stream, "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            .expect("send to moto");
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).expect("moto's answer");
+        let response = String::from_utf8_lossy(&response);
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        assert!(head.split(' ').nth(1) == Some("200"), "moto-api {method} {path}: {head}");
+        body.to_string()
+    }
+
+    /// Starts recording requests (needs [`Moto::start_recording`]).
+    pub fn begin_recording(&self) {
+        assert!(self.recording.is_some(), "moto was started without recording");
+        self.moto_api("POST", "/moto-api/recorder/start-recording");
+    }
+
+    /// The requests recorded so far: `{method, url, headers, body, body_encoded}` each (a base64 body when
+    /// `body_encoded`).
+    pub fn recorded_requests(&self) -> Vec<serde_json::Value> {
+        self.moto_api("GET", "/moto-api/recorder/download-recording")
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).expect("a recorded request"))
+            .collect()
+    }
+
+    /// The role each access key moto's STS handed out belongs to (from `/moto-api/data.json`, IAM's access keys).
+    pub fn access_key_roles(&self) -> std::collections::BTreeMap<String, String> {
+        let data: serde_json::Value = serde_json::from_str(&self.moto_api("GET", "/moto-api/data.json")).expect("json");
+        data.pointer("/iam/AccessKey")
+            .and_then(|keys| keys.as_array())
+            .map(|keys| {
+                keys.iter()
+                    .filter_map(|k| {
+                        Some((k["access_key_id"].as_str()?.to_string(), k["role_arn"].as_str()?.to_string()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(path) = &self.recording {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! The AWS backends, selected by the `[aws]` settings: the registry on SageMaker (its journal in the portal
 //! database), monitoring on CloudWatch, promotion events published to EventBridge, the reconciler of decisions
-//! left pending by a crash, and the webhook for SageMaker's own state-change events.
+//! left pending by a crash, and SageMaker's own state-change events (a webhook, a queue consumer, or both).
 
+pub mod queue;
 pub mod state_change;
 pub mod validate;
 
@@ -12,8 +13,10 @@ use async_trait::async_trait;
 use governance::ports::{Clock, Directory, EvidenceStore, StoreError};
 use governance::VersionId;
 use portal_aws::clients::{self, SageMakerClients};
-use portal_aws::sdk::{aws_config, aws_sdk_cloudwatch, aws_sdk_eventbridge};
-use portal_aws::{AwsSettings, CloudWatchMonitoring, Endpoints, EventBridgePublisher, SageMakerRegistry};
+use portal_aws::sdk::{aws_config, aws_sdk_cloudwatch, aws_sdk_eventbridge, aws_sdk_sqs};
+use portal_aws::{
+    AwsSettings, CloudWatchMonitoring, Endpoints, EventBridgePublisher, SageMakerRegistry, StateChangeQueue,
+};
 
 use crate::sqlite::SqliteStore;
 
@@ -25,6 +28,9 @@ pub struct AwsBackends {
     pub registry: Arc<SageMakerRegistry>,
     pub monitoring: Arc<CloudWatchMonitoring>,
     pub publisher: EventBridgePublisher,
+    /// The queue of SageMaker's state-change events, when `state_change_queue_url` names one (read with the
+    /// central account's credentials, where the rule that fills it lives).
+    pub state_change_queue: Option<StateChangeQueue>,
 }
 
 /// The endpoints a version is deployed to, from the portal's deployment requests (CloudWatch's dimensions).
@@ -71,7 +77,11 @@ impl AwsBackends {
         let publisher =
             EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&central), settings.event_bus_name.clone())
                 .with_source(settings.event_source.clone());
-        Ok(Self { registry, monitoring, publisher })
+        let state_change_queue = settings
+            .state_change_queue_url
+            .clone()
+            .map(|url| StateChangeQueue::new(aws_sdk_sqs::Client::new(&central), url));
+        Ok(Self { registry, monitoring, publisher, state_change_queue })
     }
 }
 

@@ -7,23 +7,51 @@ fn is_account_id(id: &str) -> bool {
     id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// A role of the account the settings name it for: SageMaker ARNs are built from the account id, and the
+/// package a role changes lives in that account.
+fn role_of(key: &str, account_id: &str, role: &str) -> anyhow::Result<()> {
+    let in_account = role
+        .strip_prefix("arn:")
+        .and_then(|rest| rest.split_once(":iam::"))
+        .and_then(|(_, rest)| rest.strip_prefix(&format!("{account_id}:role/")))
+        .is_some_and(|name| !name.is_empty());
+    if !in_account {
+        anyhow::bail!(
+            "aws.{key} must be an IAM role of account {account_id} (arn:aws:iam::{account_id}:role/NAME), not {role:?}"
+        );
+    }
+    Ok(())
+}
+
 fn account(key: &str, account: &Account) -> anyhow::Result<()> {
     if !is_account_id(&account.account_id) {
         anyhow::bail!("aws.{key}.account_id must be the 12-digit AWS account id, not {:?}", account.account_id);
     }
     if let Some(role) = &account.role_arn {
-        // The role must live in the account it is named for: SageMaker ARNs are built from the account id.
-        let in_account = role
-            .strip_prefix("arn:")
-            .and_then(|rest| rest.split_once(":iam::"))
-            .is_some_and(|(_, rest)| rest.starts_with(&format!("{}:role/", account.account_id)));
-        if !in_account {
-            anyhow::bail!(
-                "aws.{key}.role_arn must be an IAM role of account {} (arn:aws:iam::{}:role/NAME), not {role:?}",
-                account.account_id,
-                account.account_id
-            );
-        }
+        role_of(&format!("{key}.role_arn"), &account.account_id, role)?;
+    }
+    for (stage, role) in account.approval_roles.iter() {
+        role_of(&format!("{key}.approval_roles.{}", stage.as_str()), &account.account_id, role)?;
+    }
+    Ok(())
+}
+
+/// An SQS queue URL: `https://sqs.REGION.amazonaws.com/ACCOUNT/NAME` (or the emulator's `http://HOST/ACCOUNT/NAME`).
+fn queue_url(url: &str) -> anyhow::Result<()> {
+    let path =
+        url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).and_then(|rest| rest.split_once('/'));
+    let ok = path.is_some_and(|(host, path)| {
+        let name_ok = |n: &str| {
+            let n = n.strip_suffix(".fifo").unwrap_or(n);
+            (1..=80).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        !host.is_empty() && path.split_once('/').is_some_and(|(account, name)| is_account_id(account) && name_ok(name))
+    });
+    if !ok {
+        anyhow::bail!(
+            "aws.state_change_queue_url must be an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME), \
+             not {url:?}"
+        );
     }
     Ok(())
 }
@@ -74,6 +102,9 @@ pub fn validate(aws: &AwsSettings) -> anyhow::Result<()> {
     if aws.state_change_api_key.as_ref().is_some_and(|k| k.0.len() < 16) {
         anyhow::bail!("aws.state_change_api_key must be at least 16 characters");
     }
+    if let Some(url) = &aws.state_change_queue_url {
+        queue_url(url)?;
+    }
     Ok(())
 }
 
@@ -88,6 +119,15 @@ mod tests {
     #[test]
     fn a_good_single_account_set_up_passes() {
         validate(&settings()).unwrap();
+        let mut s = settings();
+        s.state_change_queue_url =
+            Some("https://sqs.eu-west-1.amazonaws.com/111111111111/sagemaker-state-changes".into());
+        s.central.approval_roles.test = Some("arn:aws:iam::111111111111:role/portal-approve-test".into());
+        s.central.approval_roles.prod = Some("arn:aws:iam::111111111111:role/portal-approve-prod".into());
+        validate(&s).unwrap();
+        // The emulator's queue URLs.
+        s.state_change_queue_url = Some("http://127.0.0.1:5055/123456789012/state-changes".into());
+        validate(&s).unwrap();
     }
 
     #[test]
@@ -105,10 +145,31 @@ mod tests {
             (Box::new(|s| s.event_source = "aws.sagemaker".into()), "aws.event_source"),
             (Box::new(|s| s.latency_stats = vec!["median".into()]), "aws.latency_stats"),
             (Box::new(|s| s.reconcile_interval_secs = 0), "aws.reconcile_interval_secs"),
+            (Box::new(|s| s.state_change_queue_url = Some("sqs://state-changes".into())), "aws.state_change_queue_url"),
             (
                 Box::new(|s| {
-                    s.dev_accounts
-                        .insert("central".into(), Account { account_id: "222222222222".into(), role_arn: None });
+                    s.state_change_queue_url =
+                        Some("https://sqs.eu-west-1.amazonaws.com/portal/sagemaker-state-changes".into())
+                }),
+                "aws.state_change_queue_url",
+            ),
+            (
+                Box::new(|s| {
+                    s.central.approval_roles.prod = Some("arn:aws:iam::222222222222:role/approve-prod".into())
+                }),
+                "aws.central.approval_roles.Prod",
+            ),
+            (
+                Box::new(|s| {
+                    let mut dev = Account::new("222222222222", None);
+                    dev.approval_roles.dev = Some("approve-dev".into());
+                    s.dev_accounts.insert("credit-risk".into(), dev);
+                }),
+                "aws.dev_accounts.credit-risk.approval_roles.Dev",
+            ),
+            (
+                Box::new(|s| {
+                    s.dev_accounts.insert("central".into(), Account::new("222222222222", None));
                 }),
                 "aws.dev_accounts",
             ),
