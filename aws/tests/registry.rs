@@ -75,6 +75,7 @@ fn approval(version: &governance::model::ModelVersion, id: &str) -> DecisionComm
         justification: decision.justification.clone(),
         evidence_digest: decision.evidence_digest.clone(),
         deployment_config: None,
+        deployment_commit: None,
     }
     .envelope(
         event_id,

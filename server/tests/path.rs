@@ -63,7 +63,7 @@ fn git(args: &[&str]) -> String {
 }
 
 async fn provision(app: &TestPortal) {
-    let dispatcher = server::dispatch::Dispatcher::new(&app.portal.state.service, &[], 10).unwrap();
+    let dispatcher = server::dispatch::Dispatcher::new(&app.portal.state.service, &[], None, 10).unwrap();
     while dispatcher.tick().await > 0 {}
 }
 
