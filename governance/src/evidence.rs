@@ -50,7 +50,11 @@ impl Evidence {
             status: self.version.status,
             metrics: &self.version.metrics,
             model_card: &self.version.model_card,
-            deployment_configs: self.deployment_configs.iter().map(|(e, c)| (*e, (&c.config, c.commit.as_ref()))).collect(),
+            deployment_configs: self
+                .deployment_configs
+                .iter()
+                .map(|(e, c)| (*e, (&c.config, c.commit.as_ref())))
+                .collect(),
             latest_test_run: self.latest_test_run.as_ref().map(|r| (r.id.as_str(), r.passed)),
             signoffs: self.prod_signoffs().map(|d| d.decided_by.as_str()).collect(),
         };

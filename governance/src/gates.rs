@@ -41,7 +41,9 @@ pub fn gates(stage: Stage, evidence: &Evidence, policy: &ProjectPolicy) -> Vec<G
             let config_detail = match config.map(|c| (c.config.validate(), c.commit.as_ref())) {
                 None => "no Test deployment config saved yet".to_string(),
                 Some((Ok(()), None)) => "saved and valid".to_string(),
-                Some((Ok(()), Some(c))) => format!("saved and valid; {} at commit {} of {}", c.path, short(&c.commit), c.repository),
+                Some((Ok(()), Some(c))) => {
+                    format!("saved and valid; {} at commit {} of {}", c.path, short(&c.commit), c.repository)
+                }
                 Some((Err(e), _)) => format!("invalid: {e}"),
             };
             vec![
@@ -134,10 +136,15 @@ fn prod_gates(evidence: &Evidence, policy: &ProjectPolicy) -> Vec<Gate> {
         match config {
             None => "no deployment config saved".to_string(),
             Some(c) => {
-                let which =
-                    if c.environment == Environment::Prod { "Prod config saved" } else { "the Test config carries over to Prod" };
+                let which = if c.environment == Environment::Prod {
+                    "Prod config saved"
+                } else {
+                    "the Test config carries over to Prod"
+                };
                 match &c.commit {
-                    Some(commit) => format!("{which}; {} at commit {} of {}", commit.path, short(&commit.commit), commit.repository),
+                    Some(commit) => {
+                        format!("{which}; {} at commit {} of {}", commit.path, short(&commit.commit), commit.repository)
+                    }
                     None => which.to_string(),
                 }
             }

@@ -32,8 +32,10 @@ pub struct Lineage {
     pub container_image: String,
 }
 
-/// The model card a governance engineer reads before sign-off.
+/// The model card a governance engineer reads before sign-off. A section left out is empty: CI fills what it
+/// knows (training data, evaluation), the data scientist the rest, and the Prod gate names what is missing.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ModelCard {
     pub intended_use: String,
     pub limitations: String,

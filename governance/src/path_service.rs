@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::audit::AuditRecord;
 use crate::authz::{authorize, Action};
 use crate::catalog::{Dataset, DatasetInput, Subscription, SubscriptionStatus};
+use crate::deployment::ConfigCommit;
 use crate::events::EventEnvelope;
 use crate::path_events::{PathEvent, SubscriptionRef};
 use crate::ports::{Effects, RepositoryError, StoreError, SubscriptionFilter};
@@ -14,7 +15,6 @@ use crate::provisioning::{
     repository_name, ProjectSetup, Provisioning, ProvisioningState, RepositoryRef, UpgradeRecord,
 };
 use crate::service::{Service, ServiceError};
-use crate::deployment::ConfigCommit;
 use crate::template::{
     self, ParamValue, ProjectRef, RenderedFile, Template, TemplateDefinition, TemplateId, TemplateStatus, Tree,
 };
@@ -473,7 +473,9 @@ impl Service {
             .repositories
             .commit(&repo.name, "main", None, &[file], &message, &marker, false)
             .await
-            .map_err(|e| ServiceError::Conflict(format!("The deployment config could not be committed to {}: {e}", repo.name)))?;
+            .map_err(|e| {
+                ServiceError::Conflict(format!("The deployment config could not be committed to {}: {e}", repo.name))
+            })?;
         Ok(Some(ConfigCommit { repository: repo.name.clone(), path, commit }))
     }
 

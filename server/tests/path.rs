@@ -307,7 +307,7 @@ async fn template_to_project_to_cloned_repositories_to_data_access() {
 async fn central_version_of(app: &TestPortal, project: &str, dataset: &str) -> governance::model::ModelVersion {
     use governance::decision::{DecisionRequest, Verdict};
     let service = &app.portal.state.service;
-    let machine = governance::Actor::Machine(governance::Machine {
+    let machine = governance::Actor::Machine(governance::persona::Machine {
         subject: governance::Subject(format!("ci:{project}")),
         project: governance::ProjectId(project.into()),
         may: governance::trust_policy::MachineAction::ALL.into(),

@@ -5,6 +5,7 @@
 //! version with the run's metrics.
 
 mod common;
+mod conformance;
 mod mlflow_server;
 
 use std::collections::BTreeMap;
@@ -38,7 +39,8 @@ fn python(venv: &Path, dir: &Path, args: &[&str], env: &[(&str, String)]) -> Str
     text
 }
 
-#[tokio::test]
+// Multi-threaded: the pipeline's steps are blocking child processes, and the portal they call must keep serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_regression_templates_build_pipeline_trains_logs_to_mlflow_and_registers_with_the_portal() {
     let (mlflow, ci) = tokio::join!(MlflowServer::start(), common::fixtures::ci_issuer());
     let dir = tempfile::tempdir().expect("temp dir");
@@ -116,10 +118,12 @@ async fn the_regression_templates_build_pipeline_trains_logs_to_mlflow_and_regis
     assert_eq!(version.group.as_str(), "churn-regressor");
     assert_eq!(version.lineage.mlflow_run_id.as_deref(), Some(run_id));
     assert!(version.metrics.get("r2").is_some_and(|r2| *r2 > 0.9), "{:?}", version.metrics);
-    let reader = governance::Actor::Machine(governance::Machine {
-        subject: governance::Subject("ci:credit-risk".into()),
-        project: ProjectId("credit-risk".into()),
-        may: Default::default(),
+    assert!(version.model_card.evaluation.contains("rmse = "), "the pipeline fills the card's evaluation");
+    assert_eq!(version.model_card.missing_sections().len(), 4, "and leaves the rest to the data scientist");
+    let reader = governance::Actor::Person(governance::Principal {
+        subject: governance::Subject("gina".into()),
+        display_name: "Gina".into(),
+        memberships: [(ProjectId("credit-risk".into()), [governance::Persona::GovernanceEngineer].into())].into(),
     });
     let training = service.training_run(&reader, version).await.expect("read").expect("a run").expect("MLflow answers");
     assert_eq!(training.run.status, governance::experiment::RunStatus::Finished);

@@ -13,8 +13,8 @@ use crate::components::error_alert::ErrorAlert;
 use crate::components::live_check::{check_on_change, CheckStatus};
 use crate::pages::load_error;
 use crate::server_fns::{
-    project_page, projects_page, published_template, CheckProject, CreateProject, DecideSubscription, RequestSubscription,
-    RetryProvisioning, UpgradeProject,
+    project_page, projects_page, published_template, CheckProject, CreateProject, DecideSubscription,
+    RequestSubscription, RetryProvisioning, UpgradeProject,
 };
 
 const INPUT: &str = "mt-1 w-full rounded border border-slate-300 px-2 py-1";

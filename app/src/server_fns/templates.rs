@@ -178,12 +178,7 @@ pub async fn check_template(id: String, creating: String, form: BTreeMap<String,
     use crate::server::{portal, reply, require_principal};
     let principal = require_principal().await?;
     let definition = definition_from_form(&form).map_err(|e| reply(AppError::invalid(e, BTreeMap::new())))?;
-    portal()?
-        .service
-        .check_template(&principal, &id, creating == "true", &definition)
-        .await
-        .map(|_| ())
-        .map_err(reply)
+    portal()?.service.check_template(&principal, &id, creating == "true", &definition).await.map(|_| ()).map_err(reply)
 }
 
 /// Publishes (`Publish`) or deprecates (`Deprecate`) a version.

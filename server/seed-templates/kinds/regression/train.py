@@ -2,6 +2,7 @@
 import argparse
 import json
 import os
+import pathlib
 
 import mlflow
 import mlflow.sklearn
@@ -29,6 +30,12 @@ def load() -> pd.DataFrame:
     return pd.read_csv(TRAINING_DATA)
 
 
+def artifact_location(model_id: str) -> str:
+    """Where the logged model's files are (s3://... on a production tracking server); a local path as file://."""
+    location = mlflow.get_logged_model(model_id).artifact_location
+    return location if "://" in location else pathlib.Path(location).resolve().as_uri()
+
+
 def main(out: str) -> None:
     frame = load()
     features = frame.drop(columns=[TARGET]).select_dtypes("number")
@@ -49,7 +56,7 @@ def main(out: str) -> None:
     with open(os.path.join(out, "result.json"), "w") as f:
         json.dump({
             "mlflow_run_id": run.info.run_id,
-            "artifact_uri": info.model_uri,
+            "artifact_uri": artifact_location(info.model_id),
             "training_data": [TRAINING_DATA],
             "metrics": metrics,
             "description": "{{ params.algorithm }} on " + TRAINING_DATA,

@@ -6,6 +6,7 @@ portal checks against the project's trust policy: POST /api/v1/projects/{project
 import json
 import os
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -30,7 +31,11 @@ def main(result_path: str) -> None:
         "artifact_uri": result["artifact_uri"],
         "container_image": "{{ params.container_image }}",
         "metrics": result["metrics"],
-        "model_card": result.get("model_card", {}),
+        # What the pipeline knows of the model card; the data scientist completes it in the portal.
+        "model_card": result.get("model_card") or {
+            "training_data": ", ".join(result["training_data"]),
+            "evaluation": ", ".join(f"{k} = {v:.4g}" for k, v in sorted(result["metrics"].items())),
+        },
     }
     url = f"{os.environ['PORTAL_URL']}/api/v1/projects/{os.environ['PORTAL_PROJECT']}/versions"
     token = os.environ.get("PORTAL_TOKEN") or ci_token(os.environ["PORTAL_AUDIENCE"])
@@ -40,8 +45,12 @@ def main(result_path: str) -> None:
         method="POST",
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        version = json.load(answer)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            version = json.load(answer)
+    except urllib.error.HTTPError as refused:
+        # The portal says which field was wrong; the CI log should too.
+        sys.exit(f"the portal refused the registration ({refused.code}): {refused.read().decode(errors='replace')}")
     print(f"registered {version['id']} (version {version['number']}) in the Dev registry of {os.environ['PORTAL_PROJECT']}")
 
 
