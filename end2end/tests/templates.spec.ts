@@ -33,7 +33,7 @@ async function provisioned(page: Page): Promise<void> {
 }
 
 test("an admin publishes a template, a data scientist's project gets its repositories, data access and an upgrade", async ({ page }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(180_000);
 
   await test.step("the admin's editor names each problem as the fields change, then saves", async () => {
     await signIn(page, "Ada Admin");
@@ -53,18 +53,18 @@ test("an admin publishes a template, a data scientist's project gets its reposit
     await expect(liveCheck(page)).toContainText("Parameter 1 (region), pattern");
     await page.getByLabel("Parameter 1 pattern").fill("[a-z]{2}-[a-z]+-[0-9]");
     await page.getByLabel("File 1 path").fill("build/train.sh");
-    await page.getByLabel("File 1 content").fill("echo {{ project.id }} in {{ params.regoin }}\n");
-    await page.getByLabel("File 1 content").blur();
-    // A file that does not render with the defaults (a misspelt parameter).
-    await expect(liveCheck(page)).toContainText("File build/train.sh");
     await page.getByLabel("File 1 content").fill("echo {{ project.id }} in {{ params.region }}\n");
     await page.getByLabel("File 1 content").blur();
     await expect(liveCheck(page)).toContainText("the deploy/ tree has no file");
+    await page.getByLabel("File 2 path").fill("deploy/config/test.json");
+    await page.getByLabel("File 2 content").fill('{"region": "{{ params.regoin }}"}\n');
+    await page.getByLabel("File 2 content").blur();
+    // A file that does not render with the defaults (a misspelt parameter), named by its path.
+    await expect(liveCheck(page)).toContainText("File deploy/config/test.json");
     // Saving anyway is refused by the server with the same message, and nothing typed is lost.
     await page.getByRole("button", { name: "Save draft" }).click();
-    await expect(page.getByRole("alert")).toContainText("the deploy/ tree has no file");
+    await expect(page.getByRole("alert")).toContainText("File deploy/config/test.json");
     await expect(page.getByLabel("File 1 path")).toHaveValue("build/train.sh");
-    await page.getByLabel("File 2 path").fill("deploy/config/test.json");
     await page.getByLabel("File 2 content").fill('{"region": "{{ params.region }}"}\n');
     await page.getByLabel("File 2 content").blur();
     await expect(liveCheck(page)).toContainText("no problems so far");
@@ -76,6 +76,7 @@ test("an admin publishes a template, a data scientist's project gets its reposit
 
   await test.step("the preview renders the repositories with sample values; the admin publishes", async () => {
     await expect(page.getByRole("heading", { level: 2, name: "Preview of version 1 with sample values" })).toBeVisible();
+    await page.getByText("build/train.sh", { exact: true }).click();
     await expect(page.getByText(`echo sample-project in eu-west-1`)).toBeVisible();
     await page.getByRole("button", { name: "Publish version 1" }).click();
     await expect(page.getByRole("button", { name: "Deprecate version 1" })).toBeVisible();
@@ -114,7 +115,8 @@ test("an admin publishes a template, a data scientist's project gets its reposit
   });
 
   await test.step("a dataset request is approved by its producer and shows on the project", async () => {
-    await page.getByLabel("Dataset", { exact: true }).selectOption("loan-applications");
+    // (The label also holds the options' text, so the select is found by its accessible name.)
+    await page.getByRole("combobox", { name: "Dataset", exact: true }).selectOption("loan-applications");
     await page.getByLabel("Justification").fill("Churn features from loan applications.");
     await page.getByRole("button", { name: "Request access" }).click();
     const row = page.getByRole("row").filter({ hasText: "loan-applications" });
