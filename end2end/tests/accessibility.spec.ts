@@ -45,6 +45,10 @@ test("every page has no axe violations", async ({ page, request }) => {
     ["events", "/events"],
     ["compare", `/compare?a=${encodeURIComponent(pdAwaiting.id)}`],
     ["audit", "/audit"],
+    ["templates", "/templates"],
+    ["a template (versions, preview, editor)", "/templates/classical-regression"],
+    ["projects", "/projects"],
+    ["data catalog with dataset requests", "/datasets"],
   ];
   for (const [name, url] of pages) {
     await test.step(name, async () => {
@@ -68,6 +72,17 @@ test("every page has no axe violations", async ({ page, request }) => {
     await settled(page);
     await expect(section(page, "Model card").getByRole("button", { name: /save/i })).toBeVisible();
     await expectNoViolations(page, "Dev version with model card form");
+  });
+
+  await test.step("a new template and the new-project form (Admin, Data Scientist)", async () => {
+    await signIn(page, "Ada Admin");
+    await visit(page, "/templates/new");
+    await expectNoViolations(page, "new template editor");
+    await signIn(page, "Dana Scientist");
+    await visit(page, "/projects/new/classical-regression");
+    await expectNoViolations(page, "new project from a template");
+    await visit(page, "/datasets");
+    await expectNoViolations(page, "data catalog as a data scientist");
   });
 
   await test.step("a central copy with the deployment config form (AI Engineer)", async () => {

@@ -50,7 +50,10 @@ pub fn NewTemplatePage() -> impl IntoView {
     let save = ServerAction::<SaveTemplate>::new();
     view! {
         <h1 class="text-2xl font-semibold mb-4">"New template"</h1>
-        <TemplateEditor template=None action=save />
+        <section aria-labelledby="definition-h">
+            <h2 id="definition-h" class="text-lg font-semibold mb-2">"Definition: identity, policy, parameters and files"</h2>
+            <TemplateEditor template=None action=save />
+        </section>
     }
 }
 
