@@ -40,6 +40,13 @@ pub struct NewProject {
     pub members: String,
 }
 
+/// A template version's move between statuses, and how the audit log names it.
+struct StatusChange {
+    from: TemplateStatus,
+    to: TemplateStatus,
+    action: &'static str,
+}
+
 /// A new project's form, checked: what creating it needs.
 #[derive(Debug, Clone)]
 pub struct CheckedProject {
@@ -200,10 +207,34 @@ impl Service {
             },
             now,
         );
+        let change =
+            StatusChange { from: TemplateStatus::Draft, to: TemplateStatus::Published, action: "template.publish" };
+        self.change_template_status(
+            principal,
+            id,
+            version,
+            change,
+            event,
+            "Only a draft can be published, and this version is not one (any more): reload the page.",
+        )
+        .await
+    }
+
+    /// Moves a version from one status to another with its event and audit record, in one write; refused
+    /// with `refusal` when the version is not (any more) in the `from` status.
+    async fn change_template_status(
+        &self,
+        principal: &Principal,
+        id: &TemplateId,
+        version: u32,
+        change: StatusChange,
+        event: EventEnvelope,
+        refusal: &'static str,
+    ) -> Result<(), ServiceError> {
         let record = audit(
-            now,
+            event.time,
             &principal.subject,
-            "template.publish",
+            change.action,
             &format!("{id}/{version}"),
             serde_json::json!({ "event": event.id }),
         );
@@ -211,14 +242,12 @@ impl Service {
             .set_template_status(
                 id,
                 version,
-                TemplateStatus::Draft,
-                TemplateStatus::Published,
+                change.from,
+                change.to,
                 Effects { events: vec![event], audit: vec![record] },
             )
             .await
-            .map_err(conflict(
-                "Only a draft can be published, and this version is not one (any more): reload the page.",
-            ))
+            .map_err(conflict(refusal))
     }
 
     /// Deprecates a published version: no new projects from it; its projects keep working.
@@ -235,23 +264,20 @@ impl Service {
             PathEvent::TemplateDeprecated { template: id.clone(), version, deprecated_by: principal.subject.clone() },
             now,
         );
-        let record = audit(
-            now,
-            &principal.subject,
-            "template.deprecate",
-            &format!("{id}/{version}"),
-            serde_json::json!({ "event": event.id }),
-        );
-        self.templates
-            .set_template_status(
-                id,
-                version,
-                TemplateStatus::Published,
-                TemplateStatus::Deprecated,
-                Effects { events: vec![event], audit: vec![record] },
-            )
-            .await
-            .map_err(conflict("Only a published version can be deprecated: reload the page."))
+        let change = StatusChange {
+            from: TemplateStatus::Published,
+            to: TemplateStatus::Deprecated,
+            action: "template.deprecate",
+        };
+        self.change_template_status(
+            principal,
+            id,
+            version,
+            change,
+            event,
+            "Only a published version can be deprecated: reload the page.",
+        )
+        .await
     }
 
     /// Renders a template version with sample (default) values, creating nothing.

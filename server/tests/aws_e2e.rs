@@ -55,12 +55,16 @@ impl Run {
         (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
     }
 
-    /// Registers a pd-model version through the API as CI does; returns its id.
+    /// Registers a pd-model version with a complete model card through the API as CI does; returns its id.
     async fn register(&self, training_run: &str) -> VersionId {
         let bearer = format!("Bearer {TOKEN}");
+        let card = serde_json::json!({
+            "intended_use": "Score retail loan applications.", "limitations": "Retail only.", "risk_rating": "High",
+            "training_data": "See lineage.", "evaluation": "Hold-out AUC.", "owner": "credit-risk-ds@example.com"
+        });
         let body = serde_json::json!({
             "model_group": "pd-model", "artifact_uri": format!("s3://ml-artifacts/pd-model/{training_run}/model.tar.gz"),
-            "container_image": "xgb:1", "metrics": {"auc": 0.8}
+            "container_image": "xgb:1", "metrics": {"auc": 0.82}, "model_card": card
         });
         let uri = "/api/v1/projects/credit-risk/versions";
         let (status, registered) = self.send("POST", uri, &[("authorization", &bearer)], body.to_string()).await;
@@ -161,17 +165,7 @@ async fn dev_approval_to_prod_on_sagemaker_with_events_on_the_bus() {
     let run = start().await;
     let bearer = format!("Bearer {TOKEN}");
     let auth = [("authorization", bearer.as_str())];
-    let card = serde_json::json!({
-        "intended_use": "Score retail loan applications.", "limitations": "Retail only.", "risk_rating": "High",
-        "training_data": "See lineage.", "evaluation": "Hold-out AUC.", "owner": "credit-risk-ds@example.com"
-    });
-    let body = serde_json::json!({
-        "model_group": "pd-model", "artifact_uri": "s3://ml-artifacts/pd-model/run-x/model.tar.gz",
-        "container_image": "xgb:1", "metrics": {"auc": 0.82}, "model_card": card
-    });
-    let (status, registered) = run.send("POST", "/api/v1/projects/credit-risk/versions", &auth, body.to_string()).await;
-    assert_eq!(status, StatusCode::CREATED, "{registered}");
-    let id = VersionId(registered["id"].as_str().expect("an id").into());
+    let id = run.register("run-x").await;
     assert!(id.as_str().starts_with("dev.credit-risk.pd-model."), "a SageMaker version id: {id}");
     assert_eq!(run.package(&id).await, ("PendingManualApproval".into(), "Dev".into()));
     run.dispatch().await;
@@ -380,20 +374,10 @@ async fn each_decision_is_applied_with_the_approval_role_of_its_stage() {
     run.moto.begin_recording();
 
     // Dev -> Test -> Prod as in the end-to-end test above, through the portal.
+    let service = &run.portal.state.service;
     let bearer = format!("Bearer {TOKEN}");
     let auth = [("authorization", bearer.as_str())];
-    let card = serde_json::json!({
-        "intended_use": "Score retail loan applications.", "limitations": "Retail only.", "risk_rating": "High",
-        "training_data": "See lineage.", "evaluation": "Hold-out AUC.", "owner": "credit-risk-ds@example.com"
-    });
-    let body = serde_json::json!({
-        "model_group": "pd-model", "artifact_uri": "s3://ml-artifacts/pd-model/run-r/model.tar.gz",
-        "container_image": "xgb:1", "metrics": {"auc": 0.82}, "model_card": card
-    });
-    let (status, registered) = run.send("POST", "/api/v1/projects/credit-risk/versions", &auth, body.to_string()).await;
-    assert_eq!(status, StatusCode::CREATED, "{registered}");
-    let service = &run.portal.state.service;
-    let id = VersionId(registered["id"].as_str().expect("an id").into());
+    let id = run.register("run-r").await;
     let dev = service.registry.version(&id).await.expect("read").expect("exists");
     let dev = run.decide("dana", &dev, Stage::Dev).await;
     let central_id = dev.central_copy.clone().expect("the consumer made the central copy");
