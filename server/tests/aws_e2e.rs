@@ -2,7 +2,8 @@
 //! the API -> Dev approval -> central copy -> Test -> test results through the API -> Prod. After each step the
 //! emulator's model package has the expected approval status and stage, and an SQS queue subscribed to the bus by
 //! a rule received the promotion event. Then a change made outside the portal arrives as SageMaker's
-//! state-change event at the webhook: recorded once on the version's timeline and in the audit log. With
+//! state-change event at the webhook: recorded once on the version's timeline and in the audit log. A portal
+//! process killed between applying a decision on SageMaker and committing it finishes it on its next start. With
 //! per-stage approval roles configured, each decision's `UpdateModelPackage` is signed by its stage's role.
 
 #[path = "../../aws/tests/common/mod.rs"]
@@ -295,14 +296,52 @@ async fn a_change_made_outside_the_portal_is_recorded_once_from_sagemakers_event
     assert_eq!(version.status, ApprovalStatus::Rejected, "the portal shows SageMaker's status");
 }
 
-#[tokio::test]
-async fn a_decision_interrupted_by_a_crash_is_completed_by_the_next_start() {
-    let run = start().await;
-    let id = run.register("run-z").await;
-    let service = &run.portal.state.service;
+/// The crash test's child process: where its portal keeps its database, and the emulator it uses.
+const CRASH_DIR: &str = "AWS_E2E_CRASH_DIR";
+const CRASH_MOTO: &str = "AWS_E2E_CRASH_MOTO";
+const CRASH_TEST: &str = "a_portal_killed_between_applying_and_committing_a_decision_finishes_it_on_the_next_start";
+
+/// Settings of the crash test's portal: its database in `dir`, on the emulator at `moto_url`.
+fn crash_settings(dir: &std::path::Path, moto_url: &str, grace_secs: u64) -> Settings {
+    let mut aws = portal_aws::AwsSettings::single_account(moto::REGION, moto::ACCOUNT, Some(moto_url.to_string()));
+    aws.reconcile_grace_secs = grace_secs;
+    Settings {
+        data_dir: dir.to_path_buf(),
+        project_tokens: [("credit-risk".to_string(), Secret(TOKEN.into()))].into_iter().collect(),
+        event_account: moto::ACCOUNT.into(),
+        event_region: moto::REGION.into(),
+        aws: Some(aws),
+        ..Settings::default()
+    }
+}
+
+/// The first life, in a child process: registers a version, then Dana's Dev approval, during which the process
+/// aborts right after SageMaker applied it and before the portal database committed it. Never returns.
+async fn first_life_dies_in_a_decision(dir: &std::path::Path, moto_url: &str) {
+    let config = moto::config_at(moto_url).await;
+    let portal = server::build_with(crash_settings(dir, moto_url, 120), Some(config)).await.expect("builds");
+    let service = &portal.state.service;
+    let machine = governance::Actor::Machine(governance::persona::Machine {
+        subject: governance::Subject("ci:credit-risk".into()),
+        project: governance::ProjectId("credit-risk".into()),
+        may: governance::trust_policy::MachineAction::ALL.into(),
+    });
+    let input = governance::model::RegisterVersionInput {
+        model_group: "pd-model".into(),
+        description: String::new(),
+        mlflow_run_id: None,
+        training_data: vec![],
+        code_commit: None,
+        artifact_uri: "s3://ml-artifacts/pd-model/run-k/model.tar.gz".into(),
+        container_image: "xgb:1".into(),
+        metrics: Default::default(),
+        model_card: Default::default(),
+    };
+    let credit_risk = governance::ProjectId("credit-risk".into());
+    let version = service.register_version(&machine, &credit_risk, input).await.expect("registered");
+    std::fs::write(dir.join("version-id"), version.id.as_str()).expect("the id for the parent");
     let dana = server::demo::people().into_iter().find(|p| p.subject.as_str() == "dana").expect("dana");
-    let version = service.registry.version(&id).await.expect("read").expect("exists");
-    let evidence = service.evidence(version).await.expect("evidence");
+    let evidence = service.evidence(version.clone()).await.expect("evidence");
     let request = DecisionRequest {
         stage: Stage::Dev,
         verdict: Verdict::Approve,
@@ -310,10 +349,30 @@ async fn a_decision_interrupted_by_a_crash_is_completed_by_the_next_start() {
         evidence_digest: evidence.digest(),
         seen_test_run: None,
     };
-    // The process dies after SageMaker applied the decision and before the portal database committed it.
-    run.portal.state.sagemaker.as_ref().expect("registry").crash_after_apply(true);
-    assert!(service.decide(&dana, &id, request).await.is_err(), "the injected crash");
-    assert_eq!(run.package(&id).await, ("Approved".into(), "Dev".into()), "SageMaker has the decision");
+    portal.state.sagemaker.as_ref().expect("registry").abort_after_apply(true);
+    let outcome = service.decide(&dana, &version.id, request).await;
+    panic!("the process should have died inside the decision, but it returned {outcome:?}");
+}
+
+#[tokio::test]
+async fn a_portal_killed_between_applying_and_committing_a_decision_finishes_it_on_the_next_start() {
+    if let (Ok(dir), Ok(moto_url)) = (std::env::var(CRASH_DIR), std::env::var(CRASH_MOTO)) {
+        return first_life_dies_in_a_decision(std::path::Path::new(&dir), &moto_url).await;
+    }
+    let moto = moto::Moto::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The first life runs this same test binary, selected to this test, as a child process.
+    let child = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+        .args([CRASH_TEST, "--exact", "--nocapture"])
+        .env(CRASH_DIR, dir.path())
+        .env(CRASH_MOTO, &moto.url)
+        .output()
+        .expect("the child runs");
+    let said = format!("{}{}", String::from_utf8_lossy(&child.stdout), String::from_utf8_lossy(&child.stderr));
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(child.status.signal(), Some(6), "the first life is killed (SIGABRT) mid-decision: {said}");
+    let id = VersionId(std::fs::read_to_string(dir.path().join("version-id")).expect("the version id"));
+
     let approvals = |portal: &Portal| {
         let ledger = portal.state.service.ledger.clone();
         let id = id.clone();
@@ -322,20 +381,25 @@ async fn a_decision_interrupted_by_a_crash_is_completed_by_the_next_start() {
             events.items.iter().filter(|r| r.envelope.detail_type == "ModelApproved").count()
         }
     };
-    assert_eq!(approvals(&run.portal).await, 0, "its event is held back while pending");
+    // Started again within the grace period: SageMaker has the decision, the portal holds it pending.
+    let config = moto.config().await;
+    let second = server::build_with(crash_settings(dir.path(), &moto.url, 120), Some(config.clone()))
+        .await
+        .expect("the portal starts again");
+    let version = second.state.service.registry.version(&id).await.expect("read").expect("exists");
+    assert_eq!((version.stage, version.status), (Stage::Dev, ApprovalStatus::Approved), "applied on SageMaker");
+    assert_eq!(approvals(&second).await, 0, "its event is held back while pending");
+    assert!(second.state.service.registry.decisions(&id).await.expect("decisions").is_empty(), "not committed");
+    drop(second);
 
-    // The next start, after the grace period, completes it before serving: committed, its event released once.
+    // After the grace period the next start completes it before serving: committed, its event released once.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let mut settings = run.settings.clone();
-    if let Some(aws) = settings.aws.as_mut() {
-        aws.reconcile_grace_secs = 1;
-    }
-    let restarted = server::build_with(settings, Some(run.config.clone())).await.expect("the portal starts again");
-    assert_eq!(approvals(&restarted).await, 1);
-    let decisions = restarted.state.service.registry.decisions(&id).await.expect("decisions");
-    assert_eq!(decisions.len(), 1, "the decision is committed");
-    let again = server::build_with(run.settings.clone(), Some(run.config.clone())).await.expect("and again");
-    assert_eq!(approvals(&again).await, 1, "a further start releases nothing twice");
+    let third =
+        server::build_with(crash_settings(dir.path(), &moto.url, 1), Some(config.clone())).await.expect("and again");
+    assert_eq!(approvals(&third).await, 1);
+    assert_eq!(third.state.service.registry.decisions(&id).await.expect("decisions").len(), 1, "committed");
+    let fourth = server::build_with(crash_settings(dir.path(), &moto.url, 1), Some(config)).await.expect("again");
+    assert_eq!(approvals(&fourth).await, 1, "a further start releases nothing twice");
 }
 
 /// The role that signed a recorded request: its `Authorization` header's access key, looked up among the keys

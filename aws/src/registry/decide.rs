@@ -83,6 +83,9 @@ pub async fn commit(registry: &SageMakerRegistry, commit: DecisionCommit) -> Res
             .await?;
         return Err(e);
     }
+    if registry.abort_after_apply.load(std::sync::atomic::Ordering::SeqCst) {
+        std::process::abort();
+    }
     if registry.crash_after_apply.load(std::sync::atomic::Ordering::SeqCst) {
         return Err(StoreError::Unavailable("injected crash between applying and committing a decision".into()));
     }

@@ -57,6 +57,8 @@ pub struct SageMakerRegistry {
     /// Test hook: stop a decision after SageMaker applied it and before the portal committed it, as a crash
     /// there would.
     crash_after_apply: AtomicBool,
+    /// Test hook: the process itself dies at that point (`std::process::abort`), for the test that kills it.
+    abort_after_apply: AtomicBool,
 }
 
 impl SageMakerRegistry {
@@ -67,7 +69,16 @@ impl SageMakerRegistry {
         clock: Arc<dyn Clock>,
         projects: Vec<ProjectId>,
     ) -> Self {
-        Self { settings, clients, journal, clock, projects, page_size: 100, crash_after_apply: AtomicBool::new(false) }
+        Self {
+            settings,
+            clients,
+            journal,
+            clock,
+            projects,
+            page_size: 100,
+            crash_after_apply: AtomicBool::new(false),
+            abort_after_apply: AtomicBool::new(false),
+        }
     }
 
     /// Smaller `ListModelPackages` pages (tests use this to cross page boundaries).
@@ -79,6 +90,11 @@ impl SageMakerRegistry {
     /// Fault injection for the crash test of the pending-decision protocol.
     pub fn crash_after_apply(&self, on: bool) {
         self.crash_after_apply.store(on, Ordering::SeqCst);
+    }
+
+    /// Fault injection for the crash test that kills the process between applying and committing a decision.
+    pub fn abort_after_apply(&self, on: bool) {
+        self.abort_after_apply.store(on, Ordering::SeqCst);
     }
 
     fn client(&self, registry: &Registry) -> &Client {

@@ -75,17 +75,22 @@ impl Moto {
 
     /// SDK configuration for the emulator: static credentials, no retries to wait for.
     pub async fn config(&self) -> SdkConfig {
-        aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .endpoint_url(&self.url)
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "static"))
-            .load()
-            .await
+        config_at(&self.url).await
     }
 
     pub fn settings(&self) -> AwsSettings {
         AwsSettings::single_account(REGION, ACCOUNT, Some(self.url.clone()))
     }
+}
+
+/// SDK configuration for an emulator another process started (the crash test's child process).
+pub async fn config_at(url: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(url)
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "static"))
+        .load()
+        .await
 }
 
 impl Moto {
