@@ -300,12 +300,68 @@ async fn template_to_project_to_cloned_repositories_to_data_access() {
     .unwrap();
     let envelope: serde_json::Value = serde_json::from_str(&envelope).unwrap();
     assert_eq!(envelope["detail"]["deploymentCommit"]["commit"], tips[1].as_str(), "{envelope}");
+
+    // The lineage rule: a version may only name catalog datasets its project is subscribed to.
+    let refused = register_trained_on(&app, "churn", "support-tickets").await.unwrap_err().to_string();
+    assert!(refused.contains("support-tickets") && refused.contains("not subscribed"), "{refused}");
+    // A request the producer (Erin) rejects, with her reason on the project page.
+    let (status, body) = post(
+        &app,
+        &dana,
+        "request_subscription",
+        &[("project", "churn"), ("dataset", "support-tickets"), ("justification", "Ticket texts for churn.")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, requests) = post(&app, &erin, "dataset_requests", &[]).await;
+    let id = serde_json::from_str::<serde_json::Value>(&requests).unwrap()[0]["id"].as_str().unwrap().to_string();
+    let (status, body) = post(
+        &app,
+        &erin,
+        "decide_subscription",
+        &[("id", &id), ("decision", "Rejected"), ("reason", "Contains personal data.")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, page) = post(&app, &dana, "project_page", &[("id", "churn")]).await;
+    assert!(page.contains("\"Rejected\"") && page.contains("Contains personal data."), "{page}");
+    // Revoked by the project's data scientist: the lineage may no longer name it.
+    let (_, page_json) = post(&app, &dana, "project_page", &[("id", "churn")]).await;
+    let view: serde_json::Value = serde_json::from_str(&page_json).unwrap();
+    let approved = view["subscriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["status"] == "Approved")
+        .expect("the approved subscription")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = post(
+        &app,
+        &dana,
+        "decide_subscription",
+        &[("id", &approved), ("decision", "Revoked"), ("reason", "The churn study ended.")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let refused = register_trained_on(&app, "churn", "loan-applications").await.unwrap_err().to_string();
+    assert!(refused.contains("loan-applications"), "{refused}");
+    let events: Vec<String> = sqlx::query_scalar("SELECT detail_type FROM events ORDER BY seq")
+        .fetch_all(app.portal.state.store.pool())
+        .await
+        .unwrap();
+    for t in ["DatasetSubscriptionRejected", "DatasetSubscriptionRevoked"] {
+        assert!(events.iter().any(|e| e == t), "no {t} event");
+    }
 }
 
-/// Registers a version of `project` (trained on `dataset`), Dev-approves it as Dana and runs the copy into
-/// the central registry; returns the central copy.
-async fn central_version_of(app: &TestPortal, project: &str, dataset: &str) -> governance::model::ModelVersion {
-    use governance::decision::{DecisionRequest, Verdict};
+/// Registers a version of `project` whose lineage names the catalog dataset `dataset`, as its CI would.
+async fn register_trained_on(
+    app: &TestPortal,
+    project: &str,
+    dataset: &str,
+) -> Result<governance::model::ModelVersion, governance::service::ServiceError> {
     let service = &app.portal.state.service;
     let machine = governance::Actor::Machine(governance::persona::Machine {
         subject: governance::Subject(format!("ci:{project}")),
@@ -325,7 +381,15 @@ async fn central_version_of(app: &TestPortal, project: &str, dataset: &str) -> g
         metrics: Default::default(),
         model_card: Default::default(),
     };
-    let dev = service.register_version(&machine, &governance::ProjectId(project.into()), input).await.unwrap();
+    service.register_version(&machine, &governance::ProjectId(project.into()), input).await
+}
+
+/// Registers a version of `project` (trained on `dataset`), Dev-approves it as Dana and runs the copy into
+/// the central registry; returns the central copy.
+async fn central_version_of(app: &TestPortal, project: &str, dataset: &str) -> governance::model::ModelVersion {
+    use governance::decision::{DecisionRequest, Verdict};
+    let service = &app.portal.state.service;
+    let dev = register_trained_on(app, project, dataset).await.unwrap();
     // Dana as her session sees her: a Data Scientist of the project she created.
     let dana = governance::Principal {
         subject: governance::Subject("dana".into()),
