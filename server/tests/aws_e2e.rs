@@ -296,6 +296,51 @@ async fn a_change_made_outside_the_portal_is_recorded_once_from_sagemakers_event
     assert_eq!(version.status, ApprovalStatus::Rejected, "the portal shows SageMaker's status");
 }
 
+#[tokio::test]
+async fn a_project_made_while_the_portal_runs_is_in_the_sagemaker_registry_from_its_first_version() {
+    let run = start().await;
+    let service = &run.portal.state.service;
+    let dana = server::demo::people().into_iter().find(|p| p.subject.as_str() == "dana").expect("dana");
+    let new = governance::path_service::NewProject {
+        id: "fraud".into(),
+        name: "Fraud".into(),
+        description: String::new(),
+        template: governance::template::TemplateId("classical-regression".into()),
+        parameters: [("model_group".to_string(), "fraud-model".to_string())].into(),
+        members: String::new(),
+    };
+    service.create_project(&dana, new).await.expect("a project from the seed template");
+    run.dispatch().await;
+    let fraud = governance::ProjectId("fraud".into());
+    let machine = governance::Actor::Machine(governance::persona::Machine {
+        subject: governance::Subject("ci:fraud".into()),
+        project: fraud.clone(),
+        may: governance::trust_policy::MachineAction::ALL.into(),
+    });
+    let input = governance::model::RegisterVersionInput {
+        model_group: "fraud-model".into(),
+        description: String::new(),
+        mlflow_run_id: None,
+        training_data: vec![],
+        code_commit: None,
+        artifact_uri: "s3://ml-artifacts/fraud-model/run-f/model.tar.gz".into(),
+        container_image: "xgb:1".into(),
+        metrics: Default::default(),
+        model_card: Default::default(),
+    };
+    let version = service.register_version(&machine, &fraud, input).await.expect("registered on SageMaker");
+    // Listed with every project's versions, and its SageMaker events recognised, without a restart.
+    let everything = governance::ports::VersionQuery { window: Window::new(0, 100), ..Default::default() };
+    let listed = service.registry.list_versions(&everything).await.expect("list");
+    assert!(
+        listed.items.iter().any(|v| v.id == version.id),
+        "{:?}",
+        listed.items.iter().map(|v| &v.id).collect::<Vec<_>>()
+    );
+    let registry = run.portal.state.sagemaker.as_ref().expect("registry");
+    assert_eq!(registry.version_of_arn(&arn(registry, &version.id)), Some(version.id.clone()));
+}
+
 /// The crash test's child process: where its portal keeps its database, and the emulator it uses.
 const CRASH_DIR: &str = "AWS_E2E_CRASH_DIR";
 const CRASH_MOTO: &str = "AWS_E2E_CRASH_MOTO";

@@ -109,11 +109,12 @@ async fn existing_copy(
     central: &PackageRef,
     source_arn: &str,
 ) -> Result<Option<u32>, StoreError> {
+    let known = registry.projects();
     let scan = Scan {
         client: &registry.clients.central,
         registry: Registry::Central,
         project: &central.project,
-        projects: &registry.projects,
+        projects: &known,
         status: Some(ApprovalStatus::Approved),
         page_size: registry.page_size,
     };

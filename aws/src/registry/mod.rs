@@ -52,7 +52,9 @@ pub struct SageMakerRegistry {
     clients: SageMakerClients,
     journal: Arc<dyn RegistryJournal>,
     clock: Arc<dyn Clock>,
-    projects: Vec<ProjectId>,
+    /// The portal's projects: those of the directory at start-up, and any registered into since (a project made
+    /// from a template while the portal runs).
+    projects: std::sync::RwLock<Vec<ProjectId>>,
     page_size: i32,
     /// Test hook: stop a decision after SageMaker applied it and before the portal committed it, as a crash
     /// there would.
@@ -74,7 +76,7 @@ impl SageMakerRegistry {
             clients,
             journal,
             clock,
-            projects,
+            projects: std::sync::RwLock::new(projects),
             page_size: 100,
             crash_after_apply: AtomicBool::new(false),
             abort_after_apply: AtomicBool::new(false),
@@ -160,6 +162,7 @@ impl SageMakerRegistry {
         newest_first: bool,
     ) -> Result<(Vec<Summary>, u64), StoreError> {
         let mut buffer = WindowBuffer::new(window, newest_first);
+        let known = self.projects();
         for project in projects {
             for registry in registries {
                 let registry = match registry {
@@ -170,7 +173,7 @@ impl SageMakerRegistry {
                     client: self.client(&registry),
                     registry,
                     project,
-                    projects: &self.projects,
+                    projects: &known,
                     status,
                     page_size: self.page_size,
                 };
@@ -246,10 +249,23 @@ impl SageMakerRegistry {
         Ok(Page { items: buffer.into_window(), total, offset: window.offset, limit: window.limit })
     }
 
+    /// The projects known now.
+    pub(crate) fn projects(&self) -> Vec<ProjectId> {
+        self.projects.read().map(|p| p.clone()).unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Adds a project made while the portal runs, so its packages are listed and recognised from now on.
+    pub fn know_project(&self, project: &ProjectId) {
+        let mut projects = self.projects.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !projects.contains(project) {
+            projects.push(project.clone());
+        }
+    }
+
     fn projects_of(&self, project: Option<&ProjectId>) -> Vec<ProjectId> {
         match project {
             Some(p) => vec![p.clone()],
-            None => self.projects.clone(),
+            None => self.projects(),
         }
     }
 }
@@ -268,6 +284,7 @@ async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Ite
 impl ModelRegistry for SageMakerRegistry {
     async fn list_groups(&self, project: Option<&ProjectId>, window: Window) -> Result<Page<ModelGroup>, StoreError> {
         let mut buffer = WindowBuffer::new(window, false);
+        let known = self.projects();
         for project in self.projects_of(project) {
             let client = self.clients.dev(project.as_str());
             let mut token = None;
@@ -285,7 +302,7 @@ impl ModelRegistry for SageMakerRegistry {
                 for g in out.model_package_group_summary_list() {
                     let name = g.model_package_group_name().unwrap_or_default();
                     let dev = Registry::Dev(project.clone());
-                    if let Some((p, group)) = list::owner(&dev, &self.projects, name).filter(|(p, _)| *p == project) {
+                    if let Some((p, group)) = list::owner(&dev, &known, name).filter(|(p, _)| *p == project) {
                         let description = g.model_package_group_description().unwrap_or_default().to_string();
                         // Sorted by project then name, as the embedded registry lists them.
                         buffer.push(DateTime::<Utc>::MIN_UTC, format!("{p}/{group}"), (p, group, description));
@@ -359,6 +376,7 @@ impl ModelRegistry for SageMakerRegistry {
         effects: EffectsFn<ModelVersion>,
     ) -> Result<ModelVersion, StoreError> {
         // The adapter names versions itself (their id says where the package is); the service's id is unused.
+        self.know_project(&new.project);
         let registry = Registry::Dev(new.project.clone());
         let client = self.client(&registry);
         let group = group_name(&registry, &new.project, &new.group);

@@ -49,7 +49,7 @@ impl SageMakerRegistry {
         // Central groups carry a prefix of their own; a Dev group never starts with it (no project is `central`).
         let registry =
             if group.starts_with("central-") { Registry::Central } else { Registry::Dev(ProjectId(String::new())) };
-        let (project, group) = list::owner(&registry, &self.projects, group)?;
+        let (project, group) = list::owner(&registry, &self.projects(), group)?;
         let registry = match registry {
             Registry::Central => Registry::Central,
             Registry::Dev(_) => Registry::Dev(project.clone()),

@@ -49,7 +49,7 @@ impl Endpoints for DeployedEndpoints {
 
 impl AwsBackends {
     /// Builds the SDK clients (the standard credential chain, `AssumeRole` per account) and the adapters. The
-    /// projects are the directory's at start-up.
+    /// projects are the directory's at start-up; projects made later join with their first registration.
     pub async fn connect(settings: &AwsSettings, store: &SqliteStore, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let base = clients::base_config(settings).await;
         Self::with_config(settings, &base, store, clock).await
