@@ -107,6 +107,21 @@ if [ "$TESTS" = 1 ]; then
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
   fi
 
+  # A Python package in a virtual environment outside the clone, so every clone and CI run reuses it:
+  # python_venv DIR PACKAGE MAJOR PIP_SPEC EXECUTABLE PURPOSE COST. Installs unless PACKAGE MAJOR.x is there.
+  python_venv() {
+    local dir="$1" package="$2" major="$3" spec="$4" executable="$5" purpose="$6" cost="$7" have
+    have="$("$dir/bin/python" -c "import importlib.metadata as m; print(m.version('$package'))" 2>/dev/null || true)"
+    if [[ "$have" == "$major".* ]] && [ -x "$dir/$executable" ]; then
+      say "$package $have: present ($dir)"
+      return
+    fi
+    command -v python3 >/dev/null 2>&1 || die "python3 is required for $purpose"
+    say "$spec: installing into $dir (was: ${have:-none}; pip from PyPI, $cost)"
+    [ -x "$dir/bin/pip" ] || python3 -m venv "$dir"
+    "$dir/bin/pip" install --quiet --disable-pip-version-check "$spec"
+  }
+
   # 6. The Playwright runner, without its browser download.
   npm_ci end2end "Playwright (end2end/)" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
@@ -114,34 +129,16 @@ if [ "$TESTS" = 1 ]; then
   #    PyPI mlflow 3.x in a virtual environment outside the clone, so every clone and CI run reuses it.
   #    The test reads the same MLFLOW_VENV default.
   MLFLOW_VENV="${MLFLOW_VENV:-$HOME/.cache/governance-portal/venv-mlflow}"
-  MLFLOW_HAVE="$("$MLFLOW_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("mlflow"))' 2>/dev/null || true)"
-  if [[ "$MLFLOW_HAVE" == 3.* ]] && [ -x "$MLFLOW_VENV/bin/mlflow" ]; then
-    say "mlflow $MLFLOW_HAVE: present ($MLFLOW_VENV)"
-  else
-    command -v python3 >/dev/null 2>&1 || die "python3 is required for the MLflow test server"
-    say "mlflow>=3,<4: installing into $MLFLOW_VENV (was: ${MLFLOW_HAVE:-none}; pip from PyPI, ~1 minute, ~850 MB)"
-    [ -x "$MLFLOW_VENV/bin/pip" ] || python3 -m venv "$MLFLOW_VENV"
-    "$MLFLOW_VENV/bin/pip" install --quiet --disable-pip-version-check "mlflow>=3,<4"
-  fi
+  python_venv "$MLFLOW_VENV" mlflow 3 "mlflow>=3,<4" bin/mlflow "the MLflow test server" "~1 minute, ~850 MB"
 
   # 8. The OIDC provider and the CI token issuer the Rust and end-to-end tests start on 127.0.0.1.
   npm_ci server/tests/fixtures/oidc "OIDC provider (oidc-provider, test fixture)"
   npm_ci server/tests/fixtures/ci-issuer "CI token issuer (oauth2-mock-server, test fixture)"
-fi
 
-if [ "$TESTS" = 1 ]; then
-  # 8. The local AWS emulator for the AWS adapters' tests (aws/tests): PyPI moto[server] 5.x in a virtual
+  # 9. The local AWS emulator for the AWS adapters' tests (aws/tests): PyPI moto[server] 5.x in a virtual
   #    environment outside the clone. The tests read the same MOTO_VENV default and fail (never skip) without it.
   MOTO_VENV="${MOTO_VENV:-$HOME/.cache/governance-portal/venv-moto}"
-  MOTO_HAVE="$("$MOTO_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null || true)"
-  if [[ "$MOTO_HAVE" == 5.* ]] && [ -x "$MOTO_VENV/bin/moto_server" ]; then
-    say "moto $MOTO_HAVE: present ($MOTO_VENV)"
-  else
-    command -v python3 >/dev/null 2>&1 || die "python3 is required for the AWS emulator (moto)"
-    say "moto[server]>=5,<6: installing into $MOTO_VENV (was: ${MOTO_HAVE:-none}; pip from PyPI, ~30 s)"
-    [ -x "$MOTO_VENV/bin/pip" ] || python3 -m venv "$MOTO_VENV"
-    "$MOTO_VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]>=5,<6"
-  fi
+  python_venv "$MOTO_VENV" moto 5 "moto[server]>=5,<6" bin/moto_server "the AWS emulator (moto)" "~30 s"
 fi
 
 say "set-up complete"

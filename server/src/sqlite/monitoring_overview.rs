@@ -98,6 +98,17 @@ pub(super) async fn refresh_hours(
     Ok(())
 }
 
+/// Binds a series' key and a time range `[from_ms, to_ms]` (in that order) to the rest of `query`: every
+/// statement here ends with `version = ? AND metric = ? AND endpoint = ? AND variant = ?` and the range.
+fn bind_series<'q>(
+    query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    s: &'q MonitoringSeries,
+    from_ms: i64,
+    to_ms: i64,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    query.bind(s.version.as_str()).bind(&s.metric).bind(&s.endpoint).bind(&s.variant).bind(from_ms).bind(to_ms)
+}
+
 impl SqliteStore {
     /// Raw points of `[from_ms, to_ms]` aggregated into slices of `width` milliseconds.
     async fn raw_slices(
@@ -107,7 +118,7 @@ impl SqliteStore {
         to_ms: i64,
         width: i64,
     ) -> Result<Vec<Slice>, StoreError> {
-        let rows = sqlx::query(
+        let query = sqlx::query(
             "SELECT (at_ms - ?) / ? AS slice, COUNT(*) AS n,
                     SUM(CASE WHEN ? IS NOT NULL AND value > ? THEN 1 ELSE 0 END) AS over,
                     MIN(value) AS lo, MAX(value) AS hi, MIN(at_ms) AS first_ms, MAX(at_ms) AS last_ms
@@ -118,53 +129,32 @@ impl SqliteStore {
         .bind(from_ms)
         .bind(width.max(1))
         .bind(s.threshold)
-        .bind(s.threshold)
-        .bind(s.version.as_str())
-        .bind(&s.metric)
-        .bind(&s.endpoint)
-        .bind(&s.variant)
-        .bind(from_ms)
-        .bind(to_ms)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        .bind(s.threshold);
+        let query = bind_series(query, s, from_ms, to_ms);
+        let rows = query.fetch_all(&self.pool).await.map_err(unavailable)?;
         Ok(rows.iter().map(Slice::from_row).collect())
     }
 
     /// The roll-up rows of the whole hours in `[from_ms, to_ms)`.
     async fn hourly_slices(&self, s: &MonitoringSeries, from_ms: i64, to_ms: i64) -> Result<Vec<Slice>, StoreError> {
-        let rows = sqlx::query(
+        let query = sqlx::query(
             "SELECT n, over, lo, hi, first_ms, last_ms FROM monitoring_hourly
              WHERE version = ? AND metric = ? AND endpoint = ? AND variant = ? AND hour_ms >= ? AND hour_ms < ?
              ORDER BY hour_ms",
-        )
-        .bind(s.version.as_str())
-        .bind(&s.metric)
-        .bind(&s.endpoint)
-        .bind(&s.variant)
-        .bind(from_ms)
-        .bind(to_ms)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        );
+        let query = bind_series(query, s, from_ms, to_ms);
+        let rows = query.fetch_all(&self.pool).await.map_err(unavailable)?;
         Ok(rows.iter().map(Slice::from_row).collect())
     }
 
     async fn latest(&self, s: &MonitoringSeries, from_ms: i64, to_ms: i64) -> Result<Option<Point>, StoreError> {
-        let row = sqlx::query(
+        let query = sqlx::query(
             "SELECT at_ms, value FROM monitoring_points
              WHERE version = ? AND metric = ? AND endpoint = ? AND variant = ? AND at_ms >= ? AND at_ms <= ?
              ORDER BY at_ms DESC LIMIT 1",
-        )
-        .bind(s.version.as_str())
-        .bind(&s.metric)
-        .bind(&s.endpoint)
-        .bind(&s.variant)
-        .bind(from_ms)
-        .bind(to_ms)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        );
+        let query = bind_series(query, s, from_ms, to_ms);
+        let row = query.fetch_optional(&self.pool).await.map_err(unavailable)?;
         row.map(|r| Ok(Point { at: from_ms_to_time(r.get("at_ms"))?, value: r.get("value") })).transpose()
     }
 
