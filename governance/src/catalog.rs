@@ -137,10 +137,51 @@ pub struct Subscription {
     pub decided_at: Option<DateTime<Utc>>,
 }
 
-/// Whether a lineage entry names a dataset: its id, or a location under the dataset's location.
+/// A location as compared: an S3 prefix always ends with `/`, so `s3://lake/loans` and `s3://lake/loans/` are
+/// one location and `s3://lake/loans-raw/` is another.
+fn normalized(location: &str) -> String {
+    let location = location.trim();
+    if location.starts_with("s3://") && !location.ends_with('/') {
+        format!("{location}/")
+    } else {
+        location.to_string()
+    }
+}
+
+/// Whether `location` (a dataset's) covers `entry` (a lineage entry or another location): the same location,
+/// or one under it at a path boundary.
+pub fn covers(location: &str, entry: &str) -> bool {
+    let (location, entry) = (normalized(location), normalized(entry));
+    if entry == location {
+        return true;
+    }
+    let boundary = if location.ends_with('/') { location.clone() } else { format!("{location}/") };
+    entry.starts_with(&boundary)
+}
+
+/// Whether a lineage entry names a dataset: its id, or a location the dataset's location covers.
 pub fn references(entry: &str, dataset: &Dataset) -> bool {
     let entry = entry.trim();
-    entry == dataset.id || entry.starts_with(&dataset.location)
+    entry == dataset.id || covers(&dataset.location, entry)
+}
+
+/// The dataset a lineage entry names: by id, else the most specific dataset whose location covers it.
+pub fn dataset_of<'a>(entry: &str, catalog: &'a [Dataset]) -> Option<&'a Dataset> {
+    let entry = entry.trim();
+    catalog
+        .iter()
+        .find(|d| d.id == entry)
+        .or_else(|| catalog.iter().filter(|d| covers(&d.location, entry)).max_by_key(|d| normalized(&d.location).len()))
+}
+
+/// Another producer's dataset whose location overlaps `dataset`'s (the same, inside it, or around it): a
+/// location belongs to one producer, so nobody registers a dataset at or within data someone else owns.
+pub fn location_taken<'a>(dataset: &Dataset, catalog: &'a [Dataset]) -> Option<&'a Dataset> {
+    catalog.iter().find(|other| {
+        other.id != dataset.id
+            && (other.producer != dataset.producer || normalized(&other.location) == normalized(&dataset.location))
+            && (covers(&other.location, &dataset.location) || covers(&dataset.location, &other.location))
+    })
 }
 
 /// The lineage entries that name a catalog dataset the project holds no approved subscription to.
@@ -152,7 +193,7 @@ pub fn unsubscribed<'a>(
     training_data
         .iter()
         .filter_map(|entry| {
-            let dataset = catalog.iter().find(|d| references(entry, d))?;
+            let dataset = dataset_of(entry, catalog)?;
             let subscribed =
                 subscriptions.iter().any(|s| s.dataset == dataset.id && s.status == SubscriptionStatus::Approved);
             (!subscribed).then(|| (entry.as_str(), dataset.id.clone()))
@@ -213,5 +254,40 @@ mod tests {
         assert_eq!(unsubscribed(&lineage, &catalog, &[sub(SubscriptionStatus::Requested)]).len(), 1);
         assert!(unsubscribed(&lineage, &catalog, &[sub(SubscriptionStatus::Approved)]).is_empty());
         assert_eq!(unsubscribed(&lineage, &catalog, &[sub(SubscriptionStatus::Revoked)]).len(), 1);
+        // A prefix at no path boundary is another location.
+        assert!(unsubscribed(&["s3://lake/loans-raw/x".to_string()], &catalog, &[]).is_empty());
+    }
+
+    #[test]
+    fn lineage_names_the_most_specific_dataset_and_locations_belong_to_one_producer() {
+        let at = |id: &str, producer: &str, location: &str| {
+            DatasetInput { id: id.into(), location: location.into(), ..input() }.parse(producer.into()).unwrap()
+        };
+        let lake = at("lake", "paula", "s3://lake/");
+        let loans = at("loans", "paula", "s3://lake/loans/");
+        let catalog = vec![lake.clone(), loans.clone()];
+        assert_eq!(dataset_of("s3://lake/loans/2026/part-0", &catalog).map(|d| d.id.as_str()), Some("loans"));
+        assert_eq!(dataset_of("s3://lake/other/x", &catalog).map(|d| d.id.as_str()), Some("lake"));
+        assert_eq!(dataset_of("glue://curated.x", &catalog), None);
+        // Another producer may not take the same location, one inside it, or one around it.
+        for location in ["s3://lake/loans", "s3://lake/loans/2026/", "s3://"] {
+            let mine = DatasetInput { id: "mine".into(), location: location.into(), ..input() }.parse("dana".into());
+            if let Ok(mine) = mine {
+                assert_eq!(location_taken(&mine, &catalog).map(|d| d.producer.as_str()), Some("paula"), "{location}");
+            }
+        }
+        // Its own producer nests datasets, but never two at one location.
+        assert!(location_taken(&at("loans-2026", "paula", "s3://lake/loans/2026/"), &catalog).is_none());
+        assert_eq!(
+            location_taken(&at("again", "paula", "s3://lake/loans"), &catalog).map(|d| d.id.as_str()),
+            Some("loans")
+        );
+        let glue = at("apps", "paula", "glue://curated.loan_applications");
+        assert!(location_taken(
+            &at("apps2", "dana", "glue://curated.loan_applications_v2"),
+            std::slice::from_ref(&glue)
+        )
+        .is_none());
+        assert!(location_taken(&at("apps3", "dana", "glue://curated.loan_applications"), &[glue]).is_some());
     }
 }

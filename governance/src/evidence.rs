@@ -38,6 +38,9 @@ struct DigestView<'a> {
     deployment_configs: BTreeMap<Environment, ConfigView<'a>>,
     latest_test_run: Option<(&'a str, bool)>,
     signoffs: Vec<&'a str>,
+    /// A registry state that differs from the record is part of what the reviewer must have seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outside: Option<&'a crate::record::OutsideChange>,
 }
 
 impl Evidence {
@@ -57,6 +60,7 @@ impl Evidence {
                 .collect(),
             latest_test_run: self.latest_test_run.as_ref().map(|r| (r.id.as_str(), r.passed)),
             signoffs: self.prod_signoffs().map(|d| d.decided_by.as_str()).collect(),
+            outside: self.version.outside.as_ref(),
         };
         // Serializing a struct of owned, ordered fields cannot fail.
         let bytes = serde_json::to_vec(&view).unwrap_or_default();

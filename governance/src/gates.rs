@@ -28,6 +28,35 @@ fn gate(label: impl Into<String>, met: bool, detail: impl Into<String>, evidence
 
 /// The gates for approving `evidence.version` into `stage`, met or unmet.
 pub fn gates(stage: Stage, evidence: &Evidence, policy: &ProjectPolicy) -> Vec<Gate> {
+    let mut out = stage_gates(stage, evidence, policy);
+    if policy.lineage_required.contains(&stage) {
+        out.push(lineage_gate(&evidence.version));
+    }
+    out
+}
+
+/// The lineage a policy can ask for: where the training data came from and the run that trained the model.
+fn lineage_gate(v: &crate::model::ModelVersion) -> Gate {
+    let mut missing = Vec::new();
+    if v.lineage.training_data.is_empty() {
+        missing.push("training data references");
+    }
+    if v.lineage.mlflow_run_id.is_none() {
+        missing.push("the training run");
+    }
+    let detail = if missing.is_empty() {
+        format!(
+            "{} training data reference(s); training run {}",
+            v.lineage.training_data.len(),
+            v.lineage.mlflow_run_id.as_deref().unwrap_or_default()
+        )
+    } else {
+        format!("missing: {}", missing.join(" and "))
+    };
+    gate("Lineage recorded", missing.is_empty(), detail, "#lineage")
+}
+
+fn stage_gates(stage: Stage, evidence: &Evidence, policy: &ProjectPolicy) -> Vec<Gate> {
     let v = &evidence.version;
     match stage {
         Stage::Dev => vec![gate(
@@ -56,7 +85,11 @@ pub fn gates(stage: Stage, evidence: &Evidence, policy: &ProjectPolicy) -> Vec<G
                 gate(
                     "Dev-approved",
                     evidence.dev_approved,
-                    if evidence.dev_approved { "approved by a Data Scientist" } else { "no Dev approval" },
+                    if evidence.dev_approved {
+                        "approved by a Data Scientist in the portal"
+                    } else {
+                        "no Dev approval recorded by the portal for the Dev version this was copied from"
+                    },
                     "#decisions",
                 ),
                 gate(

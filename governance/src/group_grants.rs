@@ -17,6 +17,7 @@ pub struct GroupGrant {
 }
 
 /// The personas per project that `groups` give; empty when no group is mapped (the person has no access).
+/// A grant of Admin is the organisation role: [`crate::Principal::from_grants`] lifts it out of the projects.
 pub fn memberships(grants: &[GroupGrant], groups: &[String]) -> BTreeMap<ProjectId, BTreeSet<Persona>> {
     let mut out: BTreeMap<ProjectId, BTreeSet<Persona>> = BTreeMap::new();
     for grant in grants.iter().filter(|g| groups.contains(&g.group)) {

@@ -106,6 +106,10 @@ pub struct ModelVersion {
     pub model_card: ModelCard,
     /// For a Dev version: its copy in the central registry, once made.
     pub central_copy: Option<VersionId>,
+    /// Set when the registry's live state differs from the portal's record (the version was changed outside
+    /// the portal); `stage` and `status` are then the recorded ones. See [`crate::record`].
+    #[serde(default)]
+    pub outside: Option<crate::record::OutsideChange>,
 }
 
 impl ModelVersion {

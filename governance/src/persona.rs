@@ -6,7 +6,9 @@ use std::fmt;
 
 use crate::{ProjectId, Stage, Subject};
 
-/// A role a person holds in a project.
+/// A role a person holds. `Admin` is an organisation role (from the identity provider's groups or the
+/// development directory, see [`Principal::from_grants`]); the other three are project personas, held per
+/// project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Persona {
     Admin,
@@ -35,6 +37,14 @@ impl Persona {
         format!("{article} {label}")
     }
 
+    /// The personas a project's members list may give: every persona but the organisation role Admin.
+    pub const PROJECT: [Persona; 3] = [Persona::DataScientist, Persona::AiEngineer, Persona::GovernanceEngineer];
+
+    /// Whether this persona is held per project (Admin is held organisation-wide).
+    pub fn is_project_persona(self) -> bool {
+        self != Persona::Admin
+    }
+
     /// The persona that decides a stage: Data Scientist approves Dev, AI Engineer approves Test,
     /// Governance Engineer signs off Prod.
     pub fn deciding(stage: Stage) -> Persona {
@@ -57,18 +67,65 @@ impl fmt::Display for Persona {
 pub struct Principal {
     pub subject: Subject,
     pub display_name: String,
-    /// Personas per project.
+    /// Project personas per project. Never holds [`Persona::Admin`]: authorization ignores it here.
     pub memberships: BTreeMap<ProjectId, BTreeSet<Persona>>,
+    /// The organisation role Admin, which only the identity provider's groups (or the development directory)
+    /// give; a project's members list never can.
+    #[serde(default)]
+    pub admin: bool,
 }
 
 impl Principal {
-    pub fn has(&self, project: &ProjectId, persona: Persona) -> bool {
-        self.memberships.get(project).is_some_and(|p| p.contains(&persona))
+    /// A person as the identity provider (or the development directory) describes them: personas per project
+    /// from their groups. A grant of Admin in any project makes them an organisation Admin; it is no project
+    /// persona.
+    pub fn from_grants(
+        subject: Subject,
+        display_name: impl Into<String>,
+        grants: BTreeMap<ProjectId, BTreeSet<Persona>>,
+    ) -> Self {
+        let admin = grants.values().any(|p| p.contains(&Persona::Admin));
+        let mut principal = Self { subject, display_name: display_name.into(), memberships: BTreeMap::new(), admin };
+        principal.join_projects(grants);
+        principal
     }
 
-    /// Every persona this person holds in any project.
+    /// Adds project personas (from the members lists of projects made in the portal). Admin is dropped: a
+    /// members list cannot make anyone an Admin, whatever a store holds.
+    pub fn join_projects(&mut self, grants: BTreeMap<ProjectId, BTreeSet<Persona>>) {
+        for (project, personas) in grants {
+            let personas: BTreeSet<Persona> = personas.into_iter().filter(|p| p.is_project_persona()).collect();
+            if !personas.is_empty() {
+                self.memberships.entry(project).or_default().extend(personas);
+            }
+        }
+    }
+
+    /// Whether this person holds `persona` in `project`. Admin is held organisation-wide, so for it the project
+    /// does not matter.
+    pub fn has(&self, project: &ProjectId, persona: Persona) -> bool {
+        match persona {
+            Persona::Admin => self.admin,
+            _ => self.memberships.get(project).is_some_and(|p| p.contains(&persona)),
+        }
+    }
+
+    /// Whether this person holds `persona` in any project (Admin: organisation-wide).
+    pub fn holds_anywhere(&self, persona: Persona) -> bool {
+        match persona {
+            Persona::Admin => self.admin,
+            _ => self.memberships.values().any(|p| p.contains(&persona)),
+        }
+    }
+
+    /// Every persona this person holds: their project personas in any project, and Admin if they are one.
     pub fn personas(&self) -> BTreeSet<Persona> {
-        self.memberships.values().flatten().copied().collect()
+        let mut all: BTreeSet<Persona> =
+            self.memberships.values().flatten().copied().filter(|p| p.is_project_persona()).collect();
+        if self.admin {
+            all.insert(Persona::Admin);
+        }
+        all
     }
 }
 

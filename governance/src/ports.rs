@@ -163,6 +163,12 @@ pub trait ModelRegistry: Send + Sync {
     async fn decisions(&self, version: &VersionId) -> Result<Vec<Decision>, StoreError>;
     async fn recent_decisions(&self, project: Option<&ProjectId>, window: Window)
         -> Result<Page<Decision>, StoreError>;
+    /// Where decisions being applied right now (recorded pending, not yet committed) put the version: a
+    /// registry without a shared transaction shows their outcome before the record does. Empty where
+    /// decisions commit in one transaction.
+    async fn pending_states(&self, _version: &VersionId) -> Result<Vec<(Stage, ApprovalStatus)>, StoreError> {
+        Ok(Vec::new())
+    }
 }
 
 /// A decision recorded as pending in the portal database while it is applied to a registry that shares no
@@ -364,6 +370,16 @@ pub trait Ledger: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Puts a dead (or any) delivery back in the queue.
     async fn redeliver(&self, event: &EventId, target: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Writes `effects` once per `key`, in one transaction with remembering the key: `false` (and nothing
+    /// written) when the key was seen before. What the portal notices from outside (a registry state that
+    /// differs from its record) is recorded through this, so every path that notices it records it once.
+    async fn record_once(
+        &self,
+        key: &str,
+        version: &VersionId,
+        at: DateTime<Utc>,
+        effects: Effects,
+    ) -> Result<bool, StoreError>;
 }
 
 /// The time, from outside the domain so tests can set it.

@@ -28,6 +28,10 @@ pub struct ProjectPolicy {
     /// Integration test suites the latest test run must contain for Prod (from the project's template).
     #[serde(default)]
     pub required_test_suites: Vec<String>,
+    /// Stages (Test, Prod) whose approval needs the version's lineage: training data references and the
+    /// training run it came from.
+    #[serde(default)]
+    pub lineage_required: Vec<crate::Stage>,
 }
 
 impl Default for ProjectPolicy {
@@ -37,6 +41,7 @@ impl Default for ProjectPolicy {
             metric_thresholds: Vec::new(),
             require_model_card: true,
             required_test_suites: Vec::new(),
+            lineage_required: Vec::new(),
         }
     }
 }

@@ -111,7 +111,7 @@ pub fn parse_members(text: &str) -> Result<BTreeMap<Subject, BTreeSet<Persona>>,
             FieldError::new(
                 "members",
                 format!(
-                    "line {} should be 'subject: Persona, Persona' with personas among Data Scientist, AI Engineer, Governance Engineer, Admin: {}",
+                    "line {} should be 'subject: Persona, Persona' with personas among Data Scientist, AI Engineer, Governance Engineer: {}",
                     i + 1,
                     line.trim()
                 ),
@@ -128,6 +128,16 @@ pub fn parse_members(text: &str) -> Result<BTreeMap<Subject, BTreeSet<Persona>>,
                 .into_iter()
                 .find(|x| x.label().eq_ignore_ascii_case(p) || format!("{x:?}").eq_ignore_ascii_case(p))
                 .ok_or_else(bad)?;
+            if !persona.is_project_persona() {
+                return Err(FieldError::new(
+                    "members",
+                    format!(
+                        "line {}: Admin is an organisation role that only the identity provider grants, not a project persona: {}",
+                        i + 1,
+                        line.trim()
+                    ),
+                ));
+            }
             entry.insert(persona);
         }
         if entry.is_empty() {

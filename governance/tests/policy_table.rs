@@ -17,11 +17,11 @@ use governance::{ApprovalStatus, DenialCode, Environment, Persona, Principal, Pr
 const PROJECT: &str = "credit-risk";
 
 fn person(subject: &str, personas: &[Persona]) -> Principal {
-    Principal {
-        subject: Subject(subject.into()),
-        display_name: subject.into(),
-        memberships: BTreeMap::from([(ProjectId(PROJECT.into()), personas.iter().copied().collect::<BTreeSet<_>>())]),
-    }
+    Principal::from_grants(
+        Subject(subject.into()),
+        subject,
+        BTreeMap::from([(ProjectId(PROJECT.into()), personas.iter().copied().collect::<BTreeSet<_>>())]),
+    )
 }
 
 fn card() -> ModelCard {
@@ -52,6 +52,7 @@ fn version(registry: Registry, stage: Stage, status: ApprovalStatus) -> ModelVer
         metrics: BTreeMap::from([("auc".into(), 0.81)]),
         model_card: card(),
         central_copy: None,
+        outside: None,
     }
 }
 
@@ -144,6 +145,7 @@ fn strict_policy() -> ProjectPolicy {
         ],
         require_model_card: true,
         required_test_suites: Vec::new(),
+        lineage_required: Vec::new(),
     }
 }
 
@@ -503,4 +505,67 @@ fn comparing_two_versions_marks_what_differs() {
     assert!(row("Verdict").differs);
     assert!(!row("Instance type").differs);
     assert!(!row("Owner").differs);
+}
+
+#[test]
+fn a_policy_can_require_lineage_for_test_and_prod_and_the_gate_names_what_is_missing() {
+    for stage in [Stage::Test, Stage::Prod] {
+        let policy = ProjectPolicy { lineage_required: vec![stage], ..strict_policy() };
+        let gina = person("gina", &[Persona::deciding(stage)]);
+        // Neither training data nor a training run: refused, naming both.
+        let bare = ready_for(stage);
+        let denial = check(&gina, &bare, &policy, stage, Verdict::Approve).unwrap_err();
+        assert_eq!(denial.code, DenialCode::GateUnmet, "{stage:?}");
+        assert!(denial.reason.contains("Lineage recorded"), "{}", denial.reason);
+        assert!(denial.reason.contains("training data references and the training run"), "{}", denial.reason);
+        // Only the run missing.
+        let mut data_only = ready_for(stage);
+        data_only.version.lineage.training_data = vec!["s3://lake/loans/2026/".into()];
+        let denial = check(&gina, &data_only, &policy, stage, Verdict::Approve).unwrap_err();
+        assert!(denial.reason.contains("missing: the training run"), "{}", denial.reason);
+        // Both: approved.
+        let mut full = data_only.clone();
+        full.version.lineage.mlflow_run_id = Some("run-7".into());
+        assert!(check(&gina, &full, &policy, stage, Verdict::Approve).is_ok(), "{stage:?}");
+        // Rejecting never needs lineage.
+        assert!(check(&gina, &bare, &policy, stage, Verdict::Reject).is_ok());
+    }
+    // Without the requirement the other stage is not asked for it.
+    let policy = ProjectPolicy { lineage_required: vec![Stage::Prod], ..strict_policy() };
+    let erin = person("erin", &[Persona::AiEngineer]);
+    assert!(check(&erin, &ready_for(Stage::Test), &policy, Stage::Test, Verdict::Approve).is_ok());
+}
+
+#[test]
+fn the_record_not_the_registry_says_where_a_version_is() {
+    use governance::record::{as_recorded, dev_approval_recorded};
+    // A Dev version set to Approved in the registry, with no decision recorded: the record says pending.
+    let dev = version(Registry::Dev(PROJECT.into()), Stage::Dev, ApprovalStatus::Approved);
+    let seen = as_recorded(dev.clone(), &[]);
+    assert_eq!((seen.stage, seen.status), (Stage::Dev, ApprovalStatus::PendingManualApproval));
+    let outside = seen.outside.expect("the difference is kept");
+    assert_eq!(outside.registry, (Stage::Dev, ApprovalStatus::Approved));
+    assert!(outside.describe(&seen.registry).contains("changed outside the portal"));
+    assert!(!dev_approval_recorded(&seen, &[]), "an outside approval is no recorded Dev approval");
+    // A Dev registry package that claims Prod is shown where its record puts it.
+    let claims_prod = as_recorded(version(Registry::Dev(PROJECT.into()), Stage::Prod, ApprovalStatus::Approved), &[]);
+    assert_eq!(claims_prod.stage, Stage::Dev);
+    // With the portal's Dev approval recorded and the registry agreeing: a recorded approval.
+    let mut approval = decision(Stage::Dev, Verdict::Approve, "dana");
+    approval.from = (Stage::Dev, ApprovalStatus::PendingManualApproval);
+    approval.to = (Stage::Dev, ApprovalStatus::Approved);
+    let agreed = as_recorded(dev.clone(), std::slice::from_ref(&approval));
+    assert!(agreed.outside.is_none());
+    assert!(dev_approval_recorded(&agreed, std::slice::from_ref(&approval)));
+    // The registry later set back to Rejected outside: the approval no longer stands.
+    let rejected_outside =
+        as_recorded(version(Registry::Dev(PROJECT.into()), Stage::Dev, ApprovalStatus::Rejected), &[approval.clone()]);
+    assert!(rejected_outside.outside.is_some());
+    assert!(!dev_approval_recorded(&rejected_outside, &[approval]));
+    // A Prod -> Test move made in the registry is a difference from the record, not a decision.
+    let mut prod = decision(Stage::Prod, Verdict::Approve, "gina");
+    prod.from = (Stage::Test, ApprovalStatus::Approved);
+    let rolled_back = as_recorded(version(Registry::Central, Stage::Test, ApprovalStatus::Approved), &[prod]);
+    assert_eq!((rolled_back.stage, rolled_back.status), (Stage::Prod, ApprovalStatus::Approved));
+    assert_eq!(rolled_back.outside.map(|o| o.registry), Some((Stage::Test, ApprovalStatus::Approved)));
 }

@@ -24,14 +24,12 @@ const SUPPORT: &str = "support-assistant";
 const SEARCH: &str = "policy-search";
 
 fn person(subject: &str, name: &str, persona: Persona) -> Principal {
-    Principal {
-        subject: Subject(subject.into()),
-        display_name: name.into(),
-        memberships: [CREDIT, SUPPORT, SEARCH]
-            .into_iter()
-            .map(|p| (ProjectId(p.into()), BTreeSet::from([persona])))
-            .collect(),
-    }
+    // An Admin grant in the demo projects makes Ada an organisation Admin, as an identity provider's group would.
+    Principal::from_grants(
+        Subject(subject.into()),
+        name,
+        [CREDIT, SUPPORT, SEARCH].into_iter().map(|p| (ProjectId(p.into()), BTreeSet::from([persona]))).collect(),
+    )
 }
 
 /// The demo people: one per persona, and a second governance engineer for quorum and separation of duties.
@@ -61,6 +59,7 @@ fn projects() -> Vec<Project> {
                 ],
                 require_model_card: true,
                 required_test_suites: Vec::new(),
+                lineage_required: Vec::new(),
             },
         },
         Project {
@@ -73,6 +72,7 @@ fn projects() -> Vec<Project> {
                 metric_thresholds: vec![threshold("toxicity_rate", Bound::AtMost(0.01))],
                 require_model_card: true,
                 required_test_suites: Vec::new(),
+                lineage_required: Vec::new(),
             },
         },
         Project {
@@ -85,6 +85,7 @@ fn projects() -> Vec<Project> {
                 metric_thresholds: vec![threshold("recall_at_5", Bound::AtLeast(0.8))],
                 require_model_card: true,
                 required_test_suites: Vec::new(),
+                lineage_required: Vec::new(),
             },
         },
     ]
@@ -207,6 +208,11 @@ struct Seeder<'a> {
 }
 
 impl Seeder<'_> {
+    /// Who the seeder reads as: a governance engineer of every demo project.
+    fn reader(&self) -> Actor {
+        Actor::Person(self.people["gina"].clone())
+    }
+
     fn machine(project: &str) -> Actor {
         Actor::Machine(Machine {
             subject: Subject(format!("ci:{project}")),
@@ -223,15 +229,12 @@ impl Seeder<'_> {
         verdict: Verdict,
         why: &str,
     ) -> anyhow::Result<ModelVersion> {
-        let evidence = self
-            .service
-            .evidence(self.service.registry.version(&v.id).await?.ok_or_else(|| anyhow::anyhow!("gone"))?)
-            .await?;
+        let detail = self.service.version_detail(&Actor::Person(self.people[who].clone()), &v.id).await?;
         let request = DecisionRequest {
             stage,
             verdict,
             justification: why.into(),
-            evidence_digest: evidence.digest(),
+            evidence_digest: detail.digest,
             seen_test_run: None,
         };
         self.service.decide(&self.people[who], &v.id, request).await?;
@@ -239,19 +242,19 @@ impl Seeder<'_> {
     }
 
     async fn reload(&self, v: &ModelVersion) -> anyhow::Result<ModelVersion> {
-        self.service.registry.version(&v.id).await?.ok_or_else(|| anyhow::anyhow!("version {} vanished", v.id))
+        Ok(self.service.version(&self.reader(), &v.id).await?)
     }
 
     /// Dev approval, then the consumer's copy right away (the dispatcher's later delivery is a no-op).
     async fn to_central(&self, v: &ModelVersion) -> anyhow::Result<ModelVersion> {
         self.decide("dana", v, Stage::Dev, Verdict::Approve, "Offline metrics beat the current baseline.").await?;
-        let events = self.service.ledger.events(Some(&v.id), Window::new(0, 10)).await?;
+        let events = self.service.events(&self.reader(), Some(&v.id), Window::new(0, 10)).await?;
         for record in events.items.iter().filter(|r| r.envelope.detail_type == "ModelApproved") {
             self.service.handle_event(&record.envelope).await?;
         }
         let dev = self.reload(v).await?;
         let copy = dev.central_copy.ok_or_else(|| anyhow::anyhow!("no central copy of {}", v.id))?;
-        self.service.registry.version(&copy).await?.ok_or_else(|| anyhow::anyhow!("central copy missing"))
+        Ok(self.service.version(&self.reader(), &copy).await?)
     }
 
     async fn to_test(&self, v: &ModelVersion, variants: &[(&str, u8)]) -> anyhow::Result<ModelVersion> {
@@ -276,7 +279,7 @@ impl Seeder<'_> {
         endpoint: &str,
         variants: &[&str],
     ) -> anyhow::Result<()> {
-        let now = self.service.clock.now();
+        let now = self.service.now();
         let series = |metric: &str, threshold: Option<f64>, f: &dyn Fn(i64) -> f64| MonitoringPush {
             metric: metric.into(),
             endpoint: endpoint.into(),
@@ -338,7 +341,7 @@ pub async fn seed_if_empty(store: &SqliteStore, service: &Service) -> anyhow::Re
         ]),
     };
     let register = |project: &'static str, input: RegisterVersionInput| async move {
-        let run = training_run(&input, service.clock.now() - Duration::hours(2));
+        let run = training_run(&input, service.now() - Duration::hours(2));
         let version = service.register_version(&Seeder::machine(project), &ProjectId(project.into()), input).await?;
         if let Some(mut run) = run {
             // The tracker's own registry numbers versions as the Dev registry does.

@@ -149,6 +149,7 @@ fn definition(
             metric_thresholds: thresholds,
             require_model_card: true,
             required_test_suites: suites.iter().map(|s| s.to_string()).collect(),
+            lineage_required: Vec::new(),
         },
         files,
     }

@@ -3,12 +3,11 @@
 //! so a restart resumes where delivery stopped.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use governance::events::EventEnvelope;
-use governance::ports::{Clock, Delivery, Ledger};
+use governance::ports::Delivery;
 use governance::service::Service;
 
 use portal_aws::EventBridgePublisher;
@@ -30,8 +29,8 @@ pub enum Target {
 }
 
 pub struct Dispatcher {
-    ledger: Arc<dyn Ledger>,
-    clock: Arc<dyn Clock>,
+    /// The outbox is read and marked through the service, never through its port.
+    service: Service,
     targets: BTreeMap<String, Target>,
     max_attempts: u32,
 }
@@ -62,7 +61,7 @@ impl Dispatcher {
         if let Some(publisher) = eventbridge {
             targets.insert(EVENTBRIDGE.to_string(), Target::EventBridge(publisher));
         }
-        Ok(Self { ledger: service.ledger.clone(), clock: service.clock.clone(), targets, max_attempts })
+        Ok(Self { service: service.clone(), targets, max_attempts })
     }
 
     /// The target names every event is queued for.
@@ -75,8 +74,8 @@ impl Dispatcher {
 
     /// Delivers what is due now; returns how many deliveries were attempted.
     pub async fn tick(&self) -> usize {
-        let now = self.clock.now();
-        let due = match self.ledger.due_deliveries(now, 100).await {
+        let now = self.service.now();
+        let due = match self.service.due_deliveries(100).await {
             Ok(due) => due,
             Err(e) => {
                 tracing::error!(error = %e, "could not read due deliveries");
@@ -115,14 +114,14 @@ impl Dispatcher {
     /// Marks a delivery delivered, or failed with its next attempt (or dead when attempts are used up).
     async fn record(&self, delivery: &Delivery, result: Result<(), String>, now: DateTime<Utc>) {
         let outcome = match result {
-            Ok(()) => self.ledger.mark_delivered(&delivery.event_id, &delivery.target, self.clock.now()).await,
+            Ok(()) => self.service.delivered(&delivery.event_id, &delivery.target).await,
             Err(error) => {
                 let attempts = delivery.attempts + 1;
                 let next = (attempts < self.max_attempts).then(|| {
                     now + chrono::Duration::from_std(backoff(attempts)).unwrap_or(chrono::Duration::seconds(300))
                 });
                 tracing::warn!(event = %delivery.event_id, target = %delivery.target, attempts, %error, dead = next.is_none(), "delivery failed");
-                self.ledger.mark_failed(&delivery.event_id, &delivery.target, &error, next).await
+                self.service.delivery_failed(&delivery.event_id, &delivery.target, &error, next).await
             }
         };
         if let Err(e) = outcome {

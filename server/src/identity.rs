@@ -62,11 +62,7 @@ impl PortalIdentity {
                 let mut principal = session.principal;
                 // Personas given as a member of projects made in the portal join those of sign-in.
                 match governance::ports::ProjectStore::memberships(&self.store, &principal.subject).await {
-                    Ok(extra) => {
-                        for (project, personas) in extra {
-                            principal.memberships.entry(project).or_default().extend(personas);
-                        }
-                    }
+                    Ok(extra) => principal.join_projects(extra),
                     Err(e) => tracing::error!(error = %e, "could not read project memberships"),
                 }
                 Some(principal)

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use governance::events::EventOrigin;
 use governance::ports::{Experiments, ModelRegistry, Monitoring};
-use governance::service::Service;
+use governance::service::{Ports, Service};
 use leptos::config::LeptosOptions;
 
 use crate::dispatch::Dispatcher;
@@ -86,7 +86,7 @@ pub async fn build_with(
         Some(b) => (b.registry.clone(), b.monitoring.clone()),
         None => (Arc::new(store.clone()), Arc::new(store.clone())),
     };
-    let service = Service {
+    let ports = Ports {
         directory: Arc::new(store.clone()),
         registry,
         evidence: Arc::new(store.clone()),
@@ -97,10 +97,11 @@ pub async fn build_with(
         projects: Arc::new(store.clone()),
         catalog: Arc::new(store.clone()),
         repositories: Arc::new(git::GitRepositories::new(settings.repositories_dir())),
-        clock,
+        clock: clock.clone(),
         ids: Arc::new(clock::RandomIds),
-        origin: EventOrigin { account: settings.event_account.clone(), region: settings.event_region.clone() },
     };
+    let origin = EventOrigin { account: settings.event_account.clone(), region: settings.event_region.clone() };
+    let service = Service::new(ports, origin);
     // The embedded default ships the seed templates (Classical Regression, LLM fine-tuning, RAG).
     demo_templates::seed_if_none(&store).await?;
     if settings.demo_data() && backends.is_none() {
@@ -112,7 +113,7 @@ pub async fn build_with(
     let oidc = settings.oidc.clone().map(|s| Arc::new(oidc::OidcSignIn::new(s)));
     let identity = Arc::new(PortalIdentity {
         store: store.clone(),
-        clock: service.clock.clone(),
+        clock: clock.clone(),
         development: settings.development(),
         session_hours: settings.session_hours,
         idle_minutes: settings.session_idle_minutes,
@@ -128,7 +129,7 @@ pub async fn build_with(
     let dispatcher = Dispatcher::new(&service, &settings.webhooks, publisher, settings.max_delivery_attempts)?;
     let reconciler = match (&backends, &settings.aws) {
         (Some(b), Some(aws)) => {
-            let reconciler = aws::Reconciler::new(b.registry.clone(), aws);
+            let reconciler = aws::Reconciler::new(b.registry.clone(), service.clone(), aws);
             // Before serving: decisions a crash left pending are finished (or failed) first.
             reconciler.once().await;
             Some(reconciler)

@@ -98,7 +98,8 @@ async fn a_refused_entry_stays_pending_and_is_retried_alone_while_the_accepted_o
     store.release(Effects { events: (1..=3).map(envelope).collect(), audit: vec![] }).await.expect("outbox");
 
     let bus_deliveries = || async {
-        let events = portal.state.service.ledger.events(None, Window::new(0, 50)).await.expect("events");
+        let events =
+            portal.state.service.ports_for_tests().ledger.events(None, Window::new(0, 50)).await.expect("events");
         events
             .items
             .iter()

@@ -17,7 +17,7 @@ use governance::decision::{DecisionRequest, Verdict};
 use governance::deployment::{DeploymentConfig, ProductionVariant};
 use governance::model::ModelVersion;
 use governance::ports::Window;
-use governance::{ApprovalStatus, Environment, Stage, VersionId};
+use governance::{Actor, ApprovalStatus, Environment, Stage, VersionId};
 use http_body_util::BodyExt;
 use portal_aws::{ApiKey, SageMakerRegistry};
 use server::settings::{Secret, Settings};
@@ -113,19 +113,30 @@ impl Run {
     async fn decide(&self, who: &str, version: &ModelVersion, stage: Stage) -> ModelVersion {
         let service = &self.portal.state.service;
         let person = server::demo::people().into_iter().find(|p| p.subject.as_str() == who).expect("demo person");
-        let version = service.registry.version(&version.id).await.expect("read").expect("exists");
-        let evidence = service.evidence(version.clone()).await.expect("evidence");
-        let seen_test_run = evidence.latest_test_run.as_ref().map(|r| r.id.to_string());
+        let detail = service.version_detail(&Actor::Person(person.clone()), &version.id).await.expect("evidence");
+        let seen_test_run = detail.evidence.latest_test_run.as_ref().map(|r| r.id.to_string());
         let request = DecisionRequest {
             stage,
             verdict: Verdict::Approve,
             justification: format!("{stage} gates met."),
-            evidence_digest: evidence.digest(),
+            evidence_digest: detail.digest,
             seen_test_run,
         };
         service.decide(&person, &version.id, request).await.expect("decide");
         self.dispatch().await;
-        service.registry.version(&version.id).await.expect("read").expect("exists")
+        service.ports_for_tests().registry.version(&version.id).await.expect("read").expect("exists")
+    }
+}
+
+/// A Test (and Prod) deployment config of one instance and one variant.
+fn one_instance() -> DeploymentConfig {
+    DeploymentConfig {
+        instance_type: "ml.m5.large".into(),
+        initial_instance_count: 1,
+        autoscaling_min: 1,
+        autoscaling_max: 2,
+        variants: vec![ProductionVariant { name: "champion".into(), weight: 100 }],
+        data_capture_percent: 10,
     }
 }
 
@@ -178,7 +189,7 @@ async fn dev_approval_to_prod_on_sagemaker_with_events_on_the_bus() {
 
     // Dev approval: the Dev package is approved and the consumer copies it into the central registry.
     let service = &run.portal.state.service;
-    let dev = service.registry.version(&id).await.expect("read").expect("exists");
+    let dev = service.ports_for_tests().registry.version(&id).await.expect("read").expect("exists");
     let dev = run.decide("dana", &dev, Stage::Dev).await;
     assert_eq!(run.package(&dev.id).await, ("Approved".into(), "Dev".into()));
     let central_id = dev.central_copy.clone().expect("the consumer made the central copy");
@@ -189,15 +200,8 @@ async fn dev_approval_to_prod_on_sagemaker_with_events_on_the_bus() {
 
     // Test: an AI engineer saves the Test deployment config and approves.
     let erin = server::demo::people().into_iter().find(|p| p.subject.as_str() == "erin").expect("erin");
-    let config = DeploymentConfig {
-        instance_type: "ml.m5.large".into(),
-        initial_instance_count: 1,
-        autoscaling_min: 1,
-        autoscaling_max: 2,
-        variants: vec![ProductionVariant { name: "champion".into(), weight: 100 }],
-        data_capture_percent: 10,
-    };
-    let central = service.registry.version(&central_id).await.expect("read").expect("the copy");
+    let config = one_instance();
+    let central = service.ports_for_tests().registry.version(&central_id).await.expect("read").expect("the copy");
     service.save_deployment_config(&erin, &central.id, Environment::Test, config.clone()).await.expect("config");
     let central = run.decide("erin", &central, Stage::Test).await;
     assert_eq!((central.stage, central.status), (Stage::Test, ApprovalStatus::Approved));
@@ -219,7 +223,7 @@ async fn dev_approval_to_prod_on_sagemaker_with_events_on_the_bus() {
     assert!(events.contains(&("ModelApproved".into(), "Prod".into(), prod.id.to_string())), "{events:?}");
 
     // Every event of the run was accepted by the bus: none is left pending for the EventBridge target.
-    let all = service.ledger.events(None, Window::new(0, 200)).await.expect("events");
+    let all = service.ports_for_tests().ledger.events(None, Window::new(0, 200)).await.expect("events");
     let bus_states: BTreeMap<String, usize> = all
         .items
         .iter()
@@ -229,6 +233,28 @@ async fn dev_approval_to_prod_on_sagemaker_with_events_on_the_bus() {
             m
         });
     assert_eq!(bus_states.keys().collect::<Vec<_>>(), ["Delivered"], "{bus_states:?}");
+
+    // In the console, someone moves the Prod package back to Test. Its metadata still names the Prod decision,
+    // whose other end that is: a difference from the record all the same, recorded once.
+    let registry = run.portal.state.sagemaker.clone().expect("the SageMaker registry");
+    let prod_arn = arn(&registry, &prod.id);
+    aws_sdk_sagemaker::Client::new(&run.config)
+        .update_model_package()
+        .model_package_arn(&prod_arn)
+        .model_approval_status(aws_sdk_sagemaker::types::ModelApprovalStatus::Approved)
+        .customer_metadata_properties("portal:stage", "Test")
+        .send()
+        .await
+        .expect("rolled back in the console");
+    let decision = service.decisions(&reader(), &prod.id).await.expect("decisions").last().expect("Prod").id.clone();
+    let metadata = serde_json::json!({"portal:stage": "Test", "portal:decision-id": decision.as_str()});
+    let event = state_change("sm-rollback", &prod_arn, "Approved", metadata);
+    let (status, answer) = run.send("POST", "/api/aws/sagemaker-events", &[("x-api-key", KEY)], event).await;
+    assert_eq!((status, answer["recorded"].as_bool()), (StatusCode::OK, Some(true)), "{answer}");
+    assert_eq!(service.sweep_outside_changes().await.expect("sweep"), 0, "recorded already");
+    let shown = service.version(&reader(), &prod.id).await.expect("read");
+    assert_eq!((shown.stage, shown.status), (Stage::Prod, ApprovalStatus::Approved), "the record");
+    assert_eq!(shown.outside.map(|o| o.registry), Some((Stage::Test, ApprovalStatus::Approved)), "and SageMaker");
     eprintln!("Dev -> Prod on SageMaker (moto), {} events on the bus: {:.1?}", all.total, started.elapsed());
     drop(run.moto);
 }
@@ -283,17 +309,129 @@ async fn a_change_made_outside_the_portal_is_recorded_once_from_sagemakers_event
     assert_eq!((status, answer["recorded"].as_bool()), (StatusCode::OK, Some(false)), "{answer}");
 
     let service = &run.portal.state.service;
-    let events = service.ledger.events(Some(&id), Window::new(0, 50)).await.expect("events");
+    let events = service.ports_for_tests().ledger.events(Some(&id), Window::new(0, 50)).await.expect("events");
     let outside_events: Vec<_> =
         events.items.iter().filter(|r| r.envelope.detail_type == "ModelPackageChangedOutsidePortal").collect();
     assert_eq!(outside_events.len(), 1, "one event on the version's timeline");
-    assert_eq!(outside_events[0].envelope.detail["status"], "Rejected");
-    let audit = service.ledger.audit(Window::new(0, 50)).await.expect("audit");
+    assert_eq!(outside_events[0].envelope.detail["registryState"]["status"], "Rejected");
+    assert_eq!(outside_events[0].envelope.detail["recordedState"]["status"], "PendingManualApproval");
+    let audit = service.ports_for_tests().ledger.audit(Window::new(0, 50)).await.expect("audit");
     let entries: Vec<_> = audit.items.iter().filter(|e| e.record.action == "version.changed_outside_portal").collect();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].record.target, id.to_string());
-    let version = service.registry.version(&id).await.expect("read").expect("exists");
-    assert_eq!(version.status, ApprovalStatus::Rejected, "the portal shows SageMaker's status");
+    // The portal shows its record, and what SageMaker says beside it.
+    let version = service.version(&reader(), &id).await.expect("read");
+    assert_eq!(version.status, ApprovalStatus::PendingManualApproval, "the record: no decision was taken");
+    assert_eq!(version.outside.map(|o| o.registry), Some((Stage::Dev, ApprovalStatus::Rejected)));
+    // Another event about the same difference, and the periodic sweep: still one record of it.
+    let again = state_change("sm-evt-2", &arn, "Rejected", serde_json::json!({"portal:stage": "Dev"}));
+    let (status, answer) = run.send("POST", uri, &key, again).await;
+    assert_eq!((status, answer["recorded"].as_bool()), (StatusCode::OK, Some(false)), "{answer}");
+    assert_eq!(service.sweep_outside_changes().await.expect("sweep"), 0);
+    let audit = service.ports_for_tests().ledger.audit(Window::new(0, 50)).await.expect("audit");
+    assert_eq!(audit.items.iter().filter(|e| e.record.action == "version.changed_outside_portal").count(), 1);
+}
+
+/// Who the tests read as: an organisation Admin, who may read every project.
+fn reader() -> Actor {
+    let mut admin =
+        governance::Principal::from_grants(governance::Subject("reader".into()), "Reader", Default::default());
+    admin.admin = true;
+    Actor::Person(admin)
+}
+
+#[tokio::test]
+async fn state_made_in_sagemaker_never_passes_as_a_governed_approval() {
+    let run = start().await;
+    let service = &run.portal.state.service;
+    let registry = run.portal.state.sagemaker.clone().expect("the SageMaker registry");
+    let sagemaker = aws_sdk_sagemaker::Client::new(&run.config);
+    let id = run.register("run-o").await;
+    let dev_arn = arn(&registry, &id);
+    // In the console: the Dev package approved, and marked as if it were in Prod.
+    sagemaker
+        .update_model_package()
+        .model_package_arn(&dev_arn)
+        .model_approval_status(aws_sdk_sagemaker::types::ModelApprovalStatus::Approved)
+        .customer_metadata_properties("portal:stage", "Prod")
+        .customer_metadata_properties("portal:revision", "1")
+        .customer_metadata_properties("portal:project", "credit-risk")
+        .send()
+        .await
+        .expect("update in the console");
+    // And a central package made by hand whose metadata points at it.
+    sagemaker
+        .create_model_package_group()
+        .model_package_group_name("central-credit-risk-pd-model")
+        .send()
+        .await
+        .expect("central group");
+    let made = sagemaker
+        .create_model_package()
+        .model_package_group_name("central-credit-risk-pd-model")
+        .model_approval_status(aws_sdk_sagemaker::types::ModelApprovalStatus::Approved)
+        .inference_specification(
+            aws_sdk_sagemaker::types::InferenceSpecification::builder()
+                .containers(
+                    aws_sdk_sagemaker::types::ModelPackageContainerDefinition::builder()
+                        .image("xgb:1")
+                        .model_data_url("s3://ml-artifacts/pd-model/run-o/model.tar.gz")
+                        .build(),
+                )
+                .supported_content_types("application/json")
+                .supported_response_mime_types("application/json")
+                .build(),
+        )
+        .customer_metadata_properties("portal:stage", "Dev")
+        .customer_metadata_properties("portal:revision", "1")
+        .customer_metadata_properties("portal:project", "credit-risk")
+        .customer_metadata_properties("portal:source-version", id.as_str())
+        .customer_metadata_properties("portal:source-arn", dev_arn.as_str())
+        .send()
+        .await
+        .expect("a central package made outside the portal");
+    let central_arn = made.model_package_arn().expect("an ARN").to_string();
+    let central_id = registry.version_of_arn(&central_arn).expect("a central version of credit-risk");
+
+    // The periodic sweep notices the Dev package differs from the record: recorded once, however often it runs.
+    assert_eq!(service.sweep_outside_changes().await.expect("sweep"), 1);
+    assert_eq!(service.sweep_outside_changes().await.expect("sweep"), 0);
+    let dev = service.version(&reader(), &id).await.expect("read");
+    assert_eq!((dev.stage, dev.status), (Stage::Dev, ApprovalStatus::PendingManualApproval), "shown as recorded");
+    assert_eq!(dev.outside.map(|o| o.registry), Some((Stage::Prod, ApprovalStatus::Approved)), "and what differs");
+
+    // The AI engineer finds the hand-made central package awaiting Test, but its Dev approval is no decision.
+    let erin = server::demo::people().into_iter().find(|p| p.subject.as_str() == "erin").expect("erin");
+    let config = one_instance();
+    service.save_deployment_config(&erin, &central_id, Environment::Test, config).await.expect("config");
+    let detail = service.version_detail(&Actor::Person(erin.clone()), &central_id).await.expect("detail");
+    let (_, gates) = detail.awaiting.clone().expect("awaits Test");
+    let dev_gate = gates.iter().find(|g| g.label == "Dev-approved").expect("the gate");
+    assert!(!dev_gate.met, "{dev_gate:?}");
+    assert!(dev_gate.detail.contains("no Dev approval recorded by the portal"), "{dev_gate:?}");
+    let request = DecisionRequest {
+        stage: Stage::Test,
+        verdict: Verdict::Approve,
+        justification: "Looks approved in SageMaker.".into(),
+        evidence_digest: detail.digest.clone(),
+        seen_test_run: None,
+    };
+    let refused = service.decide(&erin, &central_id, request).await.expect_err("refused");
+    assert!(refused.to_string().contains("Gate not met: Dev-approved"), "{refused}");
+    run.dispatch().await;
+    assert!(service.deployment_requests(&reader(), &central_id).await.expect("read").is_empty(), "no deployment");
+    assert!(service.decisions(&reader(), &central_id).await.expect("read").is_empty(), "no decision");
+
+    // A Data Scientist decides in the portal: the record moves, SageMaker is written back, the copy is the portal's.
+    let dev = run.decide("dana", &dev, Stage::Dev).await;
+    assert_eq!(run.package(&id).await, ("Approved".into(), "Dev".into()));
+    let seen = service.version(&reader(), &id).await.expect("read");
+    assert!(seen.outside.is_none(), "the registry agrees with the record again: {:?}", seen.outside);
+    let copy = dev.central_copy.expect("the portal's own central copy");
+    assert_ne!(copy, central_id, "the hand-made package is not the portal's copy");
+    let detail = service.version_detail(&Actor::Person(erin), &central_id).await.expect("detail");
+    let (_, gates) = detail.awaiting.expect("still awaits Test");
+    assert!(!gates.iter().any(|g| g.label == "Dev-approved" && g.met), "the hand-made package never qualifies");
 }
 
 #[tokio::test]
@@ -301,7 +439,7 @@ async fn a_project_made_while_the_portal_runs_is_in_the_sagemaker_registry_from_
     let run = start().await;
     let service = &run.portal.state.service;
     let dana = server::demo::people().into_iter().find(|p| p.subject.as_str() == "dana").expect("dana");
-    let new = governance::path_service::NewProject {
+    let new = governance::service::NewProject {
         id: "fraud".into(),
         name: "Fraud".into(),
         description: String::new(),
@@ -331,7 +469,7 @@ async fn a_project_made_while_the_portal_runs_is_in_the_sagemaker_registry_from_
     let version = service.register_version(&machine, &fraud, input).await.expect("registered on SageMaker");
     // Listed with every project's versions, and its SageMaker events recognised, without a restart.
     let everything = governance::ports::VersionQuery { window: Window::new(0, 100), ..Default::default() };
-    let listed = service.registry.list_versions(&everything).await.expect("list");
+    let listed = service.ports_for_tests().registry.list_versions(&everything).await.expect("list");
     assert!(
         listed.items.iter().any(|v| v.id == version.id),
         "{:?}",
@@ -386,12 +524,12 @@ async fn first_life_dies_in_a_decision(dir: &std::path::Path, moto_url: &str) {
     let version = service.register_version(&machine, &credit_risk, input).await.expect("registered");
     std::fs::write(dir.join("version-id"), version.id.as_str()).expect("the id for the parent");
     let dana = server::demo::people().into_iter().find(|p| p.subject.as_str() == "dana").expect("dana");
-    let evidence = service.evidence(version.clone()).await.expect("evidence");
+    let detail = service.version_detail(&Actor::Person(dana.clone()), &version.id).await.expect("evidence");
     let request = DecisionRequest {
         stage: Stage::Dev,
         verdict: Verdict::Approve,
         justification: "Beats the baseline.".into(),
-        evidence_digest: evidence.digest(),
+        evidence_digest: detail.digest,
         seen_test_run: None,
     };
     portal.state.sagemaker.as_ref().expect("registry").abort_after_apply(true);
@@ -419,7 +557,7 @@ async fn a_portal_killed_between_applying_and_committing_a_decision_finishes_it_
     let id = VersionId(std::fs::read_to_string(dir.path().join("version-id")).expect("the version id"));
 
     let approvals = |portal: &Portal| {
-        let ledger = portal.state.service.ledger.clone();
+        let ledger = portal.state.service.ports_for_tests().ledger.clone();
         let id = id.clone();
         async move {
             let events = ledger.events(Some(&id), Window::new(0, 50)).await.expect("events");
@@ -431,10 +569,13 @@ async fn a_portal_killed_between_applying_and_committing_a_decision_finishes_it_
     let second = server::build_with(crash_settings(dir.path(), &moto.url, 120), Some(config.clone()))
         .await
         .expect("the portal starts again");
-    let version = second.state.service.registry.version(&id).await.expect("read").expect("exists");
+    let version = second.state.service.ports_for_tests().registry.version(&id).await.expect("read").expect("exists");
     assert_eq!((version.stage, version.status), (Stage::Dev, ApprovalStatus::Approved), "applied on SageMaker");
     assert_eq!(approvals(&second).await, 0, "its event is held back while pending");
-    assert!(second.state.service.registry.decisions(&id).await.expect("decisions").is_empty(), "not committed");
+    assert!(
+        second.state.service.ports_for_tests().registry.decisions(&id).await.expect("decisions").is_empty(),
+        "not committed"
+    );
     drop(second);
 
     // After the grace period the next start completes it before serving: committed, its event released once.
@@ -442,7 +583,11 @@ async fn a_portal_killed_between_applying_and_committing_a_decision_finishes_it_
     let third =
         server::build_with(crash_settings(dir.path(), &moto.url, 1), Some(config.clone())).await.expect("and again");
     assert_eq!(approvals(&third).await, 1);
-    assert_eq!(third.state.service.registry.decisions(&id).await.expect("decisions").len(), 1, "committed");
+    assert_eq!(
+        third.state.service.ports_for_tests().registry.decisions(&id).await.expect("decisions").len(),
+        1,
+        "committed"
+    );
     let fourth = server::build_with(crash_settings(dir.path(), &moto.url, 1), Some(config)).await.expect("again");
     assert_eq!(approvals(&fourth).await, 1, "a further start releases nothing twice");
 }
@@ -487,19 +632,12 @@ async fn each_decision_is_applied_with_the_approval_role_of_its_stage() {
     let bearer = format!("Bearer {TOKEN}");
     let auth = [("authorization", bearer.as_str())];
     let id = run.register("run-r").await;
-    let dev = service.registry.version(&id).await.expect("read").expect("exists");
+    let dev = service.ports_for_tests().registry.version(&id).await.expect("read").expect("exists");
     let dev = run.decide("dana", &dev, Stage::Dev).await;
     let central_id = dev.central_copy.clone().expect("the consumer made the central copy");
     let erin = server::demo::people().into_iter().find(|p| p.subject.as_str() == "erin").expect("erin");
-    let config = DeploymentConfig {
-        instance_type: "ml.m5.large".into(),
-        initial_instance_count: 1,
-        autoscaling_min: 1,
-        autoscaling_max: 2,
-        variants: vec![ProductionVariant { name: "champion".into(), weight: 100 }],
-        data_capture_percent: 10,
-    };
-    let central = service.registry.version(&central_id).await.expect("read").expect("the copy");
+    let config = one_instance();
+    let central = service.ports_for_tests().registry.version(&central_id).await.expect("read").expect("the copy");
     service.save_deployment_config(&erin, &central.id, Environment::Test, config.clone()).await.expect("config");
     let central = run.decide("erin", &central, Stage::Test).await;
     let junit = r#"<testsuite name="it"><testcase name="invoke" time="0.1"/></testsuite>"#;

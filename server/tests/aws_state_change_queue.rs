@@ -148,7 +148,7 @@ impl Run {
     /// The version's `ModelPackageChangedOutsidePortal` events and the `version.changed_outside_portal` audit
     /// entries naming it.
     async fn outside_changes(&self, id: &VersionId) -> (usize, usize) {
-        let ledger = &self.portal.state.service.ledger;
+        let ledger = &self.portal.state.service.ports_for_tests().ledger;
         let events = ledger.events(Some(id), Window::new(0, 50)).await.expect("events");
         let events =
             events.items.iter().filter(|r| r.envelope.detail_type == "ModelPackageChangedOutsidePortal").count();
@@ -267,8 +267,12 @@ async fn an_outside_change_from_the_queue_is_recorded_once_and_every_message_is_
     // Later polls find nothing: the dropped messages are not delivered again.
     tokio::time::sleep(Duration::from_secs(VISIBILITY_SECS.parse().unwrap_or(2) + 1)).await;
     assert_eq!(drain(&consumer).await, Polled::default());
-    let version = run.portal.state.service.registry.version(&id).await.expect("read").expect("exists");
-    assert_eq!(version.status, governance::ApprovalStatus::Rejected, "the portal shows SageMaker's status");
+    // The portal shows its record (no decision was taken) and SageMaker's status beside it.
+    let mut reader = governance::Principal::from_grants(governance::Subject("r".into()), "R", Default::default());
+    reader.admin = true;
+    let version = run.portal.state.service.version(&governance::Actor::Person(reader), &id).await.expect("read");
+    assert_eq!(version.status, governance::ApprovalStatus::PendingManualApproval);
+    assert_eq!(version.outside.map(|o| o.registry.1), Some(governance::ApprovalStatus::Rejected));
     eprintln!("queue consumer on moto: {:.1?}", started.elapsed());
 }
 

@@ -78,7 +78,16 @@ async fn script_payloads_in_every_free_text_field_are_rendered_inert() {
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     // A person's justification: Dana rejects the version in Dev.
     let dana = app.sign_in("dana").await;
-    let v = app.portal.state.service.registry.version(&governance::VersionId(id.clone())).await.unwrap().unwrap();
+    let v = app
+        .portal
+        .state
+        .service
+        .ports_for_tests()
+        .registry
+        .version(&governance::VersionId(id.clone()))
+        .await
+        .unwrap()
+        .unwrap();
     let digest = app.evidence_digest(&v).await;
     let form = [
         ("version", id.as_str()),

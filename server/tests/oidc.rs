@@ -32,14 +32,19 @@ async fn people_in_different_groups_get_their_personas() {
         ("alice", "policy-search", vec!["GovernanceEngineer"]),
         ("bob", "credit-risk", vec!["DataScientist"]),
         ("erin", "support-assistant", vec!["AiEngineer"]),
-        ("carol", "credit-risk", vec!["Admin"]),
     ] {
         let cookie = app.oidc_sign_in(user).await;
         let me = current_user(&app, &cookie).await;
         assert_eq!(me["principal"]["subject"], user, "{me}");
         assert_eq!(me["principal"]["display_name"], user);
         assert_eq!(me["principal"]["memberships"][project], serde_json::json!(personas), "{user}: {me}");
+        assert_eq!(me["principal"]["admin"], false, "{user}: {me}");
     }
+    // Carol's group grants Admin: an organisation role, in no project's personas.
+    let carol = app.oidc_sign_in("carol").await;
+    let me = current_user(&app, &carol).await;
+    assert_eq!(me["principal"]["admin"], true, "{me}");
+    assert_eq!(me["principal"]["memberships"], serde_json::json!({}), "{me}");
     // Bob's groups give him nothing in policy-search.
     let bob = app.oidc_sign_in("bob").await;
     assert!(current_user(&app, &bob).await["principal"]["memberships"].get("policy-search").is_none());

@@ -269,7 +269,7 @@ async fn template_to_project_to_cloned_repositories_to_data_access() {
         tips.push(git(&["--git-dir", &deploy, "rev-parse", "main"]).trim().to_string());
     }
     assert_ne!(tips[0], tips[1], "each save is a commit");
-    let evidence = app.portal.state.service.evidence(app.reload(&central).await).await.unwrap();
+    let evidence = app.portal.state.service.version_detail(&common::reader(), &central.id).await.unwrap().evidence;
     let saved = evidence.deployment_config(governance::Environment::Test).unwrap();
     let commit = saved.commit.as_ref().expect("the commit is part of the evidence");
     assert_eq!((commit.commit.as_str(), commit.path.as_str()), (tips[1].as_str(), "config/test.json"));
@@ -282,6 +282,7 @@ async fn template_to_project_to_cloned_repositories_to_data_access() {
         subject: governance::Subject("erin".into()),
         display_name: "Erin".into(),
         memberships: app.portal.state.service.project_memberships(&governance::Subject("erin".into())).await.unwrap(),
+        admin: false,
     };
     let request = governance::decision::DecisionRequest {
         stage: governance::Stage::Test,
@@ -368,7 +369,7 @@ async fn register_trained_on(
         project: governance::ProjectId(project.into()),
         may: governance::trust_policy::MachineAction::ALL.into(),
     });
-    let datasets = service.catalog.datasets().await.unwrap();
+    let datasets = service.ports_for_tests().catalog.datasets().await.unwrap();
     let location = datasets.iter().find(|d| d.id.as_str() == dataset).unwrap().location.clone();
     let input = governance::model::RegisterVersionInput {
         model_group: "churn-model".into(),
@@ -395,6 +396,7 @@ async fn central_version_of(app: &TestPortal, project: &str, dataset: &str) -> g
         subject: governance::Subject("dana".into()),
         display_name: "Dana".into(),
         memberships: service.project_memberships(&governance::Subject("dana".into())).await.unwrap(),
+        admin: false,
     };
     let digest = app.evidence_digest(&dev).await;
     let request = DecisionRequest {
@@ -407,5 +409,5 @@ async fn central_version_of(app: &TestPortal, project: &str, dataset: &str) -> g
     service.decide(&dana, &dev.id, request).await.unwrap();
     provision(app).await;
     let copy = app.reload(&dev).await.central_copy.expect("copied to the central registry");
-    service.registry.version(&copy).await.unwrap().unwrap()
+    service.ports_for_tests().registry.version(&copy).await.unwrap().unwrap()
 }

@@ -113,7 +113,7 @@ async fn the_regression_templates_build_pipeline_trains_logs_to_mlflow_and_regis
         window: governance::ports::Window::new(0, 10),
         ..Default::default()
     };
-    let page = service.registry.list_versions(&query).await.expect("list");
+    let page = service.ports_for_tests().registry.list_versions(&query).await.expect("list");
     let version = page.items.first().expect("the registered version");
     assert_eq!(version.group.as_str(), "churn-regressor");
     assert_eq!(version.lineage.mlflow_run_id.as_deref(), Some(run_id));
@@ -124,6 +124,7 @@ async fn the_regression_templates_build_pipeline_trains_logs_to_mlflow_and_regis
         subject: governance::Subject("gina".into()),
         display_name: "Gina".into(),
         memberships: [(ProjectId("credit-risk".into()), [governance::Persona::GovernanceEngineer].into())].into(),
+        admin: false,
     });
     let training = service.training_run(&reader, version).await.expect("read").expect("a run").expect("MLflow answers");
     assert_eq!(training.run.status, governance::experiment::RunStatus::Finished);

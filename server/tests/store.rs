@@ -42,7 +42,7 @@ async fn receiver() -> (String, Arc<Mutex<Vec<String>>>, tokio::task::JoinHandle
 
 /// The ids of every event in the outbox.
 async fn stored_event_ids(portal: &server::Portal) -> BTreeSet<String> {
-    let page = portal.state.service.ledger.events(None, Window::new(0, 200)).await.unwrap();
+    let page = portal.state.service.ports_for_tests().ledger.events(None, Window::new(0, 200)).await.unwrap();
     page.items.into_iter().map(|r| r.envelope.id.0).collect()
 }
 
@@ -81,7 +81,7 @@ async fn a_restart_in_the_middle_of_delivery_loses_no_event() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let records = portal.state.service.ledger.events(None, Window::new(0, 200)).await.unwrap().items;
+    let records = portal.state.service.ports_for_tests().ledger.events(None, Window::new(0, 200)).await.unwrap().items;
     for r in records {
         for d in r.deliveries {
             assert_eq!(d.state, DeliveryState::Delivered, "{} to {}", r.envelope.id, d.target);
@@ -96,14 +96,21 @@ async fn a_failing_target_backs_off_and_lands_on_the_dead_letter_list() {
     settings.max_delivery_attempts = 1;
     let portal = server::build(settings).await.unwrap();
     while portal.dispatcher.tick().await > 0 {}
-    let page = portal.state.service.ledger.events(None, Window::new(0, 5)).await.unwrap();
+    let page = portal.state.service.ports_for_tests().ledger.events(None, Window::new(0, 5)).await.unwrap();
     let hook_delivery = page.items[0].deliveries.iter().find(|d| d.target == "ops").unwrap();
     assert_eq!(hook_delivery.state, DeliveryState::Dead);
     assert!(hook_delivery.last_error.as_deref().unwrap_or_default().contains("could not reach"));
     // Redelivery puts it back in the queue.
     let event = &page.items[0].envelope.id;
-    portal.state.service.ledger.redeliver(event, "ops", portal.state.service.clock.now()).await.unwrap();
-    let again = portal.state.service.ledger.event(event).await.unwrap().unwrap();
+    portal
+        .state
+        .service
+        .ports_for_tests()
+        .ledger
+        .redeliver(event, "ops", portal.state.service.ports_for_tests().clock.now())
+        .await
+        .unwrap();
+    let again = portal.state.service.ports_for_tests().ledger.event(event).await.unwrap().unwrap();
     assert_eq!(again.deliveries.iter().find(|d| d.target == "ops").unwrap().state, DeliveryState::Pending);
 }
 
@@ -129,6 +136,7 @@ async fn a_redelivered_dev_approval_makes_one_central_copy() {
         .await
         .unwrap();
     let approval = service
+        .ports_for_tests()
         .ledger
         .events(Some(&dev.id), Window::new(0, 10))
         .await
@@ -145,6 +153,7 @@ async fn a_redelivered_dev_approval_makes_one_central_copy() {
     service.handle_event(&approval).await.unwrap();
     app.portal.dispatcher.tick().await;
     let copies: Vec<_> = service
+        .ports_for_tests()
         .registry
         .list_versions(&governance::ports::VersionQuery {
             central: Some(true),
@@ -171,7 +180,7 @@ async fn of_fifty_concurrent_decisions_exactly_one_wins() {
     let version = app.version("pd-model", 2, true).await;
     let digest = app.evidence_digest(&version).await;
     let gina = server::demo::people().into_iter().find(|p| p.subject.as_str() == "gina").unwrap();
-    let before = service.registry.decisions(&version.id).await.unwrap().len();
+    let before = service.ports_for_tests().registry.decisions(&version.id).await.unwrap().len();
     let tasks: Vec<_> = (0..50)
         .map(|i| {
             let (service, gina, id, digest) = (service.clone(), gina.clone(), version.id.clone(), digest.clone());
@@ -202,7 +211,7 @@ async fn of_fifty_concurrent_decisions_exactly_one_wins() {
         }
     }
     assert_eq!(wins, 1);
-    assert_eq!(service.registry.decisions(&version.id).await.unwrap().len(), before + 1);
+    assert_eq!(service.ports_for_tests().registry.decisions(&version.id).await.unwrap().len(), before + 1);
     let after = app.reload(&version).await;
     assert_eq!(after.stage, Stage::Prod);
     assert_eq!(after.revision, version.revision + 1);
@@ -211,7 +220,7 @@ async fn of_fifty_concurrent_decisions_exactly_one_wins() {
 #[tokio::test]
 async fn the_audit_chain_verifies_and_the_database_refuses_edits() {
     let app = common::spawn().await;
-    let ledger = &app.portal.state.service.ledger;
+    let ledger = &app.portal.state.service.ports_for_tests().ledger;
     let verification = ledger.verify_audit().await.unwrap();
     assert!(verification.entries > 20);
     assert_eq!(verification.broken, None);

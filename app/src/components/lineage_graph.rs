@@ -147,6 +147,7 @@ mod tests {
             metrics: Default::default(),
             model_card: ModelCard::default(),
             central_copy: None,
+            outside: None,
         }
     }
 

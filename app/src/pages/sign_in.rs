@@ -60,14 +60,23 @@ pub fn SignInPage() -> impl IntoView {
                                 .into_iter()
                                 .map(|p| {
                                     let roles = p
-                                        .memberships
-                                        .iter()
-                                        .map(|(project, personas)| {
-                                            format!(
-                                                "{project}: {}",
-                                                personas.iter().map(|x| x.label()).collect::<Vec<_>>().join(", ")
-                                            )
-                                        })
+                                        .admin
+                                        .then(|| "Admin (organisation)".to_string())
+                                        .into_iter()
+                                        .chain(
+                                            p.memberships
+                                                .iter()
+                                                .map(|(project, personas)| {
+                                                    format!(
+                                                        "{project}: {}",
+                                                        personas
+                                                            .iter()
+                                                            .map(|x| x.label())
+                                                            .collect::<Vec<_>>()
+                                                            .join(", "),
+                                                    )
+                                                }),
+                                        )
                                         .collect::<Vec<_>>()
                                         .join("; ");
                                     view! {

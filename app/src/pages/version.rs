@@ -122,6 +122,19 @@ pub fn VersionPage() -> impl IntoView {
                         <p class="mt-1" data-testid="stage-status">
                             <StageStatus stage=v.stage status=v.status />
                         </p>
+                        {v.outside.map(|o| view! {
+                            <p role="alert" class="mt-2 rounded border border-amber-300 bg-amber-50 px-3 py-2 text-amber-900">
+                                <strong>"Changed outside the portal. "</strong>
+                                {format!(
+                                    "The {} says {} / {}; the portal's record says {} / {}. What was set outside counts for nothing: the next decision here writes its outcome back.",
+                                    v.registry.label(),
+                                    o.registry.0,
+                                    o.registry.1.label(),
+                                    o.recorded.0,
+                                    o.recorded.1.label(),
+                                )}
+                            </p>
+                        })}
                         <p class="text-sm text-slate-600 mt-1">
                             {format!("Registered by {} at {} · id {}", v.registered_by, time(&v.registered_at), v.id)}
                         </p>

@@ -21,7 +21,7 @@ pub async fn inbox() -> Result<Vec<InboxRow>, AppError> {
     let principal = require_principal().await?;
     let service = portal()?.service;
     let items = service.inbox(&principal).await.map_err(reply)?;
-    let now = service.clock.now();
+    let now = service.now();
     Ok(items
         .into_iter()
         .map(|i| InboxRow {

@@ -13,28 +13,15 @@ pub const LEDGER_PAGE_SIZE: u64 = 50;
 pub async fn events(offset: u64) -> Result<Page<EventRecord>, AppError> {
     use crate::server::{portal, reply, require_principal};
     use governance::ports::Window;
-    use governance::service::ServiceError;
-    require_principal().await?;
-    portal()?
-        .service
-        .ledger
-        .events(None, Window::new(offset, LEDGER_PAGE_SIZE))
-        .await
-        .map_err(|e| reply(ServiceError::from(e)))
+    let actor = governance::Actor::Person(require_principal().await?);
+    portal()?.service.events(&actor, None, Window::new(offset, LEDGER_PAGE_SIZE)).await.map_err(reply)
 }
 
 #[server(prefix = "/fn", endpoint = "event")]
 pub async fn event(id: String) -> Result<EventRecord, AppError> {
     use crate::server::{portal, reply, require_principal};
-    use governance::service::ServiceError;
-    require_principal().await?;
-    portal()?
-        .service
-        .ledger
-        .event(&governance::EventId(id.clone()))
-        .await
-        .map_err(|e| reply(ServiceError::from(e)))?
-        .ok_or_else(|| reply(AppError::NotFound { what: format!("Event {id}") }))
+    let actor = governance::Actor::Person(require_principal().await?);
+    portal()?.service.event(&actor, &governance::EventId(id)).await.map_err(reply)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,12 +34,9 @@ pub struct AuditPage {
 pub async fn audit(offset: u64) -> Result<AuditPage, AppError> {
     use crate::server::{portal, reply, require_principal};
     use governance::ports::Window;
-    use governance::service::ServiceError;
-    require_principal().await?;
-    let ledger = portal()?.service.ledger;
-    let store = |e| reply(ServiceError::from(e));
-    let entries = ledger.audit(Window::new(offset, LEDGER_PAGE_SIZE)).await.map_err(store)?;
-    let verification = ledger.verify_audit().await.map_err(store)?;
+    let actor = governance::Actor::Person(require_principal().await?);
+    let (entries, verification) =
+        portal()?.service.audit(&actor, Window::new(offset, LEDGER_PAGE_SIZE)).await.map_err(reply)?;
     Ok(AuditPage { entries, verification })
 }
 

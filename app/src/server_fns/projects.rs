@@ -95,9 +95,9 @@ pub async fn check_project(template: String, form: BTreeMap<String, String>) -> 
 
 /// The form's fields: `id`, `name`, `description`, `members` and `param_<name>` per parameter.
 #[cfg(feature = "ssr")]
-fn new_project(template: String, form: &BTreeMap<String, String>) -> governance::path_service::NewProject {
+fn new_project(template: String, form: &BTreeMap<String, String>) -> governance::service::NewProject {
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
-    governance::path_service::NewProject {
+    governance::service::NewProject {
         id: get("id"),
         name: get("name"),
         description: get("description"),

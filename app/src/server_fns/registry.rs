@@ -64,12 +64,10 @@ pub async fn registry(filter: RegistryFilter) -> Result<RegistryPage, AppError> 
         search: Some(filter.search.trim().to_string()).filter(|s| !s.is_empty()),
         window: Window::new(filter.offset, REGISTRY_PAGE_SIZE),
     };
-    let groups = service
-        .registry
-        .list_groups(query.project.as_ref(), Window::new(0, Window::MAX_LIMIT))
-        .await
-        .map_err(|e| reply(governance::service::ServiceError::from(e)))?;
-    let versions = service.versions(&governance::Actor::Person(principal), &query).await.map_err(reply)?;
-    let projects = service.directory.projects().await.map_err(|e| reply(governance::service::ServiceError::from(e)))?;
+    let actor = governance::Actor::Person(principal);
+    let groups =
+        service.model_groups(&actor, query.project.clone(), Window::new(0, Window::MAX_LIMIT)).await.map_err(reply)?;
+    let versions = service.versions(&actor, &query).await.map_err(reply)?;
+    let projects = service.projects(&actor).await.map_err(reply)?;
     Ok(RegistryPage { versions, groups, projects: projects.into_iter().map(|p| (p.id.0, p.name)).collect() })
 }

@@ -62,14 +62,12 @@ pub async fn version_page(id: String, range: Option<String>) -> Result<VersionVi
     use governance::decision::Verdict;
     use governance::policy::{check, check_card_edit, check_config_edit, Transition};
     use governance::ports::Window;
-    use governance::service::ServiceError;
     use governance::{Actor, VersionId};
 
     let principal = require_principal().await?;
     let service = portal()?.service;
     let id = VersionId(id);
     let detail = service.version_detail(&Actor::Person(principal.clone()), &id).await.map_err(reply)?;
-    let store = |e| reply(ServiceError::from(e));
     let evidence = &detail.evidence;
     let approval = detail.awaiting.clone().map(|(stage, gates)| {
         let describe = |verdict| {
@@ -103,15 +101,16 @@ pub async fn version_page(id: String, range: Option<String>) -> Result<VersionVi
     } else {
         Ok(editable)
     };
-    let now = service.clock.now();
+    let actor = Actor::Person(principal.clone());
+    let now = service.now();
     let range = range.as_deref().and_then(TimeRange::parse).unwrap_or_default();
-    let monitoring = service.monitoring.overview(&id, now - range.duration(), now, 150).await.map_err(store)?;
+    let monitoring = service.monitoring(&actor, &id, now - range.duration(), now, 150).await.map_err(reply)?;
     let training_run = service
         .training_run(&Actor::Person(principal.clone()), &evidence.version)
         .await
         .map_err(reply)?
         .map(|r| r.map_err(|e| e.to_string()));
-    let events = service.ledger.events(Some(&id), Window::new(0, 200)).await.map_err(store)?.items;
+    let events = service.events(&actor, Some(&id), Window::new(0, 200)).await.map_err(reply)?.items;
     let timeline = governance::timeline::timeline(
         &evidence.version,
         &evidence.decisions,

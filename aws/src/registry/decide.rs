@@ -20,7 +20,8 @@ pub struct Reconciled {
     pub failed: Vec<String>,
 }
 
-fn target(commit: &DecisionCommit) -> (Stage, governance::ApprovalStatus) {
+/// Where a decision puts the package once applied.
+pub(crate) fn target(commit: &DecisionCommit) -> (Stage, governance::ApprovalStatus) {
     match commit.transition {
         Transition::Move { stage, status } => (stage, status),
         Transition::Signoff { .. } => commit.decision.from,

@@ -470,4 +470,13 @@ impl ModelRegistry for SageMakerRegistry {
     ) -> Result<Page<Decision>, StoreError> {
         self.journal.recent_decisions(project, window).await
     }
+
+    async fn pending_states(&self, version: &VersionId) -> Result<Vec<(Stage, ApprovalStatus)>, StoreError> {
+        let pending = self.journal.pending_decisions(DateTime::<Utc>::MAX_UTC).await?;
+        Ok(pending
+            .iter()
+            .filter(|p| &p.commit.decision.version == version)
+            .map(|p| decide::target(&p.commit))
+            .collect())
+    }
 }

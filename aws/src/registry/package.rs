@@ -137,6 +137,7 @@ impl Package {
             metrics: details.metrics,
             model_card: details.model_card,
             central_copy,
+            outside: None,
         }
     }
 }

@@ -1,9 +1,7 @@
 //! SageMaker's own `SageMaker Model Package State Change` events, as an EventBridge rule delivers them (to an
-//! API destination at the portal's webhook): which version changed, to what, and whether the change is one the
-//! portal made itself (a decision it committed, a registration, a central copy) or one made outside it (the
-//! console, another tool), which the portal records.
+//! API destination at the portal's webhook or an SQS queue): which version changed, and to what. Whether SageMaker
+//! then agrees with the portal's decision record is the service's question (`Service::record_outside_change`).
 
-use governance::ports::StoreError;
 use governance::{ApprovalStatus, ProjectId, Registry, Stage, VersionId};
 
 use super::list;
@@ -77,30 +75,5 @@ impl SageMakerRegistry {
             .or_else(|| meta(metadata::STAGE))
             .and_then(|s| Stage::parse(&s));
         Ok(Some(StateChange { event_id, version, status, stage, decision: meta(metadata::DECISION) }))
-    }
-
-    /// Whether the portal made this change itself: the package is where a decision the portal committed (or is
-    /// committing) put it, or where a registration or a central copy starts. Anything else came from outside.
-    pub async fn is_own_change(&self, change: &StateChange) -> Result<bool, StoreError> {
-        let start = if change.version.as_str().starts_with("central.") {
-            (Stage::Dev, ApprovalStatus::Approved)
-        } else {
-            (Stage::Dev, ApprovalStatus::PendingManualApproval)
-        };
-        let Some(decision) = &change.decision else {
-            return Ok(change.stage.is_none_or(|s| s == start.0) && change.status == start.1);
-        };
-        let committed = self.journal.decisions(&change.version).await?;
-        let pending = self.journal.pending_decisions(chrono::DateTime::<chrono::Utc>::MAX_UTC).await?;
-        // A Prod sign-off short of its quorum leaves the version where it was: both ends are the decision's.
-        let ends = committed.iter().find(|d| d.id.as_str() == decision).map(|d| [d.from, d.to]).or_else(|| {
-            pending
-                .iter()
-                .find(|p| p.commit.decision.id.as_str() == decision)
-                .map(|p| [p.commit.decision.from, p.commit.decision.to])
-        });
-        Ok(ends.is_some_and(|ends| {
-            ends.iter().any(|(stage, status)| change.stage.is_none_or(|s| s == *stage) && change.status == *status)
-        }))
     }
 }

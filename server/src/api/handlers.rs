@@ -1,4 +1,4 @@
-//! API handlers: authenticate, parse, authorize through the domain, call the service or a port, answer JSON.
+//! API handlers: authenticate, parse, call the service (which authorizes every read and change), answer JSON.
 
 use std::collections::BTreeMap;
 
@@ -8,9 +8,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use bytes::Bytes;
-use governance::authz::{authorize, Action};
 use governance::deployment::DeploymentStatus;
-use governance::model::{ModelVersion, RegisterVersionInput};
+use governance::model::RegisterVersionInput;
 use governance::monitoring::MonitoringPush;
 use governance::ports::{VersionQuery, Window};
 use governance::test_run::TestRunReport;
@@ -23,32 +22,12 @@ use crate::state::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
 
-/// Reading a project's records: people may read all; a machine only its own project.
-fn authorize_read(actor: &Actor, project: &ProjectId) -> ApiResult<()> {
-    Ok(authorize(actor, &Action::ReadProject(project.clone()))?)
+fn version_id(id: &str) -> VersionId {
+    VersionId(id.to_string())
 }
 
-async fn version_or_404(state: &AppState, id: &str) -> ApiResult<ModelVersion> {
-    state
-        .service
-        .registry
-        .version(&VersionId(id.to_string()))
-        .await?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("model version {id} was not found")))
-}
-
-/// The project a list is scoped to: the one asked for, or a machine's own; authorized for reading.
-fn project_scope(actor: &Actor, asked: Option<&str>) -> ApiResult<Option<ProjectId>> {
-    let project = asked.map(ProjectId::parse).transpose()?;
-    let project = match (actor, project) {
-        (Actor::Machine(m), None) => Some(m.project.clone()),
-        (_, p) => p,
-    };
-    match &project {
-        Some(p) => authorize_read(actor, p)?,
-        None => authorize(actor, &Action::Read)?,
-    }
-    Ok(project)
+fn project(asked: Option<&str>) -> ApiResult<Option<ProjectId>> {
+    Ok(asked.map(ProjectId::parse).transpose()?)
 }
 
 fn window(offset: Option<u64>, limit: Option<u64>) -> Window {
@@ -63,7 +42,6 @@ pub async fn register_version(
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
     let project = ProjectId::parse(&project)?;
-    authorize(&actor, &Action::RegisterVersion(project.clone()))?;
     let input: RegisterVersionInput = json_body(body)?;
     let version = state.service.register_version(&actor, &project, input).await?;
     Ok((StatusCode::CREATED, Json(version)))
@@ -88,10 +66,8 @@ pub async fn versions(
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
     let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
-    // A machine lists only its own project.
-    let project = project_scope(&actor, q.project.as_deref())?;
     let query = VersionQuery {
-        project,
+        project: project(q.project.as_deref())?,
         stage: q
             .stage
             .as_deref()
@@ -123,9 +99,7 @@ pub async fn version(
     headers: HeaderMap,
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
-    let version = version_or_404(&state, &id).await?;
-    authorize_read(&actor, &version.project)?;
-    Ok(Json(version))
+    Ok(Json(state.service.version(&actor, &version_id(&id)).await?))
 }
 
 pub async fn version_decisions(
@@ -134,9 +108,7 @@ pub async fn version_decisions(
     headers: HeaderMap,
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
-    let version = version_or_404(&state, &id).await?;
-    authorize_read(&actor, &version.project)?;
-    Ok(Json(state.service.registry.decisions(&version.id).await?))
+    Ok(Json(state.service.decisions(&actor, &version_id(&id)).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -153,8 +125,7 @@ pub async fn model_groups(
     Query(q): Query<PageQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
-    let project = project_scope(&actor, q.project.as_deref())?;
-    Ok(Json(state.service.registry.list_groups(project.as_ref(), window(q.offset, q.limit)).await?))
+    Ok(Json(state.service.model_groups(&actor, project(q.project.as_deref())?, window(q.offset, q.limit)).await?))
 }
 
 pub async fn decisions(
@@ -163,8 +134,7 @@ pub async fn decisions(
     Query(q): Query<PageQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
-    let project = project_scope(&actor, q.project.as_deref())?;
-    Ok(Json(state.service.registry.recent_decisions(project.as_ref(), window(q.offset, q.limit)).await?))
+    Ok(Json(state.service.recent_decisions(&actor, project(q.project.as_deref())?, window(q.offset, q.limit)).await?))
 }
 
 pub async fn events(
@@ -173,19 +143,12 @@ pub async fn events(
     Query(q): Query<PageQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
-    let version = match &q.version {
-        Some(id) => Some(version_or_404(&state, id).await?),
-        None => None,
-    };
-    match (&version, &actor) {
-        (Some(v), _) => authorize_read(&actor, &v.project)?,
-        // Events of every project are for people only; a machine names its version.
-        (None, Actor::Machine(_)) => {
-            return Err(FieldError::new("version", "is required with a project token").into());
-        }
-        (None, _) => authorize(&actor, &Action::Read)?,
+    // Events of every project are for people only; a machine names its version.
+    if q.version.is_none() && matches!(actor, Actor::Machine(_)) {
+        return Err(FieldError::new("version", "is required with a project token").into());
     }
-    Ok(Json(state.service.ledger.events(version.as_ref().map(|v| &v.id), window(q.offset, q.limit)).await?))
+    let version = q.version.as_deref().map(version_id);
+    Ok(Json(state.service.events(&actor, version.as_ref(), window(q.offset, q.limit)).await?))
 }
 
 pub async fn test_runs(
@@ -195,9 +158,7 @@ pub async fn test_runs(
     Query(q): Query<PageQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
-    let version = version_or_404(&state, &id).await?;
-    authorize_read(&actor, &version.project)?;
-    Ok(Json(state.service.evidence.test_runs(&version.id, window(q.offset, q.limit)).await?))
+    Ok(Json(state.service.test_runs(&actor, &version_id(&id), window(q.offset, q.limit)).await?))
 }
 
 /// A test report as CI posts it.
@@ -218,12 +179,12 @@ pub async fn record_test_run(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
-    let version = version_or_404(&state, &id).await?;
-    authorize(&actor, &Action::RecordTestResults(version.project.clone()))?;
+    // Refused before the report is parsed when it would be refused anyway.
+    state.service.accepts_test_results(&actor, &version_id(&id)).await?;
     let body: TestRunBody = json_body(body)?;
     let cases = super::junit::parse(&body.junit_xml)?;
     let report = TestRunReport { cases, performance: body.performance, ci_run: body.ci_run };
-    let run = state.service.record_test_results(&actor, &version.id, report).await?;
+    let run = state.service.record_test_results(&actor, &version_id(&id), report).await?;
     Ok((StatusCode::CREATED, Json(run)))
 }
 
@@ -233,9 +194,7 @@ pub async fn deployments(
     headers: HeaderMap,
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
-    let version = version_or_404(&state, &id).await?;
-    authorize_read(&actor, &version.project)?;
-    Ok(Json(state.service.evidence.deployment_requests(&version.id).await?))
+    Ok(Json(state.service.deployment_requests(&actor, &version_id(&id)).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -253,10 +212,6 @@ pub async fn report_deployment_status(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
-    authorize(&actor, &Action::Read).or_else(|d| match &actor {
-        Actor::Machine(_) => Ok(()),
-        _ => Err(d),
-    })?;
     let body: StatusBody = json_body(body)?;
     let status = DeploymentStatus::parse(&body.status)
         .ok_or_else(|| FieldError::new("status", "must be Requested, InProgress, Succeeded or Failed"))?;
@@ -271,9 +226,7 @@ pub async fn push_monitoring(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
-    let version = version_or_404(&state, &id).await?;
-    authorize(&actor, &Action::PushMonitoring(version.project.clone()))?;
     let push: MonitoringPush = json_body(body)?;
-    state.service.push_monitoring(&actor, &version.id, push).await?;
+    state.service.push_monitoring(&actor, &version_id(&id), push).await?;
     Ok(StatusCode::NO_CONTENT)
 }

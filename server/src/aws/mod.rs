@@ -88,14 +88,21 @@ impl AwsBackends {
 /// Finishes or fails decisions left pending by a crash: once at start-up, then on a timer.
 pub struct Reconciler {
     pub registry: Arc<SageMakerRegistry>,
+    /// Sweeps the registries for states that differ from the portal's record (no event reported them).
+    pub service: governance::service::Service,
     pub interval: Duration,
     pub grace: chrono::Duration,
 }
 
 impl Reconciler {
-    pub fn new(registry: Arc<SageMakerRegistry>, settings: &AwsSettings) -> Self {
+    pub fn new(
+        registry: Arc<SageMakerRegistry>,
+        service: governance::service::Service,
+        settings: &AwsSettings,
+    ) -> Self {
         Self {
             registry,
+            service,
             interval: Duration::from_secs(settings.reconcile_interval_secs),
             grace: chrono::Duration::seconds(i64::try_from(settings.reconcile_grace_secs).unwrap_or(i64::MAX / 1000)),
         }
@@ -109,6 +116,11 @@ impl Reconciler {
                 tracing::info!(completed = ?done.completed, failed = ?done.failed, "reconciled pending decisions")
             }
             Err(e) => tracing::error!(error = %e, "could not reconcile pending decisions"),
+        }
+        match self.service.sweep_outside_changes().await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(recorded = n, "registry states that differ from the portal's record"),
+            Err(e) => tracing::error!(error = %e, "could not sweep the registries for outside changes"),
         }
     }
 

@@ -51,6 +51,7 @@ pub fn handled(taken: Result<Outcome, IntakeError>) -> Handled {
         Ok(outcome) => Handled::Taken(outcome),
         Err(IntakeError::Invalid(e)) => Handled::Dropped(e.to_string()),
         Err(IntakeError::Store(e)) => Handled::Kept(e.to_string()),
+        Err(IntakeError::Service(e)) => Handled::Kept(e.to_string()),
     }
 }
 

@@ -1,9 +1,11 @@
 //! SageMaker's `SageMaker Model Package State Change` events taken in, from either way they arrive: the webhook
 //! `POST /api/aws/sagemaker-events` (an EventBridge API destination whose connection sends the configured key in
-//! `x-api-key`) or the queue consumer (`super::queue`). A change the portal did not make (the console, another
-//! tool) is recorded on the version's timeline and in the audit log; reads of the version always go to SageMaker,
-//! so its page shows the new status at once. Idempotent on EventBridge's event id, since AWS may deliver an event
-//! more than once (and both ways may carry the same event).
+//! `x-api-key`) or the queue consumer (`super::queue`). An event only says "look at this package": the service
+//! reads the package's state now against the portal's decision record, and a difference (a change made in the
+//! console or by another tool, in either direction) is recorded once on the version's timeline and in the audit
+//! log, however many events report it. What SageMaker says never counts as a decision. Idempotent on
+//! EventBridge's event id, since AWS may deliver an event more than once (and both ways may carry the same
+//! event).
 
 use std::sync::Arc;
 
@@ -12,11 +14,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use bytes::Bytes;
-use governance::audit::AuditRecord;
-use governance::events::{EventEnvelope, EventOrigin};
 use governance::ports::{Clock, Effects, ModelRegistry, StoreError};
-use governance::{EventId, Subject, VersionId};
-use portal_aws::registry::state_change::{StateChange, StateChangeError};
+use governance::service::{Service, ServiceError};
+use governance::VersionId;
+use portal_aws::registry::state_change::StateChangeError;
 use portal_aws::SageMakerRegistry;
 use sha2::{Digest, Sha256};
 
@@ -28,7 +29,7 @@ use crate::state::AppState;
 pub const KEY_HEADER: &str = "x-api-key";
 
 /// The `detail-type` of the event the portal emits for a change made outside it.
-pub const CHANGED_OUTSIDE: &str = "ModelPackageChangedOutsidePortal";
+pub use governance::service::CHANGED_OUTSIDE;
 
 /// Compares digests, so the time taken says nothing about how much of the key matched.
 fn same_key(given: &str, expected: &str) -> bool {
@@ -39,11 +40,11 @@ fn same_key(given: &str, expected: &str) -> bool {
 #[derive(Clone)]
 pub struct StateChangeIntake {
     pub registry: Arc<SageMakerRegistry>,
+    /// Where the package's state is read against the record, and a difference recorded.
+    pub service: Service,
+    /// Remembers EventBridge's event ids (duplicates).
     pub store: SqliteStore,
     pub clock: Arc<dyn Clock>,
-    pub origin: EventOrigin,
-    /// The `source` of the portal's own events (the settings' `event_source`).
-    pub source: String,
 }
 
 /// What became of an event that was taken in.
@@ -51,7 +52,8 @@ pub struct StateChangeIntake {
 pub enum Outcome {
     /// A change made outside the portal, recorded now on the version's timeline and in the audit log.
     Recorded(VersionId),
-    /// The portal's own change (a decision, a registration, a central copy): remembered, nothing recorded.
+    /// SageMaker agrees with the portal's record (the portal's own change, or an old event of one), or this
+    /// difference was recorded before: remembered, nothing recorded.
     OwnChange,
     /// The event was taken in before.
     Duplicate,
@@ -64,7 +66,9 @@ impl Outcome {
     pub fn reason(&self) -> Option<&'static str> {
         match self {
             Outcome::Recorded(_) => None,
-            Outcome::OwnChange => Some("the portal's own change"),
+            Outcome::OwnChange => {
+                Some("the registry agrees with the portal's record, or the change was recorded before")
+            }
             Outcome::Duplicate => Some("a duplicate delivery"),
             Outcome::UnknownPackage => Some("unknown package"),
         }
@@ -80,73 +84,43 @@ pub enum IntakeError {
     /// The portal database could not be read or written: the same event may succeed later.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The package or the record could not be read, or the difference not recorded: worth trying again.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
 }
 
 impl StateChangeIntake {
     /// The intake of a portal on SageMaker; `None` without the `[aws]` backends.
     pub fn from_state(state: &AppState) -> Option<Self> {
-        let registry = state.sagemaker.clone()?;
-        let source = state.settings.aws.as_ref().map(|a| a.event_source.clone()).unwrap_or_else(|| "ml.portal".into());
         Some(Self {
-            registry,
+            registry: state.sagemaker.clone()?,
+            service: state.service.clone(),
             store: state.store.clone(),
-            clock: state.service.clock.clone(),
-            origin: state.service.origin.clone(),
-            source,
+            clock: state.identity.clock.clone(),
         })
     }
 
-    /// Takes one event in: an outside change is recorded (with the event id, in one transaction), the portal's
-    /// own change and a duplicate only remembered.
+    /// Takes one event in: the package it names is read against the portal's record and a difference
+    /// recorded (once per difference); the event id is remembered, so a duplicate is known as one.
     ///
     /// # Errors
-    /// `Invalid` for an event that is no SageMaker state change (or lacks what one carries); `Store` when the
-    /// portal database failed, which is worth trying again.
+    /// `Invalid` for an event that is no SageMaker state change (or lacks what one carries); `Store` or
+    /// `Service` when the portal database or SageMaker failed, which is worth trying again.
     #[tracing::instrument(skip(self, event), fields(event_id = event.get("id").and_then(|v| v.as_str()).unwrap_or_default()))]
     pub async fn take_in(&self, event: &serde_json::Value) -> Result<Outcome, IntakeError> {
         let Some(change) = self.registry.state_change(event)? else { return Ok(Outcome::UnknownPackage) };
-        let own = self.registry.is_own_change(&change).await?;
-        let effects = if own { Effects::default() } else { self.effects(&change, event) };
-        let new = self.store.record_state_change(&change.event_id, &change.version, self.clock.now(), effects).await?;
-        Ok(match (new, own) {
-            (false, _) => Outcome::Duplicate,
-            (true, true) => Outcome::OwnChange,
-            (true, false) => {
-                tracing::info!(version = %change.version, status = change.status.as_str(), "model package changed outside the portal");
-                Outcome::Recorded(change.version)
-            }
+        // Recorded first: a crash between the two steps leaves the event unremembered, so its redelivery
+        // looks again (and finds the difference recorded), never the other way round.
+        let recorded = self.service.record_outside_change(&change.version).await?;
+        let new = self
+            .store
+            .record_state_change(&change.event_id, &change.version, self.clock.now(), Effects::default())
+            .await?;
+        Ok(match (recorded, new) {
+            (true, _) => Outcome::Recorded(change.version),
+            (false, false) => Outcome::Duplicate,
+            (false, true) => Outcome::OwnChange,
         })
-    }
-
-    fn effects(&self, change: &StateChange, source_event: &serde_json::Value) -> Effects {
-        let now = self.clock.now();
-        let detail = serde_json::json!({
-            "model": { "versionId": change.version.as_str() },
-            "stage": change.stage.map(|s| s.as_str()),
-            "status": change.status.as_str(),
-            "sagemakerEventId": change.event_id,
-            "modelPackageArn": source_event.pointer("/detail/ModelPackageArn"),
-        });
-        let event = EventEnvelope {
-            version: "0".into(),
-            // Derived from EventBridge's id: the same SageMaker event can never make two portal events.
-            id: EventId(format!("evt-sm-{}", change.event_id)),
-            detail_type: CHANGED_OUTSIDE.into(),
-            source: self.source.clone(),
-            account: self.origin.account.clone(),
-            time: now,
-            region: self.origin.region.clone(),
-            resources: vec![],
-            detail: detail.clone(),
-        };
-        let audit = AuditRecord {
-            at: now,
-            actor: Subject("aws.sagemaker".into()),
-            action: "version.changed_outside_portal".into(),
-            target: change.version.to_string(),
-            detail,
-        };
-        Effects { events: vec![event], audit: vec![audit] }
     }
 }
 
@@ -177,6 +151,7 @@ pub async fn receive(
     let outcome = intake.take_in(&event).await.map_err(|e| match e {
         IntakeError::Invalid(e) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_event", e.to_string()),
         IntakeError::Store(e) => ApiError::from(e),
+        IntakeError::Service(e) => ApiError::from(e),
     })?;
     match outcome {
         Outcome::Recorded(version) => {

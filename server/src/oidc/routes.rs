@@ -98,8 +98,7 @@ async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(answe
         tracing::info!(subject = %signed_in.subject, groups = ?signed_in.groups, "signed in, but no group is mapped");
         return see_other("/no-access", &[clear_flow]);
     }
-    let principal =
-        Principal { subject: Subject(signed_in.subject), display_name: signed_in.display_name, memberships };
+    let principal = Principal::from_grants(Subject(signed_in.subject), signed_in.display_name, memberships);
     match identity.start_session(&principal, Some(&signed_in.id_token), session_id(&headers)).await {
         Ok(session) => {
             tracing::info!(subject = %principal.subject, "signed in through OIDC");

@@ -52,10 +52,11 @@ impl SqliteStore {
     }
 
     pub async fn upsert_person(&self, person: &Principal) -> Result<(), StoreError> {
-        sqlx::query("INSERT OR REPLACE INTO people (subject, display_name, memberships) VALUES (?, ?, ?)")
+        sqlx::query("INSERT OR REPLACE INTO people (subject, display_name, memberships, admin) VALUES (?, ?, ?, ?)")
             .bind(person.subject.as_str())
             .bind(&person.display_name)
             .bind(to_json(&person.memberships)?)
+            .bind(person.admin)
             .execute(&self.pool)
             .await
             .map_err(unavailable)?;
@@ -69,11 +70,14 @@ impl SqliteStore {
             .map_err(unavailable)?;
         rows.iter()
             .map(|row| {
-                Ok(Principal {
-                    subject: Subject(row.get("subject")),
-                    display_name: row.get("display_name"),
-                    memberships: from_json(row.get::<&str, _>("memberships"))?,
-                })
+                // The development directory's grants, as an identity provider's groups would give them.
+                let mut person = Principal::from_grants(
+                    Subject(row.get("subject")),
+                    row.get::<String, _>("display_name"),
+                    from_json(row.get::<&str, _>("memberships"))?,
+                );
+                person.admin |= row.get::<bool, _>("admin");
+                Ok(person)
             })
             .collect()
     }

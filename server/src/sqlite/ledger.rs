@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use governance::audit::{self, AuditEntry, AuditRecord, GENESIS};
 use governance::events::EventEnvelope;
-use governance::ports::{AuditVerification, Delivery, DeliveryState, EventRecord, Ledger, Page, StoreError, Window};
+use governance::ports::{
+    AuditVerification, Delivery, DeliveryState, Effects, EventRecord, Ledger, Page, StoreError, Window,
+};
 use governance::{EventId, Subject, VersionId};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
@@ -224,5 +226,16 @@ impl Ledger for SqliteStore {
             return Err(StoreError::NotFound(format!("delivery of event {event} to {target}")));
         }
         Ok(())
+    }
+
+    async fn record_once(
+        &self,
+        key: &str,
+        version: &VersionId,
+        at: DateTime<Utc>,
+        effects: Effects,
+    ) -> Result<bool, StoreError> {
+        // The same table remembers SageMaker's event ids: a key is taken once, with its effects.
+        self.record_state_change(key, version, at, effects).await
     }
 }

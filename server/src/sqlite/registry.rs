@@ -48,6 +48,7 @@ pub(super) fn version_from_row(row: &SqliteRow) -> Result<ModelVersion, StoreErr
         metrics: from_json(row.get::<&str, _>("metrics"))?,
         model_card: from_json(row.get::<&str, _>("model_card"))?,
         central_copy: row.get::<Option<String>, _>("central_copy").map(VersionId),
+        outside: None,
     })
 }
 
@@ -248,6 +249,7 @@ impl ModelRegistry for SqliteStore {
             metrics: new.metrics,
             model_card: new.model_card,
             central_copy: None,
+            outside: None,
         };
         insert_version(&mut tx, &version, None).await?;
         self.write_effects(&mut tx, effects(&version)).await?;
@@ -296,6 +298,7 @@ impl ModelRegistry for SqliteStore {
             revision: 1,
             lineage: Lineage { source_version: Some(dev.id.clone()), ..dev.lineage.clone() },
             central_copy: None,
+            outside: None,
             registered_at: at,
             ..dev.clone()
         };

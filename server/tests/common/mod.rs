@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod access;
 pub mod browser;
 pub mod fixtures;
 
@@ -29,6 +30,17 @@ pub struct TestPortal {
     /// The OIDC provider and the CI token issuer, when the portal trusts them.
     pub provider: Option<fixtures::NodeService>,
     pub ci: Option<fixtures::NodeService>,
+}
+
+/// Who tests read as: an organisation Admin, who may read every project's records.
+pub fn reader() -> governance::Actor {
+    let mut admin = governance::Principal::from_grants(
+        governance::Subject("test-reader".into()),
+        "Test reader",
+        Default::default(),
+    );
+    admin.admin = true;
+    governance::Actor::Person(admin)
 }
 
 pub fn settings(dir: &std::path::Path, webhooks: Vec<WebhookTarget>) -> Settings {
@@ -135,6 +147,7 @@ impl TestPortal {
             .portal
             .state
             .service
+            .ports_for_tests()
             .registry
             .list_versions(&VersionQuery {
                 search: Some(group.into()),
@@ -147,13 +160,13 @@ impl TestPortal {
         page.items.into_iter().find(|v| v.group.as_str() == group && v.number == number).expect("demo version exists")
     }
 
+    /// The version as the portal shows it (stage and status from its decision record).
     pub async fn reload(&self, v: &ModelVersion) -> ModelVersion {
-        self.portal.state.service.registry.version(&v.id).await.expect("read").expect("exists")
+        self.portal.state.service.version(&reader(), &v.id).await.expect("read")
     }
 
     pub async fn evidence_digest(&self, v: &ModelVersion) -> String {
-        let v = self.reload(v).await;
-        self.portal.state.service.evidence(v).await.expect("evidence").digest()
+        self.portal.state.service.version_detail(&reader(), &v.id).await.expect("evidence").digest
     }
 
     /// A CI token from the test's issuer (see fixtures/ci-issuer/ci-issuer.mjs for `params`).

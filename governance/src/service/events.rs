@@ -1,0 +1,156 @@
+//! The outbox's in-process consumer and operations on deliveries.
+
+use crate::audit::AuditRecord;
+use crate::authz::{authorize, Action};
+use crate::deployment::{DeploymentRequest, DeploymentStatus};
+use crate::events::{EventEnvelope, PromotionEvent};
+use crate::model::ModelVersion;
+use crate::path_events::PathEvent;
+use crate::ports::{CopyOutcome, Effects};
+use crate::{Actor, Environment, EventId, Stage, Subject, VersionId};
+
+use super::{Service, ServiceError};
+
+impl Service {
+    /// The in-process consumer of promotion events: a Dev approval copies the version into the central
+    /// registry; a Test or Prod approval requests a deployment. Idempotent on the event id.
+    #[tracing::instrument(skip(self, envelope), fields(event = %envelope.id, detail_type = %envelope.detail_type))]
+    pub async fn handle_event(&self, envelope: &EventEnvelope) -> Result<(), ServiceError> {
+        if let Some(event) = crate::path_events::PathEvent::from_envelope(envelope) {
+            return self.handle_path_event(envelope, event).await;
+        }
+        let Some(PromotionEvent::ModelApproved { model, stage, deployment_config, .. }) =
+            PromotionEvent::from_envelope(envelope)
+        else {
+            return Ok(());
+        };
+        let now = self.ports.clock.now();
+        match stage {
+            Stage::Dev => {
+                let origin = self.origin.clone();
+                let event_id = EventId(self.ports.ids.new_id("evt"));
+                let trigger = envelope.id.clone();
+                let source = model.version_id.clone();
+                let effects = Box::new(move |copy: &ModelVersion| Effects {
+                    events: vec![PromotionEvent::ModelCopiedToCentral {
+                        model: Self::version_ref(copy),
+                        source_version_id: source,
+                        triggering_event: trigger,
+                    }
+                    .envelope(event_id, now, &origin)],
+                    audit: vec![AuditRecord {
+                        at: now,
+                        actor: Subject("portal:central-registry-copier".into()),
+                        action: "version.copy_to_central".into(),
+                        target: copy.id.to_string(),
+                        detail: serde_json::json!({ "source": copy.lineage.source_version }),
+                    }],
+                });
+                let outcome = self
+                    .ports
+                    .registry
+                    .copy_to_central(
+                        &model.version_id,
+                        VersionId(self.ports.ids.new_id("mv")),
+                        &envelope.id,
+                        now,
+                        effects,
+                    )
+                    .await?;
+                if let CopyOutcome::AlreadyCopied(copy) = outcome {
+                    tracing::info!(%copy, "already copied; redelivered event ignored");
+                }
+                Ok(())
+            }
+            Stage::Test | Stage::Prod => {
+                let environment = if stage == Stage::Test { Environment::Test } else { Environment::Prod };
+                let Some(config) = deployment_config else {
+                    tracing::warn!("approval without deployment config; no deployment requested");
+                    return Ok(());
+                };
+                let endpoint_name = format!(
+                    "{}-{}-{}",
+                    model.model_group,
+                    environment.as_str().to_ascii_lowercase(),
+                    model.version_number
+                );
+                let request = DeploymentRequest {
+                    id: self.ports.ids.new_id("dep"),
+                    version: model.version_id.clone(),
+                    environment,
+                    config,
+                    triggering_event: envelope.id.clone(),
+                    status: DeploymentStatus::Requested,
+                    endpoint_name: endpoint_name.clone(),
+                    message: String::new(),
+                    requested_at: now,
+                    updated_at: now,
+                };
+                let origin = self.origin.clone();
+                let event_id = EventId(self.ports.ids.new_id("evt"));
+                let trigger = envelope.id.clone();
+                let effects = Box::new(move |r: &DeploymentRequest| Effects {
+                    events: vec![PromotionEvent::DeploymentRequested {
+                        model,
+                        deployment_request_id: r.id.clone(),
+                        environment,
+                        endpoint_name,
+                        triggering_event: trigger,
+                    }
+                    .envelope(event_id, now, &origin)],
+                    audit: vec![],
+                });
+                self.ports.evidence.request_deployment(request, effects).await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// The in-process consumer of the path events: `CreateProject` provisions.
+    pub(crate) async fn handle_path_event(
+        &self,
+        envelope: &EventEnvelope,
+        event: PathEvent,
+    ) -> Result<(), ServiceError> {
+        match event {
+            PathEvent::CreateProject { project, .. } => self.provision(&project, &envelope.id).await,
+            _ => Ok(()),
+        }
+    }
+
+    /// Puts an event's delivery to `target` back in the queue (after the target was fixed).
+    pub async fn redeliver(&self, actor: &Actor, event: &EventId, target: &str) -> Result<(), ServiceError> {
+        authorize(actor, &Action::Redeliver)?;
+        self.ports.ledger.redeliver(event, target, self.ports.clock.now()).await?;
+        tracing::info!(%event, target, by = ?actor.subject(), "redelivery requested");
+        Ok(())
+    }
+}
+
+/// The outbox as the dispatcher sees it: deliveries due, and their outcomes. The dispatcher is the portal's
+/// own worker, not a person: it reads and marks deliveries through these methods and nothing else.
+impl Service {
+    /// Deliveries due now (pending, next attempt reached), oldest first.
+    pub async fn due_deliveries(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(crate::ports::Delivery, EventEnvelope)>, ServiceError> {
+        Ok(self.ports.ledger.due_deliveries(self.ports.clock.now(), limit).await?)
+    }
+
+    /// Marks a delivery delivered.
+    pub async fn delivered(&self, event: &EventId, target: &str) -> Result<(), ServiceError> {
+        Ok(self.ports.ledger.mark_delivered(event, target, self.ports.clock.now()).await?)
+    }
+
+    /// Records a failed attempt; `next_attempt_at` None puts the delivery on the dead-letter list.
+    pub async fn delivery_failed(
+        &self,
+        event: &EventId,
+        target: &str,
+        error: &str,
+        next_attempt_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<(), ServiceError> {
+        Ok(self.ports.ledger.mark_failed(event, target, error, next_attempt_at).await?)
+    }
+}
