@@ -126,6 +126,7 @@ pub async fn lists_filter_by_registry_status_and_search(
         central: Some(central),
         search: Some(GROUP.into()),
         window,
+        within: None,
     };
     let page = registry.list_versions(&query(false, None, Window::new(0, 50))).await.expect("list");
     let ids: Vec<&VersionId> = page.items.iter().map(|v| &v.id).collect();
@@ -143,6 +144,21 @@ pub async fn lists_filter_by_registry_status_and_search(
     assert!(approved.items.is_empty(), "no approved version yet");
     let central = registry.list_versions(&query(true, None, Window::new(0, 50))).await.expect("list");
     assert!(central.items.is_empty(), "nothing in the central registry yet");
+    // A reader's projects: the list keeps only theirs, and none when they hold none.
+    let within = |projects: Vec<ProjectId>| VersionQuery {
+        project: None,
+        search: Some(GROUP.into()),
+        central: Some(false),
+        window: Window::new(0, 50),
+        within: Some(projects),
+        ..VersionQuery::default()
+    };
+    let mine = registry.list_versions(&within(vec![project.clone()])).await.expect("list");
+    assert_eq!((mine.total, mine.items.len()), (2, 2), "the reader's project");
+    let other = registry.list_versions(&within(vec![ProjectId("no-such-project".into())])).await.expect("list");
+    assert_eq!((other.total, other.items.len()), (0, 0), "another project's versions are not listed");
+    let none = registry.list_versions(&within(vec![])).await.expect("list");
+    assert_eq!((none.total, none.items.len()), (0, 0), "no project, no versions");
 }
 
 pub async fn a_decision_moves_the_version_and_a_stale_one_conflicts(

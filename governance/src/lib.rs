@@ -16,6 +16,7 @@ pub mod error;
 pub mod events;
 pub mod evidence;
 pub mod experiment;
+pub mod forms;
 pub mod gates;
 pub mod group_grants;
 pub mod ids;

@@ -54,6 +54,15 @@ pub struct Page<T> {
     pub limit: u64,
 }
 
+impl<T> Page<T> {
+    /// The `window` of a whole list held in memory.
+    pub fn of(all: Vec<T>, window: Window) -> Self {
+        let total = all.len() as u64;
+        let items = all.into_iter().skip(window.offset as usize).take(window.limit as usize).collect();
+        Self { items, total, offset: window.offset, limit: window.limit }
+    }
+}
+
 /// Which part of a list to return. `limit` is capped by [`Window::MAX_LIMIT`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Window {
@@ -85,6 +94,9 @@ pub struct VersionQuery {
     /// Matched against group name, description and version id.
     pub search: Option<String>,
     pub window: Window,
+    /// Only versions of these projects (the reader's); `None`: every project.
+    #[serde(default)]
+    pub within: Option<Vec<ProjectId>>,
 }
 
 /// Projects and their policies.

@@ -8,7 +8,7 @@ use governance::project::{Bound, MetricThreshold, ProjectPolicy};
 use governance::template::{
     FieldKind, ParamField, Template, TemplateDefinition, TemplateFile, TemplateId, TemplateStatus,
 };
-use governance::Subject;
+use governance::{Stage, Subject};
 
 use crate::sqlite::SqliteStore;
 
@@ -149,7 +149,8 @@ fn definition(
             metric_thresholds: thresholds,
             require_model_card: true,
             required_test_suites: suites.iter().map(|s| s.to_string()).collect(),
-            lineage_required: Vec::new(),
+            // Prod sign-off needs to know what the model was trained on and by which run.
+            lineage_required: vec![Stage::Prod],
         },
         files,
     }

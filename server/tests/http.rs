@@ -1208,3 +1208,66 @@ async fn a_policy_that_requires_lineage_refuses_prod_for_a_version_without_it() 
     assert!(text.contains("Gate not met: Lineage recorded"), "{text}");
     assert_eq!(fingerprint(&app).await, before, "nothing changed");
 }
+
+#[tokio::test]
+async fn a_person_reads_only_the_records_of_projects_she_is_a_member_of() {
+    let app = common::spawn().await;
+    let pool = app.portal.state.store.pool();
+    // Paula is a Data Scientist of policy-search only.
+    sqlx::query(
+        "INSERT INTO people (subject, display_name, memberships, admin) VALUES ('paula', 'Paula', '{\"policy-search\":[\"DataScientist\"]}', 0)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let paula = Caller { cookie: Some(app.sign_in("paula").await), bearer: None };
+    let credit = app.version("pd-model", 2, true).await;
+    let before = fingerprint(&app).await;
+    let refused = [
+        ("POST", "/fn/version_page".to_string(), form(&[("id", credit.id.as_str())])),
+        ("POST", "/fn/compare".to_string(), form(&[("a", credit.id.as_str()), ("b", "")])),
+        ("POST", "/fn/events".to_string(), form(&[("offset", "0")])),
+        ("POST", "/fn/audit".to_string(), form(&[("offset", "0")])),
+        ("GET", format!("/api/v1/versions/{}", credit.id), String::new()),
+        ("GET", format!("/api/v1/versions/{}/decisions", credit.id), String::new()),
+        ("GET", format!("/api/v1/versions/{}/test-runs", credit.id), String::new()),
+        ("GET", format!("/api/v1/events?version={}", credit.id), String::new()),
+        ("GET", "/api/v1/versions?project=credit-risk".to_string(), String::new()),
+        ("GET", "/api/v1/decisions?project=credit-risk".to_string(), String::new()),
+    ];
+    for (method, uri, body) in refused {
+        let content_type = if method == "POST" { FORM } else { "" };
+        let (status, text) = app.send(request(&paula, method, &uri, content_type, body)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{uri}: {text}");
+    }
+    // Lists name only her project's records, and count only them.
+    let (status, text) = app.send(request(&paula, "GET", "/api/v1/versions?limit=200", "", String::new())).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let page: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let projects: std::collections::BTreeSet<&str> =
+        page["items"].as_array().unwrap().iter().filter_map(|v| v["project"].as_str()).collect();
+    assert_eq!(projects, ["policy-search"].into(), "{text}");
+    assert_eq!(page["total"].as_u64(), Some(page["items"].as_array().unwrap().len() as u64));
+    for uri in ["/api/v1/model-groups", "/api/v1/decisions"] {
+        let (status, text) = app.send(request(&paula, "GET", uri, "", String::new())).await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+        assert!(!text.contains("credit-risk") && !text.contains("support-assistant"), "{uri}: {text}");
+    }
+    let (_, text) = app
+        .send(request(
+            &paula,
+            "POST",
+            "/fn/registry",
+            FORM,
+            form(&[
+                ("filter[project]", ""),
+                ("filter[stage]", ""),
+                ("filter[status]", ""),
+                ("filter[search]", ""),
+                ("filter[offset]", "0"),
+            ]),
+        ))
+        .await;
+    assert!(!text.contains(credit.id.as_str()), "the registry page lists no credit-risk version: {text}");
+    assert_eq!(fingerprint(&app).await, before, "reads change nothing");
+}

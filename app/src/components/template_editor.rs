@@ -77,6 +77,16 @@ pub fn TemplateEditor(
                 d.as_ref().map(|d| d.policy.required_test_suites.join(", ")).unwrap_or_default(),
             ),
         ),
+        text(
+            "Lineage required for (Test, Prod: training data and training run)",
+            "lineage_required",
+            value(
+                "lineage_required",
+                d.as_ref()
+                    .map(|d| d.policy.lineage_required.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default(),
+            ),
+        ),
     ];
     let thresholds = value("thresholds", d.as_ref().map(|d| thresholds_text(&d.policy)).unwrap_or_default());
     let fields = d.as_ref().map(|d| d.fields.clone()).unwrap_or_default();

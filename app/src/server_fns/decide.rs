@@ -24,10 +24,9 @@ pub async fn decide(
     let principal = require_principal().await?;
     let submitted: std::collections::BTreeMap<String, String> =
         [("justification".to_string(), justification.clone())].into_iter().collect();
-    let invalid =
-        |field: &str, message: &str| reply(AppError::invalid(FieldError::new(field, message), submitted.clone()));
-    let stage = Stage::parse(&stage).ok_or_else(|| invalid("stage", "must be Dev, Test or Prod"))?;
-    let verdict = Verdict::parse(&verdict).ok_or_else(|| invalid("verdict", "must be Approve or Reject"))?;
+    let invalid = |e: FieldError| reply(AppError::invalid(e, submitted.clone()));
+    let stage: Stage = stage.parse().map_err(invalid)?;
+    let verdict: Verdict = verdict.parse().map_err(invalid)?;
     let seen_test_run = seen_test_run.filter(|s| !s.trim().is_empty());
     let request =
         DecisionRequest { stage, verdict, justification: justification.clone(), evidence_digest, seen_test_run };

@@ -31,39 +31,20 @@ pub const REGISTRY_PAGE_SIZE: u64 = 20;
 #[server(prefix = "/fn", endpoint = "registry")]
 pub async fn registry(filter: RegistryFilter) -> Result<RegistryPage, AppError> {
     use crate::server::{portal, reply, require_principal};
-    use governance::ports::{VersionQuery, Window};
-    use governance::{ApprovalStatus, FieldError, ProjectId, Stage};
+    use governance::forms::VersionFilter;
+    use governance::ports::Window;
 
     let principal = require_principal().await?;
     let service = portal()?.service;
-    let invalid =
-        |field: &str, message: &str| reply(AppError::invalid(FieldError::new(field, message), Default::default()));
-    let project = match filter.project.trim() {
-        "" => None,
-        p => Some(ProjectId::parse(p).map_err(|e| reply(AppError::invalid(e, Default::default())))?),
-    };
-    let stage = match filter.stage.trim() {
-        "" => None,
-        s => Some(Stage::parse(s).ok_or_else(|| invalid("stage", "must be Dev, Test or Prod"))?),
-    };
-    let status = match filter.status.trim() {
-        "" => None,
-        s => Some(
-            ApprovalStatus::parse(s)
-                .ok_or_else(|| invalid("status", "must be PendingManualApproval, Approved or Rejected"))?,
-        ),
-    };
-    if filter.search.chars().count() > 200 {
-        return Err(invalid("search", "is longer than 200 characters"));
+    let query = VersionFilter {
+        project: Some(&filter.project),
+        stage: Some(&filter.stage),
+        status: Some(&filter.status),
+        registry: None,
+        search: Some(&filter.search),
     }
-    let query = VersionQuery {
-        project,
-        stage,
-        status,
-        central: None,
-        search: Some(filter.search.trim().to_string()).filter(|s| !s.is_empty()),
-        window: Window::new(filter.offset, REGISTRY_PAGE_SIZE),
-    };
+    .query(Window::new(filter.offset, REGISTRY_PAGE_SIZE))
+    .map_err(|e| reply(AppError::invalid(e, Default::default())))?;
     let actor = governance::Actor::Person(principal);
     let groups =
         service.model_groups(&actor, query.project.clone(), Window::new(0, Window::MAX_LIMIT)).await.map_err(reply)?;

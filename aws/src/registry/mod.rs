@@ -334,7 +334,11 @@ impl ModelRegistry for SageMakerRegistry {
     }
 
     async fn list_versions(&self, q: &VersionQuery) -> Result<Page<ModelVersion>, StoreError> {
-        let projects = self.projects_of(q.project.as_ref());
+        let projects: Vec<ProjectId> = self
+            .projects_of(q.project.as_ref())
+            .into_iter()
+            .filter(|p| q.within.as_ref().is_none_or(|within| within.contains(p)))
+            .collect();
         let dev = Registry::Dev(ProjectId(String::new()));
         let registries = match q.central {
             Some(true) => vec![Registry::Central],

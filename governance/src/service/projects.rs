@@ -155,12 +155,11 @@ impl Service {
     /// Projects made from templates, newest first.
     pub async fn project_setups(&self, actor: &Actor) -> Result<Vec<ProjectSetup>, ServiceError> {
         authorize(actor, &Action::Read)?;
-        Ok(self
-            .ports
-            .projects
-            .project_setups(crate::ports::Window::new(0, crate::ports::Window::MAX_LIMIT))
-            .await?
-            .items)
+        let all =
+            self.ports.projects.project_setups(crate::ports::Window::new(0, crate::ports::Window::MAX_LIMIT)).await?;
+        // A person sees the projects she is a member of (an Admin every one).
+        let visible = Self::visible_projects(actor);
+        Ok(all.items.into_iter().filter(|s| visible.as_ref().is_none_or(|v| v.contains(&s.project.id))).collect())
     }
 
     /// A project's page: its setup and provisioning, subscriptions, and an upgrade on offer.

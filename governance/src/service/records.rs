@@ -17,8 +17,19 @@ use crate::{Actor, EventId, ProjectId, VersionId};
 use super::{Service, ServiceError};
 
 impl Service {
+    /// The projects whose records a person may list: those she holds a persona in. `None` for an Admin (every
+    /// project) and for a machine (whose lists are scoped to its own project by [`Self::scope`]).
+    pub(crate) fn visible_projects(actor: &Actor) -> Option<Vec<ProjectId>> {
+        match actor {
+            Actor::Person(p) if !p.admin => {
+                Some(p.memberships.iter().filter(|(_, s)| !s.is_empty()).map(|(id, _)| id.clone()).collect())
+            }
+            _ => None,
+        }
+    }
+
     /// The project a list is scoped to: the one asked for (its members may read it), or a machine's own;
-    /// for a person who names none, every project.
+    /// for a person who names none, the projects she may read ([`Self::visible_projects`]).
     pub(crate) fn scope(&self, actor: &Actor, asked: Option<ProjectId>) -> Result<Option<ProjectId>, ServiceError> {
         let project = match (actor, asked) {
             (Actor::Machine(m), None) => Some(m.project.clone()),
@@ -86,7 +97,13 @@ impl Service {
         window: Window,
     ) -> Result<Page<ModelGroup>, ServiceError> {
         let project = self.scope(actor, project)?;
-        Ok(self.ports.registry.list_groups(project.as_ref(), window).await?)
+        let Some(visible) = Self::visible_projects(actor).filter(|_| project.is_none()) else {
+            return Ok(self.ports.registry.list_groups(project.as_ref(), window).await?);
+        };
+        // Every group, then the reader's: a portal has a few hundred groups at most.
+        let all = self.ports.registry.list_groups(None, Window::new(0, Window::MAX_LIMIT)).await?;
+        let mine: Vec<ModelGroup> = all.items.into_iter().filter(|g| visible.contains(&g.project)).collect();
+        Ok(Page::of(mine, window))
     }
 
     /// The newest decisions, of one project or of all.
@@ -97,7 +114,19 @@ impl Service {
         window: Window,
     ) -> Result<Page<Decision>, ServiceError> {
         let project = self.scope(actor, project)?;
-        Ok(self.ports.registry.recent_decisions(project.as_ref(), window).await?)
+        let Some(visible) = Self::visible_projects(actor).filter(|_| project.is_none()) else {
+            return Ok(self.ports.registry.recent_decisions(project.as_ref(), window).await?);
+        };
+        // The newest of each of the reader's projects, merged.
+        let enough = Window::new(0, window.offset.saturating_add(window.limit));
+        let (mut all, mut total) = (Vec::new(), 0);
+        for p in &visible {
+            let page = self.ports.registry.recent_decisions(Some(p), enough).await?;
+            total += page.total;
+            all.extend(page.items);
+        }
+        all.sort_by_key(|d| std::cmp::Reverse(d.decided_at));
+        Ok(Page { total, ..Page::of(all, window) })
     }
 
     /// The projects of the portal (the registry page's filter).

@@ -183,6 +183,7 @@ impl Service {
                     central: Some(true),
                     search: Some(va.group.to_string()),
                     window: Window::new(0, Window::MAX_LIMIT),
+                    within: None,
                 };
                 let listed = self.ports.registry.list_versions(&query).await?.items;
                 self.all_as_recorded(listed)
@@ -208,6 +209,7 @@ impl Service {
     ) -> Result<Page<ModelVersion>, ServiceError> {
         let mut query = query.clone();
         query.project = self.scope(actor, query.project.take())?;
+        query.within = Self::visible_projects(actor);
         let mut page = self.ports.registry.list_versions(&query).await?;
         page.items = self.all_as_recorded(page.items).await?;
         Ok(page)

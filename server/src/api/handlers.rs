@@ -9,11 +9,12 @@ use axum::response::IntoResponse;
 use axum::Json;
 use bytes::Bytes;
 use governance::deployment::DeploymentStatus;
+use governance::forms::VersionFilter;
 use governance::model::RegisterVersionInput;
 use governance::monitoring::MonitoringPush;
-use governance::ports::{VersionQuery, Window};
+use governance::ports::Window;
 use governance::test_run::TestRunReport;
-use governance::{Actor, ApprovalStatus, FieldError, ProjectId, Stage, VersionId};
+use governance::{Actor, FieldError, ProjectId, VersionId};
 use serde::Deserialize;
 
 use super::auth::actor;
@@ -66,30 +67,14 @@ pub async fn versions(
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
     let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
-    let query = VersionQuery {
-        project: project(q.project.as_deref())?,
-        stage: q
-            .stage
-            .as_deref()
-            .map(|s| Stage::parse(s).ok_or_else(|| FieldError::new("stage", "must be Dev, Test or Prod")))
-            .transpose()?,
-        status: q
-            .status
-            .as_deref()
-            .map(|s| {
-                ApprovalStatus::parse(s)
-                    .ok_or_else(|| FieldError::new("status", "must be PendingManualApproval, Approved or Rejected"))
-            })
-            .transpose()?,
-        central: match q.registry.as_deref() {
-            None => None,
-            Some("central") => Some(true),
-            Some("dev") => Some(false),
-            Some(_) => return Err(FieldError::new("registry", "must be central or dev").into()),
-        },
-        search: q.search,
-        window: window(q.offset, q.limit),
+    let filter = VersionFilter {
+        project: q.project.as_deref(),
+        stage: q.stage.as_deref(),
+        status: q.status.as_deref(),
+        registry: q.registry.as_deref(),
+        search: q.search.as_deref(),
     };
+    let query = filter.query(window(q.offset, q.limit))?;
     Ok(Json(state.service.versions(&actor, &query).await?))
 }
 

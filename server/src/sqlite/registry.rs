@@ -85,6 +85,20 @@ fn push_filters<'a>(qb: &mut QueryBuilder<'a, Sqlite>, q: &'a VersionQuery) {
     if let Some(p) = &q.project {
         qb.push(" AND project = ").push_bind(p.as_str());
     }
+    match q.within.as_deref() {
+        None => {}
+        Some([]) => {
+            qb.push(" AND 0");
+        }
+        Some(projects) => {
+            qb.push(" AND project IN (");
+            let mut sep = qb.separated(", ");
+            for p in projects {
+                sep.push_bind(p.as_str());
+            }
+            qb.push(")");
+        }
+    }
     if let Some(s) = q.stage {
         qb.push(" AND stage = ").push_bind(s.as_str());
     }
