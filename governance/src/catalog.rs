@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::text_field;
-use crate::{FieldError, ProjectId, Subject};
+use crate::{Denial, DenialCode, FieldError, Persona, Principal, ProjectId, Subject};
 
 /// A dataset's slug, e.g. `loan-applications`.
 pub type DatasetId = String;
@@ -137,6 +137,63 @@ pub struct Subscription {
     pub decided_at: Option<DateTime<Utc>>,
 }
 
+/// Whether `principal` may move `subscription` to `to`, and from which status it moves: the producer
+/// approves or rejects a request (an Admin, when the producer asked for her own data, so a second person always
+/// signs); the requester never approves her own request but may withdraw it by rejecting it; the producer or a
+/// Data Scientist of the project revokes an approved subscription.
+///
+/// # Errors
+/// A [`Denial`] naming who may, or a [`FieldError`] (as a denial's reason) for a status nobody can move to.
+pub fn may_decide(
+    principal: &Principal,
+    subscription: &Subscription,
+    dataset: &Dataset,
+    to: SubscriptionStatus,
+) -> Result<SubscriptionStatus, Denial> {
+    let producer = dataset.producer == principal.subject;
+    let requester = subscription.requested_by == principal.subject;
+    let own_data = dataset.producer == subscription.requested_by;
+    let from = match to {
+        SubscriptionStatus::Approved if requester => {
+            return Err(Denial::new(
+                DenialCode::SeparationOfDuties,
+                "Separation of duties: you requested this access, so someone else must approve it (an Admin, when you produce the dataset yourself).",
+            ))
+        }
+        SubscriptionStatus::Approved | SubscriptionStatus::Rejected => {
+            let may = if own_data { principal.admin } else { producer };
+            if !(may || requester) {
+                let who = if own_data {
+                    "an Admin (the producer requested it)".to_string()
+                } else {
+                    format!("the dataset's producer ({})", dataset.producer)
+                };
+                return Err(Denial::new(DenialCode::Forbidden, format!("Only {who} may decide this request.")));
+            }
+            SubscriptionStatus::Requested
+        }
+        SubscriptionStatus::Revoked => {
+            if !producer && !principal.has(&subscription.project, Persona::DataScientist) {
+                return Err(Denial::new(
+                    DenialCode::Forbidden,
+                    format!("Only the dataset's producer or a Data Scientist of {} may revoke it.", subscription.project),
+                ));
+            }
+            SubscriptionStatus::Approved
+        }
+        SubscriptionStatus::Requested => {
+            return Err(Denial::new(DenialCode::Forbidden, "A decision is Approved, Rejected or Revoked."))
+        }
+    };
+    if subscription.status != from {
+        return Err(Denial::new(
+            DenialCode::NotAwaitingDecision,
+            format!("This subscription is {}, so it cannot become {}.", subscription.status.as_str(), to.as_str()),
+        ));
+    }
+    Ok(from)
+}
+
 /// A location as compared: an S3 prefix always ends with `/`, so `s3://lake/loans` and `s3://lake/loans/` are
 /// one location and `s3://lake/loans-raw/` is another.
 fn normalized(location: &str) -> String {
@@ -256,6 +313,61 @@ mod tests {
         assert_eq!(unsubscribed(&lineage, &catalog, &[sub(SubscriptionStatus::Revoked)]).len(), 1);
         // A prefix at no path boundary is another location.
         assert!(unsubscribed(&["s3://lake/loans-raw/x".to_string()], &catalog, &[]).is_empty());
+    }
+
+    #[test]
+    fn who_may_decide_a_subscription_request() {
+        use std::collections::{BTreeMap, BTreeSet};
+        use SubscriptionStatus::*;
+        let person = |who: &str, ds_of: Option<&str>, admin: bool| {
+            let grants: BTreeMap<ProjectId, BTreeSet<Persona>> =
+                ds_of.map(|p| (ProjectId(p.into()), BTreeSet::from([Persona::DataScientist]))).into_iter().collect();
+            let mut p = Principal::from_grants(Subject(who.into()), who, grants);
+            p.admin = admin;
+            p
+        };
+        let dataset = |producer: &str| DatasetInput { ..input() }.parse(producer.into()).unwrap();
+        let sub = |by: &str, status| Subscription {
+            id: "s1".into(),
+            dataset: "loan-applications".into(),
+            project: "credit-risk".into(),
+            requested_by: by.into(),
+            justification: "x".into(),
+            status,
+            decided_by: None,
+            reason: String::new(),
+            requested_at: DateTime::UNIX_EPOCH,
+            decided_at: None,
+        };
+        let paula = person("paula", None, false);
+        let dana = person("dana", Some("credit-risk"), false);
+        let ada = person("ada", None, true);
+        let other = person("olga", Some("policy-search"), false);
+        // (who, producer, requester, status now, to, allowed)
+        let cases = [
+            (&paula, "paula", "dana", Requested, Approved, true),
+            (&paula, "paula", "dana", Requested, Rejected, true),
+            (&dana, "paula", "dana", Requested, Approved, false), // requester approving
+            (&dana, "paula", "dana", Requested, Rejected, true),  // requester withdrawing
+            (&ada, "paula", "dana", Requested, Approved, false),  // an Admin is not the producer
+            (&other, "paula", "dana", Requested, Approved, false),
+            (&dana, "dana", "dana", Requested, Approved, false), // her own data, her own request
+            (&ada, "dana", "dana", Requested, Approved, true),   // then an Admin decides
+            (&paula, "paula", "dana", Approved, Revoked, true),
+            (&dana, "paula", "dana", Approved, Revoked, true), // a Data Scientist of the project
+            (&other, "paula", "dana", Approved, Revoked, false),
+            (&paula, "paula", "dana", Approved, Approved, false), // not awaiting
+            (&paula, "paula", "dana", Requested, Revoked, false),
+        ];
+        for (who, producer, by, now, to, allowed) in cases {
+            let got = may_decide(who, &sub(by, now), &dataset(producer), to);
+            assert_eq!(
+                got.is_ok(),
+                allowed,
+                "{} {now:?} -> {to:?} (producer {producer}, by {by}): {got:?}",
+                who.subject
+            );
+        }
     }
 
     #[test]

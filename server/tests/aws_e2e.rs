@@ -690,3 +690,45 @@ async fn each_decision_is_applied_with_the_approval_role_of_its_stage() {
     assert!(others.is_empty(), "only decisions use the approval roles: {others:?}");
     assert!(sagemaker.len() > decisions.len(), "reads were recorded too: {}", sagemaker.len());
 }
+
+#[tokio::test]
+async fn an_approval_event_delivered_after_an_outside_change_moves_nothing() {
+    let run = start().await;
+    let service = &run.portal.state.service;
+    let registry = run.portal.state.sagemaker.clone().expect("the SageMaker registry");
+    let id = run.register("run-late").await;
+    // Dana approves in the portal; its event waits in the outbox (the dispatcher has not run yet).
+    let dana = server::demo::people().into_iter().find(|p| p.subject.as_str() == "dana").expect("dana");
+    let detail = service.version_detail(&Actor::Person(dana.clone()), &id).await.expect("detail");
+    let request = DecisionRequest {
+        stage: Stage::Dev,
+        verdict: Verdict::Approve,
+        justification: "Beats the baseline.".into(),
+        evidence_digest: detail.digest,
+        seen_test_run: None,
+    };
+    service.decide(&dana, &id, request).await.expect("decided");
+    // Before the consumer copies it, someone rejects the package in the console.
+    aws_sdk_sagemaker::Client::new(&run.config)
+        .update_model_package()
+        .model_package_arn(arn(&registry, &id))
+        .model_approval_status(aws_sdk_sagemaker::types::ModelApprovalStatus::Rejected)
+        .send()
+        .await
+        .expect("rejected in the console");
+    // The approval's delivery (and a redelivery) finds it no longer standing: no central copy is made.
+    run.dispatch().await;
+    let dev = service.version(&reader(), &id).await.expect("read");
+    assert_eq!(dev.central_copy, None, "no central copy of a version SageMaker now says is rejected");
+    assert_eq!(dev.outside.map(|o| o.registry.1), Some(ApprovalStatus::Rejected), "shown as changed outside");
+    let approval = service
+        .events(&reader(), Some(&id), Window::new(0, 20))
+        .await
+        .expect("events")
+        .items
+        .into_iter()
+        .find(|r| r.envelope.detail_type == "ModelApproved")
+        .expect("the approval event");
+    service.handle_event(&approval.envelope).await.expect("handled");
+    assert_eq!(service.version(&reader(), &id).await.expect("read").central_copy, None, "redelivered: still none");
+}

@@ -1,138 +1,15 @@
 //! Everything the version page shows, with what the signed-in person may do on it.
 
-use governance::decision::Decision;
-use governance::deployment::{DeploymentRequest, SavedDeploymentConfig};
-use governance::gates::Gate;
-use governance::model::ModelVersion;
-use governance::monitoring::{SeriesOverview, TimeRange};
-use governance::project::ProjectPolicy;
-use governance::service::TrainingRun;
-use governance::test_run::TestRun;
-use governance::timeline::TimelineEntry;
-use governance::{Environment, Stage};
+use governance::monitoring::TimeRange;
+pub use governance::service::{ApprovalPanel, VersionView};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-
-/// The approval panel: the awaited stage, its gates, and whether this person may approve or reject.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ApprovalPanel {
-    pub stage: Stage,
-    pub gates: Vec<Gate>,
-    /// `Ok(what it would do)` or `Err(the reason it is refused)`.
-    pub approve: Result<String, String>,
-    pub reject: Result<String, String>,
-    /// Digest of the evidence on this page; the decision carries it back.
-    pub evidence_digest: String,
-    /// For Prod: who has signed off so far, and how many distinct sign-offs the project's quorum needs.
-    pub signed_by: Vec<String>,
-    pub quorum: u8,
-    /// The latest test run on the page (sent back with the decision).
-    pub latest_test_run: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VersionView {
-    pub version: ModelVersion,
-    pub project_name: String,
-    pub policy: ProjectPolicy,
-    /// The Dev source of a central copy, or the central copy of a Dev version.
-    pub related: Option<ModelVersion>,
-    pub approval: Option<ApprovalPanel>,
-    pub decisions: Vec<Decision>,
-    pub test_runs: Vec<TestRun>,
-    pub deployment_configs: Vec<SavedDeploymentConfig>,
-    /// Environments whose config this person may save now, or why not.
-    pub config_edit: Result<Vec<Environment>, String>,
-    /// Whether this person may edit the model card now, or why not.
-    pub card_edit: Result<(), String>,
-    pub deployment_requests: Vec<DeploymentRequest>,
-    pub monitoring: Vec<SeriesOverview>,
-    pub range: TimeRange,
-    /// The training run: `None` when the lineage names none, `Err` when the tracker cannot answer.
-    pub training_run: Option<Result<TrainingRun, String>>,
-    /// Registration, decisions, test runs, deployments and events, newest first.
-    pub timeline: Vec<TimelineEntry>,
-}
 
 #[server(prefix = "/fn", endpoint = "version_page")]
 pub async fn version_page(id: String, range: Option<String>) -> Result<VersionView, AppError> {
     use crate::server::{portal, reply, require_principal};
-    use governance::decision::Verdict;
-    use governance::policy::{check, check_card_edit, check_config_edit, Transition};
-    use governance::ports::Window;
-    use governance::{Actor, VersionId};
-
     let principal = require_principal().await?;
-    let service = portal()?.service;
-    let id = VersionId(id);
-    let detail = service.version_detail(&Actor::Person(principal.clone()), &id).await.map_err(reply)?;
-    let evidence = &detail.evidence;
-    let approval = detail.awaiting.clone().map(|(stage, gates)| {
-        let describe = |verdict| {
-            check(&principal, evidence, &detail.project.policy, stage, verdict)
-                .map(|t| match t {
-                    Transition::Move { stage, status } => format!("moves the version to {stage} / {}", status.label()),
-                    Transition::Signoff { signed, required } => format!("records sign-off {signed} of {required}"),
-                })
-                .map_err(|d| d.reason)
-        };
-        ApprovalPanel {
-            stage,
-            gates,
-            approve: describe(Verdict::Approve),
-            reject: describe(Verdict::Reject),
-            evidence_digest: detail.digest.clone(),
-            signed_by: evidence.prod_signoffs().map(|d| d.decided_by_name.clone()).collect(),
-            quorum: detail.project.policy.prod_quorum.max(1),
-            latest_test_run: evidence.latest_test_run.as_ref().map(|r| r.id.to_string()),
-        }
-    });
-    let editable: Vec<Environment> = [Environment::Test, Environment::Prod]
-        .into_iter()
-        .filter(|env| check_config_edit(&principal, &evidence.version, *env).is_ok())
-        .collect();
-    let config_edit = if editable.is_empty() {
-        Err(check_config_edit(&principal, &evidence.version, Environment::Prod)
-            .err()
-            .map(|d| d.reason)
-            .unwrap_or_default())
-    } else {
-        Ok(editable)
-    };
-    let actor = Actor::Person(principal.clone());
-    let now = service.now();
     let range = range.as_deref().and_then(TimeRange::parse).unwrap_or_default();
-    let monitoring = service.monitoring(&actor, &id, now - range.duration(), now, 150).await.map_err(reply)?;
-    let training_run = service
-        .training_run(&Actor::Person(principal.clone()), &evidence.version)
-        .await
-        .map_err(reply)?
-        .map(|r| r.map_err(|e| e.to_string()));
-    let events = service.events(&actor, Some(&id), Window::new(0, 200)).await.map_err(reply)?.items;
-    let timeline = governance::timeline::timeline(
-        &evidence.version,
-        &evidence.decisions,
-        &detail.test_runs,
-        &detail.deployment_requests,
-        &events,
-    );
-    Ok(VersionView {
-        version: evidence.version.clone(),
-        project_name: detail.project.name.clone(),
-        policy: detail.project.policy.clone(),
-        related: detail.related.clone(),
-        approval,
-        decisions: evidence.decisions.clone(),
-        test_runs: detail.test_runs.clone(),
-        deployment_configs: evidence.deployment_configs.values().cloned().collect(),
-        config_edit,
-        card_edit: check_card_edit(&principal, &evidence.version).map_err(|d| d.reason),
-        deployment_requests: detail.deployment_requests.clone(),
-        monitoring,
-        range,
-        training_run,
-        timeline,
-    })
+    portal()?.service.version_page(&principal, &governance::VersionId(id), range).await.map_err(reply)
 }

@@ -4,7 +4,7 @@ use crate::authz::{authorize, Action};
 use crate::catalog::{Dataset, DatasetInput, Subscription, SubscriptionStatus};
 use crate::path_events::{PathEvent, SubscriptionRef};
 use crate::ports::{Effects, StoreError, SubscriptionFilter};
-use crate::{Actor, Denial, DenialCode, FieldError, Persona, Principal, ProjectId};
+use crate::{Actor, Denial, DenialCode, FieldError, Principal, ProjectId};
 
 use super::{audit, conflict, Service, ServiceError};
 
@@ -168,58 +168,7 @@ impl Service {
             .dataset(&subscription.dataset)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("dataset {}", subscription.dataset)))?;
-        let producer = dataset.producer == principal.subject;
-        let requester = subscription.requested_by == principal.subject;
-        let from = match to {
-            SubscriptionStatus::Approved | SubscriptionStatus::Rejected => {
-                // The requester never approves her own request. When the producer asked for her own data, an
-                // Admin decides instead, so a second person always signs.
-                let may = if dataset.producer == subscription.requested_by { principal.admin } else { producer };
-                if requester && to == SubscriptionStatus::Approved {
-                    return Err(Denial::new(
-                        DenialCode::SeparationOfDuties,
-                        "Separation of duties: you requested this access, so someone else must approve it (an Admin, when you produce the dataset yourself).",
-                    )
-                    .into());
-                }
-                // The requester may withdraw her own request by rejecting it.
-                let withdrawing = requester && to == SubscriptionStatus::Rejected;
-                if !(may || withdrawing) {
-                    let who = if dataset.producer == subscription.requested_by {
-                        "an Admin (the producer requested it)".to_string()
-                    } else {
-                        format!("the dataset's producer ({})", dataset.producer)
-                    };
-                    return Err(
-                        Denial::new(DenialCode::Forbidden, format!("Only {who} may decide this request.")).into()
-                    );
-                }
-                SubscriptionStatus::Requested
-            }
-            SubscriptionStatus::Revoked => {
-                if !producer && !principal.has(&subscription.project, Persona::DataScientist) {
-                    return Err(Denial::new(
-                        DenialCode::Forbidden,
-                        format!(
-                            "Only the dataset's producer or a Data Scientist of {} may revoke it.",
-                            subscription.project
-                        ),
-                    )
-                    .into());
-                }
-                SubscriptionStatus::Approved
-            }
-            SubscriptionStatus::Requested => {
-                return Err(FieldError::new("decision", "must be Approved, Rejected or Revoked").into())
-            }
-        };
-        if subscription.status != from {
-            return Err(Denial::new(
-                DenialCode::NotAwaitingDecision,
-                format!("This subscription is {}, so it cannot become {}.", subscription.status.as_str(), to.as_str()),
-            )
-            .into());
-        }
+        let from = crate::catalog::may_decide(principal, &subscription, &dataset, to)?;
         let reason = crate::error::text_field("reason", reason, true, 2000)?;
         let now = self.ports.clock.now();
         subscription.status = to;

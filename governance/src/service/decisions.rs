@@ -57,59 +57,15 @@ impl Service {
             event_id: event_id.clone(),
             decided_at: now,
         };
-        let model = Self::version_ref(version);
         // What CI deploys an approved version with, and the commit of it in the deploy repository.
         let deploys_with = match request.stage {
             Stage::Dev => None,
             Stage::Test => evidence.deployment_config(Environment::Test),
             Stage::Prod => evidence.deployment_config(Environment::Prod),
         };
-        let event = match (transition, request.verdict) {
-            (Transition::Signoff { signed, required }, _) => PromotionEvent::ProdSignoffRecorded {
-                model,
-                decision_id: decision.id.clone(),
-                signed_by: principal.subject.clone(),
-                signed,
-                required,
-            },
-            (Transition::Move { .. }, Verdict::Approve) => PromotionEvent::ModelApproved {
-                model,
-                stage: request.stage,
-                decision_id: decision.id.clone(),
-                approved_by: principal.subject.clone(),
-                persona: decision.persona,
-                justification: decision.justification.clone(),
-                evidence_digest: decision.evidence_digest.clone(),
-                deployment_config: deploys_with.map(|c| c.config.clone()),
-                deployment_commit: deploys_with.and_then(|c| c.commit.clone()),
-            },
-            (Transition::Move { .. }, Verdict::Reject) => PromotionEvent::ModelRejected {
-                model,
-                stage: request.stage,
-                decision_id: decision.id.clone(),
-                rejected_by: principal.subject.clone(),
-                persona: decision.persona,
-                justification: decision.justification.clone(),
-                evidence_digest: decision.evidence_digest.clone(),
-            },
-        };
+        let event = promotion_event(&decision, transition, Self::version_ref(version), deploys_with);
         let envelope = event.envelope(event_id, now, &self.origin);
-        let audit = AuditRecord {
-            at: now,
-            actor: principal.subject.clone(),
-            action: format!("decision.{}", request.verdict.as_str().to_ascii_lowercase()),
-            target: version.id.to_string(),
-            detail: serde_json::json!({
-                "decision": decision.id,
-                "stage": request.stage,
-                "from": crate::events::stage_status(from.0, from.1),
-                "to": crate::events::stage_status(to.0, to.1),
-                "quorum": quorum,
-                "justification": decision.justification,
-                "evidenceDigest": decision.evidence_digest,
-                "event": envelope.id,
-            }),
-        };
+        let audit = audit_record(&decision, &envelope.id);
         self.ports
             .registry
             .commit_decision(DecisionCommit {
@@ -127,5 +83,65 @@ impl Service {
                 other => other.into(),
             })?;
         Ok(decision)
+    }
+}
+
+/// The promotion event a decision emits: a sign-off short of the quorum, an approval (with what CI deploys), or
+/// a rejection.
+fn promotion_event(
+    decision: &Decision,
+    transition: Transition,
+    model: crate::events::VersionRef,
+    deploys_with: Option<&crate::deployment::SavedDeploymentConfig>,
+) -> PromotionEvent {
+    match (transition, decision.verdict) {
+        (Transition::Signoff { signed, required }, _) => PromotionEvent::ProdSignoffRecorded {
+            model,
+            decision_id: decision.id.clone(),
+            signed_by: decision.decided_by.clone(),
+            signed,
+            required,
+        },
+        (Transition::Move { .. }, Verdict::Approve) => PromotionEvent::ModelApproved {
+            model,
+            stage: decision.stage,
+            decision_id: decision.id.clone(),
+            approved_by: decision.decided_by.clone(),
+            persona: decision.persona,
+            justification: decision.justification.clone(),
+            evidence_digest: decision.evidence_digest.clone(),
+            deployment_config: deploys_with.map(|c| c.config.clone()),
+            deployment_commit: deploys_with.and_then(|c| c.commit.clone()),
+        },
+        (Transition::Move { .. }, Verdict::Reject) => PromotionEvent::ModelRejected {
+            model,
+            stage: decision.stage,
+            decision_id: decision.id.clone(),
+            rejected_by: decision.decided_by.clone(),
+            persona: decision.persona,
+            justification: decision.justification.clone(),
+            evidence_digest: decision.evidence_digest.clone(),
+        },
+    }
+}
+
+/// The audit entry of a decision, naming the event it emitted.
+fn audit_record(decision: &Decision, event: &EventId) -> AuditRecord {
+    let (from, to) = (decision.from, decision.to);
+    AuditRecord {
+        at: decision.decided_at,
+        actor: decision.decided_by.clone(),
+        action: format!("decision.{}", decision.verdict.as_str().to_ascii_lowercase()),
+        target: decision.version.to_string(),
+        detail: serde_json::json!({
+            "decision": decision.id,
+            "stage": decision.stage,
+            "from": crate::events::stage_status(from.0, from.1),
+            "to": crate::events::stage_status(to.0, to.1),
+            "quorum": decision.quorum,
+            "justification": decision.justification,
+            "evidenceDigest": decision.evidence_digest,
+            "event": event,
+        }),
     }
 }

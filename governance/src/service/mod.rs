@@ -14,11 +14,13 @@ mod projects;
 mod provision;
 mod records;
 mod templates;
+mod version_page;
 mod versions;
 
 pub use outside::CHANGED_OUTSIDE;
 pub use projects::*;
 pub use templates::*;
+pub use version_page::{ApprovalPanel, VersionView};
 pub use versions::*;
 
 use crate::audit::AuditRecord;
