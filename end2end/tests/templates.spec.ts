@@ -55,7 +55,7 @@ test("an admin publishes a template, a data scientist's project gets its reposit
     await page.getByLabel("File 1 path").fill("build/train.sh");
     await page.getByLabel("File 1 content").fill("echo {{ project.id }} in {{ params.region }}\n");
     await page.getByLabel("File 1 content").blur();
-    await expect(liveCheck(page)).toContainText("the deploy/ tree has no file");
+    await expect(liveCheck(page)).toContainText("the deploy/ repository has no file");
     await page.getByLabel("File 2 path").fill("deploy/config/test.json");
     await page.getByLabel("File 2 content").fill('{"region": "{{ params.regoin }}"}\n');
     await page.getByLabel("File 2 content").blur();

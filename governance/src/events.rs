@@ -47,6 +47,19 @@ pub struct VersionRef {
     pub registry: Registry,
 }
 
+/// A stage and status, as an event names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageStatus {
+    pub stage: Stage,
+    pub status: ApprovalStatus,
+}
+
+impl From<(Stage, ApprovalStatus)> for StageStatus {
+    fn from((stage, status): (Stage, ApprovalStatus)) -> Self {
+        Self { stage, status }
+    }
+}
+
 /// The events of the governed path.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "detail-type", content = "detail")]
@@ -108,6 +121,16 @@ pub enum PromotionEvent {
         status: DeploymentStatus,
         reported_by: Subject,
     },
+    /// The registry's state differs from the portal's decision record (a change made outside the portal).
+    #[serde(rename_all = "camelCase")]
+    ModelPackageChangedOutsidePortal {
+        model: VersionRef,
+        registry_state: StageStatus,
+        recorded_state: StageStatus,
+        /// The last decision of the record, if any.
+        recorded_decision: Option<DecisionId>,
+        summary: String,
+    },
     #[serde(rename_all = "camelCase")]
     MonitoringAlarm {
         model: VersionRef,
@@ -132,6 +155,7 @@ impl PromotionEvent {
             PromotionEvent::TestResultsRecorded { .. } => "TestResultsRecorded",
             PromotionEvent::DeploymentStatusReported { .. } => "DeploymentStatusReported",
             PromotionEvent::MonitoringAlarm { .. } => "MonitoringAlarm",
+            PromotionEvent::ModelPackageChangedOutsidePortal { .. } => "ModelPackageChangedOutsidePortal",
         }
     }
 
@@ -145,7 +169,8 @@ impl PromotionEvent {
             | PromotionEvent::DeploymentRequested { model, .. }
             | PromotionEvent::TestResultsRecorded { model, .. }
             | PromotionEvent::DeploymentStatusReported { model, .. }
-            | PromotionEvent::MonitoringAlarm { model, .. } => model,
+            | PromotionEvent::MonitoringAlarm { model, .. }
+            | PromotionEvent::ModelPackageChangedOutsidePortal { model, .. } => model,
         }
     }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::project::Project;
-use crate::template::{ParamValue, TemplateId, Tree};
+use crate::template::{ParamValue, Repository, TemplateId};
 use crate::{EventId, FieldError, Persona, ProjectId, Subject};
 
 /// Where provisioning stands.
@@ -35,7 +35,8 @@ impl ProvisioningState {
 /// A repository the provisioner made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RepositoryRef {
-    pub tree: Tree,
+    #[serde(alias = "tree")]
+    pub repository: Repository,
     pub name: String,
     /// What `git clone` takes.
     pub clone_url: String,
@@ -96,8 +97,8 @@ pub struct ProjectSetup {
 }
 
 /// The repository of one tree of a project: `<project>-build`, `<project>-deploy`.
-pub fn repository_name(project: &ProjectId, tree: Tree) -> String {
-    format!("{project}-{}", tree.as_str())
+pub fn repository_name(project: &ProjectId, repository: Repository) -> String {
+    format!("{project}-{}", repository.as_str())
 }
 
 /// Parses the members field of the project form: one `subject: Persona, Persona` per line.
@@ -159,6 +160,14 @@ pub fn members_text(members: &BTreeMap<Subject, BTreeSet<Persona>>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_repository_stored_under_its_old_field_name_still_reads() {
+        let old = r#"{"tree":"Deploy","name":"churn-deploy","clone_url":"file:///r","commit":"abc"}"#;
+        let r: RepositoryRef = serde_json::from_str(old).expect("reads");
+        assert_eq!(r.repository, Repository::Deploy);
+        assert!(serde_json::to_string(&r).unwrap().contains("\"repository\":\"Deploy\""));
+    }
 
     #[test]
     fn members_parse_and_bad_lines_are_named() {

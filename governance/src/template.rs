@@ -106,17 +106,17 @@ pub struct TemplateFile {
 
 /// The two repositories a template makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Tree {
+pub enum Repository {
     Build,
     Deploy,
 }
 
-impl Tree {
-    pub const ALL: [Tree; 2] = [Tree::Build, Tree::Deploy];
+impl Repository {
+    pub const ALL: [Repository; 2] = [Repository::Build, Repository::Deploy];
     pub fn as_str(self) -> &'static str {
         match self {
-            Tree::Build => "build",
-            Tree::Deploy => "deploy",
+            Repository::Build => "build",
+            Repository::Deploy => "deploy",
         }
     }
 }
@@ -198,7 +198,8 @@ impl ParamValue {
 /// A rendered file of one repository, its path relative to the repository root.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RenderedFile {
-    pub tree: Tree,
+    #[serde(alias = "tree")]
+    pub repository: Repository,
     pub path: String,
     pub content: String,
 }
@@ -414,9 +415,9 @@ impl TemplateDefinition {
                 return Err(FieldError::new(place, format!("is larger than {MAX_FILE_BYTES} bytes")));
             }
         }
-        for tree in Tree::ALL {
+        for tree in Repository::ALL {
             if !self.files.iter().any(|f| split_path(&f.path).is_some_and(|(t, _)| t == tree)) {
-                return Err(FieldError::new("files", format!("the {}/ tree has no file", tree.as_str())));
+                return Err(FieldError::new("files", format!("the {}/ repository has no file", tree.as_str())));
             }
         }
         let sample: BTreeMap<String, String> = self.fields.iter().map(|f| (f.name.clone(), f.sample())).collect();
@@ -439,9 +440,9 @@ pub struct ProjectRef {
 }
 
 /// `build/a/b.txt` -> (Build, `a/b.txt`); `None` for anything else.
-pub fn split_path(path: &str) -> Option<(Tree, &str)> {
+pub fn split_path(path: &str) -> Option<(Repository, &str)> {
     let (top, rest) = path.split_once('/')?;
-    let tree = Tree::ALL.into_iter().find(|t| t.as_str() == top)?;
+    let tree = Repository::ALL.into_iter().find(|t| t.as_str() == top)?;
     let ok = !rest.is_empty()
         && rest.len() <= 300
         && rest.split('/').all(|part| !part.is_empty() && part != "." && part != "..")
@@ -507,15 +508,15 @@ pub fn render(
                     format!("does not render: {}{line}", e.detail().unwrap_or(&e.kind().to_string())),
                 )
             })?;
-            Ok(RenderedFile { tree, path: path.to_string(), content })
+            Ok(RenderedFile { repository: tree, path: path.to_string(), content })
         })
         .collect()
 }
 
 /// A unified diff of two renderings of one repository, file by file (empty when they are equal).
-pub fn diff(tree: Tree, old: &[RenderedFile], new: &[RenderedFile]) -> String {
+pub fn diff(repository: Repository, old: &[RenderedFile], new: &[RenderedFile]) -> String {
     let of = |files: &[RenderedFile]| -> BTreeMap<String, String> {
-        files.iter().filter(|f| f.tree == tree).map(|f| (f.path.clone(), f.content.clone())).collect()
+        files.iter().filter(|f| f.repository == repository).map(|f| (f.path.clone(), f.content.clone())).collect()
     };
     let (old, new) = (of(old), of(new));
     let paths: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
@@ -592,7 +593,7 @@ mod tests {
         d.validate().unwrap();
         let values = parse_values(&d.fields, &BTreeMap::new()).unwrap();
         let files = render(&d, &sample_project(), &values).unwrap();
-        assert_eq!(files[0].tree, Tree::Build);
+        assert_eq!(files[0].repository, Repository::Build);
         assert_eq!(files[0].path, "train.sh");
         assert_eq!(files[0].content, "# sample-project in eu-west-1 on 2\n\n");
         assert!(files[0].executable());
@@ -648,7 +649,7 @@ mod tests {
 
         let mut d = definition();
         d.files.remove(1);
-        assert!(err(&d).message.contains("deploy/ tree has no file"));
+        assert!(err(&d).message.contains("deploy/ repository has no file"));
 
         let mut d = definition();
         d.name = " ".into();
@@ -688,18 +689,18 @@ mod tests {
     #[test]
     fn diff_shows_changed_added_and_removed_files() {
         let old = vec![
-            RenderedFile { tree: Tree::Build, path: "a.txt".into(), content: "one\ntwo\n".into() },
-            RenderedFile { tree: Tree::Build, path: "gone.txt".into(), content: "x\n".into() },
+            RenderedFile { repository: Repository::Build, path: "a.txt".into(), content: "one\ntwo\n".into() },
+            RenderedFile { repository: Repository::Build, path: "gone.txt".into(), content: "x\n".into() },
         ];
         let new = vec![
-            RenderedFile { tree: Tree::Build, path: "a.txt".into(), content: "one\nthree\n".into() },
-            RenderedFile { tree: Tree::Build, path: "new.txt".into(), content: "y\n".into() },
+            RenderedFile { repository: Repository::Build, path: "a.txt".into(), content: "one\nthree\n".into() },
+            RenderedFile { repository: Repository::Build, path: "new.txt".into(), content: "y\n".into() },
         ];
-        let d = diff(Tree::Build, &old, &new);
+        let d = diff(Repository::Build, &old, &new);
         assert!(d.contains("--- a/a.txt\n+++ b/a.txt"), "{d}");
         assert!(d.contains("-two\n+three"), "{d}");
         assert!(d.contains("--- /dev/null\n+++ b/new.txt"), "{d}");
         assert!(d.contains("--- a/gone.txt\n+++ /dev/null"), "{d}");
-        assert_eq!(diff(Tree::Deploy, &old, &new), "");
+        assert_eq!(diff(Repository::Deploy, &old, &new), "");
     }
 }

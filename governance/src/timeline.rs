@@ -113,6 +113,9 @@ pub fn timeline(
                 r.envelope.detail.get("value").map(|v| v.to_string()).unwrap_or_default(),
                 r.envelope.detail.get("threshold").map(|v| v.to_string()).unwrap_or_default(),
             )
+        } else if let Some(summary) = field(r, "summary") {
+            // A change made outside the portal says what differs from the record.
+            summary
         } else if let Some(status) = field(r, "status") {
             format!("status {status}")
         } else {
@@ -121,7 +124,11 @@ pub fn timeline(
         out.push(TimelineEntry {
             at: r.envelope.time,
             kind: if alarm { EntryKind::Alarm } else { EntryKind::Event },
-            title: r.envelope.detail_type.clone(),
+            title: if r.envelope.detail_type == crate::service::CHANGED_OUTSIDE {
+                "Changed outside the portal".to_string()
+            } else {
+                r.envelope.detail_type.clone()
+            },
             detail,
             event: Some(deliveries(r)),
         });

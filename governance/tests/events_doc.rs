@@ -6,7 +6,7 @@ use governance::path_events::PathEvent;
 
 const DOC: &str = include_str!("../../docs/events.md");
 
-const TYPES: [&str; 9] = [
+const TYPES: [&str; 10] = [
     "ModelVersionRegistered",
     "ModelApproved",
     "ModelRejected",
@@ -16,6 +16,7 @@ const TYPES: [&str; 9] = [
     "TestResultsRecorded",
     "DeploymentStatusReported",
     "MonitoringAlarm",
+    "ModelPackageChangedOutsidePortal",
 ];
 
 #[test]

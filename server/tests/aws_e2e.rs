@@ -323,6 +323,11 @@ async fn a_change_made_outside_the_portal_is_recorded_once_from_sagemakers_event
     let version = service.version(&reader(), &id).await.expect("read");
     assert_eq!(version.status, ApprovalStatus::PendingManualApproval, "the record: no decision was taken");
     assert_eq!(version.outside.map(|o| o.registry), Some((Stage::Dev, ApprovalStatus::Rejected)));
+    // The version page's timeline says so, in words.
+    let gina = server::demo::people().into_iter().find(|p| p.subject.as_str() == "gina").expect("gina");
+    let page = service.version_page(&gina, &id, Default::default()).await.expect("the page");
+    let entry = page.timeline.iter().find(|e| e.title == "Changed outside the portal").expect("on the timeline");
+    assert!(entry.detail.contains("says Dev / Rejected"), "{}", entry.detail);
     // Another event about the same difference, and the periodic sweep: still one record of it.
     let again = state_change("sm-evt-2", &arn, "Rejected", serde_json::json!({"portal:stage": "Dev"}));
     let (status, answer) = run.send("POST", uri, &key, again).await;

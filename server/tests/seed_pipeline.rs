@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use governance::template::{parse_values, render, ProjectRef, Tree};
+use governance::template::{parse_values, render, ProjectRef, Repository};
 use governance::ProjectId;
 use mlflow_server::MlflowServer;
 
@@ -79,7 +79,7 @@ async fn the_regression_templates_build_pipeline_trains_logs_to_mlflow_and_regis
     let project = ProjectRef { id: ProjectId("credit-risk".into()), name: "Credit risk".into() };
     let files = render(&definition, &project, &values).expect("the template renders");
     let repo = work.path().join("build");
-    for file in files.iter().filter(|f| f.tree == Tree::Build) {
+    for file in files.iter().filter(|f| f.repository == Repository::Build) {
         let path = repo.join(&file.path);
         std::fs::create_dir_all(path.parent().expect("a folder")).expect("folders");
         std::fs::write(&path, &file.content).expect("file");

@@ -33,7 +33,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                             <A href="/inbox" attr:class="hover:underline">"Inbox"</A>
                             <A href="/projects" attr:class="hover:underline">"Projects"</A>
                             <A href="/templates" attr:class="hover:underline">"Templates"</A>
-                            <A href="/datasets" attr:class="hover:underline">"Datasets"</A>
+                            <A href="/datasets" attr:class="hover:underline">"Data catalog"</A>
                             <A href="/events" attr:class="hover:underline">"Events"</A>
                             <A href="/audit" attr:class="hover:underline">"Audit"</A>
                             <span class="ml-auto text-sm" data-testid="signed-in-as">{name}</span>

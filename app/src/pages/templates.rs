@@ -100,7 +100,7 @@ pub fn TemplatePage() -> impl IntoView {
                 }).collect_view();
                 let preview = match p.preview {
                     Ok(files) => files.into_iter().map(|f| view! {
-                        <details class="mb-2"><summary class="cursor-pointer font-mono text-sm">{format!("{}/{}", f.tree.as_str(), f.path)}</summary>
+                        <details class="mb-2"><summary class="cursor-pointer font-mono text-sm">{format!("{}/{}", f.repository.as_str(), f.path)}</summary>
                             <pre class="overflow-x-auto bg-slate-100 p-2 text-xs">{f.content}</pre></details>
                     }).collect_view().into_any(),
                     Err(e) => view! { <p role="alert" class="text-red-800">{e}</p> }.into_any(),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use governance::catalog::{Dataset, Subscription};
 use governance::provisioning::ProjectSetup;
-use governance::template::{Template, Tree};
+use governance::template::{Repository, Template};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -23,7 +23,7 @@ pub struct ProjectsView {
 pub struct UpgradeView {
     pub from_version: u32,
     pub to_version: u32,
-    pub diffs: Vec<(Tree, String)>,
+    pub diffs: Vec<(Repository, String)>,
 }
 
 /// A project's page.

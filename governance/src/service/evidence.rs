@@ -9,7 +9,7 @@ use crate::model::ModelCard;
 use crate::monitoring::MonitoringPush;
 use crate::policy::{self};
 use crate::ports::{Effects, StoreError};
-use crate::template::{RenderedFile, Tree};
+use crate::template::{RenderedFile, Repository};
 use crate::test_run::{TestRun, TestRunReport};
 use crate::{Actor, ApprovalStatus, Denial, DenialCode, Environment, Principal, Stage, Subject, TestRunId, VersionId};
 
@@ -262,7 +262,7 @@ impl Service {
         config: &crate::deployment::DeploymentConfig,
     ) -> Result<Option<ConfigCommit>, ServiceError> {
         let Some(setup) = self.ports.projects.project_setup(&version.project).await? else { return Ok(None) };
-        let Some(repo) = setup.provisioning.repositories.iter().find(|r| r.tree == Tree::Deploy) else {
+        let Some(repo) = setup.provisioning.repositories.iter().find(|r| r.repository == Repository::Deploy) else {
             return Ok(None);
         };
         let path = format!("config/{}.json", environment.as_str().to_lowercase());
@@ -280,7 +280,7 @@ impl Service {
             "{environment} deployment config for {}\n\nSaved by {} in the portal.\n\nPortal-Event: {marker}\n",
             version.id, principal.subject
         );
-        let file = RenderedFile { tree: Tree::Deploy, path: path.clone(), content };
+        let file = RenderedFile { repository: Repository::Deploy, path: path.clone(), content };
         let commit = self
             .ports
             .repositories

@@ -6,7 +6,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::audit::AuditRecord;
-use crate::events::EventEnvelope;
+use crate::events::PromotionEvent;
 use crate::model::ModelVersion;
 use crate::ports::{Effects, VersionQuery, Window};
 use crate::{EventId, Subject, VersionId};
@@ -57,42 +57,28 @@ impl Service {
         // One key per difference from one record: a later decision and a new outside change make a new one.
         let key = format!("outside:{id}:{}:{}:{last}", outside.registry.0.as_str(), outside.registry.1.as_str());
         let now = self.ports.clock.now();
-        let detail = serde_json::json!({
-            "model": {
-                "projectId": version.project,
-                "modelGroup": version.group,
-                "versionId": version.id,
-                "versionNumber": version.number,
-                "registry": version.registry,
-            },
-            "registryState": { "stage": outside.registry.0, "status": outside.registry.1 },
-            "recordedState": { "stage": outside.recorded.0, "status": outside.recorded.1 },
-            "recordedDecision": decisions.iter().max_by_key(|d| d.decided_at).map(|d| &d.id),
-            "summary": outside.describe(&version.registry),
-        });
-        let event = EventEnvelope {
-            version: "0".into(),
-            // Derived from the key, so the same difference can never make two events.
-            id: EventId(format!("evt-outside-{}", &hex::encode(Sha256::digest(key.as_bytes()))[..24])),
-            detail_type: CHANGED_OUTSIDE.into(),
-            source: crate::events::SOURCE.to_string(),
-            account: self.origin.account.clone(),
-            time: now,
-            region: self.origin.region.clone(),
-            resources: vec![],
-            detail: detail.clone(),
+        let summary = outside.describe(&version.registry);
+        let event = PromotionEvent::ModelPackageChangedOutsidePortal {
+            model: Self::version_ref(&version),
+            registry_state: outside.registry.into(),
+            recorded_state: outside.recorded.into(),
+            recorded_decision: decisions.iter().max_by_key(|d| d.decided_at).map(|d| d.id.clone()),
+            summary: summary.clone(),
         };
+        // Its id comes from the key, so the same difference can never make two events.
+        let event_id = EventId(format!("evt-outside-{}", &hex::encode(Sha256::digest(key.as_bytes()))[..24]));
+        let envelope = event.envelope(event_id, now, &self.origin);
         let audit = AuditRecord {
             at: now,
             actor: Subject(WATCHER.into()),
             action: "version.changed_outside_portal".into(),
             target: id.to_string(),
-            detail,
+            detail: envelope.detail.clone(),
         };
-        let new =
-            self.ports.ledger.record_once(&key, id, now, Effects { events: vec![event], audit: vec![audit] }).await?;
+        let effects = Effects { events: vec![envelope], audit: vec![audit] };
+        let new = self.ports.ledger.record_once(&key, id, now, effects).await?;
         if new {
-            tracing::warn!(version = %id, summary = %outside.describe(&version.registry), "model version changed outside the portal");
+            tracing::warn!(version = %id, %summary, "model version changed outside the portal");
         }
         Ok(new)
     }

@@ -8,7 +8,7 @@ use crate::path_events::PathEvent;
 use crate::ports::{Effects, StoreError, SubscriptionFilter};
 use crate::project::Project;
 use crate::provisioning::{ProjectSetup, Provisioning, ProvisioningState, UpgradeRecord};
-use crate::template::{self, ParamValue, ProjectRef, Template, TemplateId, Tree};
+use crate::template::{self, ParamValue, ProjectRef, Repository, Template, TemplateId};
 use crate::{Actor, Denial, DenialCode, FieldError, Persona, Principal, ProjectId, Subject};
 
 use super::{audit, Service, ServiceError};
@@ -43,7 +43,7 @@ pub struct UpgradeOffer {
     pub from_version: u32,
     pub to_version: u32,
     /// Unified diff per repository.
-    pub diffs: Vec<(Tree, String)>,
+    pub diffs: Vec<(Repository, String)>,
 }
 
 /// A project page's data.
@@ -190,7 +190,7 @@ impl Service {
         let project = ProjectRef { id: setup.project.id.clone(), name: setup.project.name.clone() };
         let old = template::render(&current.definition, &project, &setup.parameters)?;
         let new = template::render(&latest.definition, &project, &self.upgraded_values(setup, &latest)?)?;
-        let diffs = Tree::ALL.into_iter().map(|t| (t, template::diff(t, &old, &new))).collect();
+        let diffs = Repository::ALL.into_iter().map(|t| (t, template::diff(t, &old, &new))).collect();
         Ok(Some(UpgradeOffer { from_version: setup.template_version, to_version: latest.version, diffs }))
     }
 
@@ -231,7 +231,7 @@ impl Service {
         let marker = format!("{}-upgrade-{to_version}", setup.create_event);
         let mut commits = BTreeMap::new();
         for repo in &setup.provisioning.repositories {
-            let tree_files: Vec<_> = files.iter().filter(|f| f.tree == repo.tree).cloned().collect();
+            let tree_files: Vec<_> = files.iter().filter(|f| f.repository == repo.repository).cloned().collect();
             let message = format!(
                 "Upgrade to template {} version {to_version}\n\nProposed by {} for review.\n\nPortal-Event: {marker}\n",
                 setup.template, principal.subject

@@ -3,7 +3,7 @@
 use crate::path_events::PathEvent;
 use crate::ports::{Effects, RepositoryError};
 use crate::provisioning::{repository_name, ProjectSetup, Provisioning, ProvisioningState, RepositoryRef};
-use crate::template::{self, ProjectRef, Tree};
+use crate::template::{self, ProjectRef, Repository};
 use crate::{EventId, ProjectId, Subject};
 
 use super::{audit, Service, ServiceError};
@@ -83,7 +83,7 @@ impl Service {
             setup.template_version
         ));
         let owner = format!("{id} {}", setup.create_event);
-        for tree in Tree::ALL {
+        for tree in Repository::ALL {
             let name = repository_name(&id, tree);
             let clone_url = self.ports.repositories.ensure(&name, &owner).await.map_err(|e| match e {
                 RepositoryError::Collision(_) => {
@@ -93,7 +93,7 @@ impl Service {
             })?;
             setup.provisioning.steps.push(format!("Repository {name} is ready"));
             self.ports.projects.update_setup(setup, Effects::default()).await.map_err(|e| e.to_string())?;
-            let tree_files: Vec<_> = files.iter().filter(|f| f.tree == tree).cloned().collect();
+            let tree_files: Vec<_> = files.iter().filter(|f| f.repository == tree).cloned().collect();
             let message = format!(
                 "Project {id} from template {} version {}\n\nRendered by the governance portal.\n\nPortal-Event: {}\n",
                 setup.template, setup.template_version, setup.create_event
@@ -109,7 +109,7 @@ impl Service {
                 tree_files.len(),
                 &commit[..commit.len().min(12)]
             ));
-            setup.provisioning.repositories.push(RepositoryRef { tree, name, clone_url, commit });
+            setup.provisioning.repositories.push(RepositoryRef { repository: tree, name, clone_url, commit });
             self.ports.projects.update_setup(setup, Effects::default()).await.map_err(|e| e.to_string())?;
         }
         Ok(())

@@ -164,7 +164,7 @@ impl Service {
             return Ok(record);
         }
         let detail = &record.envelope.detail;
-        let project = ["/model/projectId", "/project", "/subscription/project"]
+        let project = ["/model/project", "/project", "/subscription/project"]
             .iter()
             .find_map(|p| detail.pointer(p).and_then(|v| v.as_str()))
             .map(|p| ProjectId(p.to_string()));

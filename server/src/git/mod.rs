@@ -160,10 +160,10 @@ impl RepositoryHost for GitRepositories {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use governance::template::Tree;
+    use governance::template::Repository;
 
     fn file(path: &str, content: &str) -> RenderedFile {
-        RenderedFile { tree: Tree::Build, path: path.into(), content: content.into() }
+        RenderedFile { repository: Repository::Build, path: path.into(), content: content.into() }
     }
 
     #[tokio::test]
