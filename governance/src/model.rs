@@ -46,6 +46,21 @@ pub struct ModelCard {
 }
 
 impl ModelCard {
+    /// The card's fields by name, as the form sends them back after a refusal (nothing typed is lost).
+    pub fn fields(&self) -> BTreeMap<String, String> {
+        [
+            ("intended_use", &self.intended_use),
+            ("limitations", &self.limitations),
+            ("risk_rating", &self.risk_rating),
+            ("training_data", &self.training_data),
+            ("evaluation", &self.evaluation),
+            ("owner", &self.owner),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+    }
+
     /// Risk ratings a card may carry.
     pub const RISK_RATINGS: [&'static str; 4] = ["Low", "Medium", "High", "Critical"];
 

@@ -569,3 +569,34 @@ fn the_record_not_the_registry_says_where_a_version_is() {
     assert_eq!((rolled_back.stage, rolled_back.status), (Stage::Prod, ApprovalStatus::Approved));
     assert_eq!(rolled_back.outside.map(|o| o.registry), Some((Stage::Test, ApprovalStatus::Approved)));
 }
+
+#[test]
+fn an_approval_set_outside_the_portal_counts_for_no_gate_and_no_signature() {
+    use governance::record::as_recorded;
+    // A central copy the record has at Test / Approved, set to Prod / Approved in the registry.
+    let mut evidence = ready_for(Stage::Prod);
+    let test_approval = evidence.decisions[0].clone();
+    evidence.version = as_recorded(
+        version(Registry::Central, Stage::Prod, ApprovalStatus::Approved),
+        std::slice::from_ref(&test_approval),
+    );
+    assert_eq!((evidence.version.stage, evidence.version.status), (Stage::Test, ApprovalStatus::Approved));
+    assert_eq!(evidence.version.awaiting(), Some(Stage::Prod), "the record still awaits its Prod sign-off");
+    // Under a quorum of two, the first Governance Engineer's sign-off is the first: the outside approval is none.
+    let policy = ProjectPolicy { prod_quorum: 2, ..strict_policy() };
+    let gina = person("gina", &[Persona::GovernanceEngineer]);
+    assert_eq!(
+        check(&gina, &evidence, &policy, Stage::Prod, Verdict::Approve),
+        Ok(Transition::Signoff { signed: 1, required: 2 })
+    );
+    // The digest moves with the difference: a decision made on a page that did not show it is stale.
+    let mut agreed = evidence.clone();
+    agreed.version.outside = None;
+    assert_ne!(agreed.digest(), evidence.digest());
+    // Separation of duties holds whatever the registry says: the Test approver still may not sign off.
+    let erin = person("erin", &[Persona::GovernanceEngineer]);
+    assert_eq!(
+        check(&erin, &evidence, &policy, Stage::Prod, Verdict::Approve).unwrap_err().code,
+        DenialCode::SeparationOfDuties
+    );
+}

@@ -20,17 +20,7 @@ pub async fn save_model_card(
 
     let principal = require_principal().await?;
     let card = ModelCard { intended_use, limitations, risk_rating, training_data, evaluation, owner };
-    let submitted = [
-        ("intended_use", &card.intended_use),
-        ("limitations", &card.limitations),
-        ("risk_rating", &card.risk_rating),
-        ("training_data", &card.training_data),
-        ("evaluation", &card.evaluation),
-        ("owner", &card.owner),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.clone()))
-    .collect();
+    let submitted = card.fields();
     portal()?.service.save_model_card(&principal, &governance::VersionId(version), card).await.map_err(|e| match e {
         ServiceError::Invalid(f) => reply(AppError::invalid(f, submitted)),
         other => reply(other),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 mod catalog;
+mod comparison;
 mod decisions;
 mod events;
 mod evidence;
@@ -17,6 +18,7 @@ mod templates;
 mod version_page;
 mod versions;
 
+pub use comparison::ComparisonView;
 pub use outside::CHANGED_OUTSIDE;
 pub use projects::*;
 pub use templates::*;
