@@ -53,7 +53,14 @@ pub fn InboxPage() -> impl IntoView {
                                             </td>
                                             <td class="p-2">{v.project.to_string()}</td>
                                             <td class="p-2">{r.stage.as_str()}</td>
-                                            <td class="p-2"><StageStatus stage=v.stage status=v.status /></td>
+                                            <td class="p-2">
+                                            <StageStatus stage=v.stage status=v.status />
+                                            {v.outside.map(|o| view! {
+                                                <span class="ml-1 rounded bg-amber-100 px-1 text-xs text-amber-900" title=format!("The registry says {} / {}", o.registry.0, o.registry.1.label())>
+                                                    "changed outside the portal"
+                                                </span>
+                                            })}
+                                        </td>
                                             <td class="p-2">{r.waiting}</td>
                                         </tr>
                                     }

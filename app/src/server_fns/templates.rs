@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use governance::template::{RenderedFile, Template};
 pub use governance::template_form::{definition_from_form, thresholds_text};
-use governance::{FieldError, ProjectId};
+use governance::ProjectId;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -47,7 +47,7 @@ pub async fn save_template(id: String, creating: String, form: BTreeMap<String, 
     let principal = require_principal().await?;
     let mut submitted = form.clone();
     submitted.insert("id".into(), id.clone());
-    let invalid = |e: FieldError| reply(AppError::invalid(e, submitted.clone()));
+    let invalid = |e: governance::FieldError| reply(AppError::invalid(e, submitted.clone()));
     let service = portal()?.service;
     // Who may edit is decided before the form is read, so a refusal is a refusal and not a form error.
     service
@@ -77,9 +77,9 @@ pub async fn check_template(id: String, creating: String, form: BTreeMap<String,
 pub async fn set_template_status(id: String, version: String, to: String) -> Result<(), AppError> {
     use crate::server::{portal, reply, require_principal};
     let principal = require_principal().await?;
-    let version: u32 = version
-        .parse()
-        .map_err(|_| reply(AppError::invalid(FieldError::new("version", "must be a number"), BTreeMap::new())))?;
+    let version: u32 = version.parse().map_err(|_| {
+        reply(AppError::invalid(governance::FieldError::new("version", "must be a number"), BTreeMap::new()))
+    })?;
     let id = governance::template::TemplateId(id);
     let service = portal()?.service;
     match to.as_str() {
@@ -87,7 +87,7 @@ pub async fn set_template_status(id: String, version: String, to: String) -> Res
         "Deprecate" => service.deprecate_template(&principal, &id, version).await,
         _ => {
             return Err(reply(AppError::invalid(
-                FieldError::new("to", "must be Publish or Deprecate"),
+                governance::FieldError::new("to", "must be Publish or Deprecate"),
                 BTreeMap::new(),
             )))
         }
