@@ -126,3 +126,119 @@ async fn script_payloads_in_every_free_text_field_are_rendered_inert() {
     let (_, html) = app.send(page(&format!("/versions/{tested}"), &gina)).await;
     assert!(html.matches("&lt;script&gt;alert(").count() >= 3, "test case, failure, monitoring names");
 }
+
+/// Text built to leave a textarea and restyle the approval panel (scripts are stopped by the CSP; styles and
+/// markup must be stopped by escaping).
+const BREAKOUT: &str =
+    "</textarea><style>form button{order:-1}</style><button name=verdict value=Approve>Reject for Prod</button><!--";
+
+/// The text of every `<textarea>` named `name` on the page, as a browser's parser reads it, and the page's
+/// `<style>` and `<button>` elements.
+fn parsed(html: &str) -> scraper::Html {
+    scraper::Html::parse_document(html)
+}
+
+fn textareas(doc: &scraper::Html, name: &str) -> Vec<String> {
+    let selector = scraper::Selector::parse(&format!("textarea[name=\"{name}\"]")).unwrap();
+    doc.select(&selector).map(|t| t.text().collect::<String>()).collect()
+}
+
+fn count(doc: &scraper::Html, css: &str) -> usize {
+    doc.select(&scraper::Selector::parse(css).unwrap()).count()
+}
+
+#[tokio::test]
+async fn a_textarea_holds_exactly_its_text_whether_stored_or_reflected() {
+    let app = common::spawn().await;
+    let b = BREAKOUT;
+    // Stored: a model card sent by CI through the API.
+    let card = serde_json::json!({
+        "intended_use": b, "limitations": b, "risk_rating": "Low", "training_data": b, "evaluation": b, "owner": "o"
+    });
+    let (status, body) = app
+        .send(api(
+            "/api/v1/projects/credit-risk/versions",
+            serde_json::json!({
+                "model_group": "pd-model", "artifact_uri": "s3://bucket/m.tar.gz", "container_image": "xgb:1",
+                "metrics": {"auc": 0.8}, "model_card": card
+            }),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"].as_str().unwrap().to_string();
+    let dana = app.sign_in("dana").await;
+    let (status, html) = app.send(page(&format!("/versions/{id}"), &dana)).await;
+    assert_eq!(status, StatusCode::OK);
+    let doc = parsed(&html);
+    for field in ["intended_use", "limitations", "training_data", "evaluation"] {
+        assert_eq!(textareas(&doc, field), vec![b.to_string()], "{field}: the card's text, all of it, as text");
+    }
+    assert_eq!(count(&doc, "body style"), 0, "no style element reached the page");
+    let reject_buttons = doc
+        .select(&scraper::Selector::parse("button").unwrap())
+        .filter(|e| e.text().any(|t| t.contains("Reject for Prod")))
+        .count();
+    assert_eq!(reject_buttons, 0, "no button was added");
+
+    // Reflected: a refused plain form post brings the typed text back into the form (JavaScript off).
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("version", id.as_str()),
+            ("intended_use", b),
+            ("limitations", "l"),
+            ("risk_rating", "Extreme"),
+            ("training_data", "t"),
+            ("evaluation", "e"),
+            ("owner", "o"),
+        ])
+        .finish();
+    let request = Request::post("/fn/save_model_card")
+        .header("cookie", &dana)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "text/html")
+        .header("referer", format!("http://localhost/versions/{id}"))
+        .body(Body::from(form))
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(app.router.clone(), request).await.unwrap();
+    let back = response.headers().get("location").map(|l| l.to_str().unwrap().to_string());
+    let back = back.expect("a plain form post is sent back to its page");
+    let path = back.trim_start_matches("http://localhost");
+    let (status, html) = app.send(page(path, &dana)).await;
+    assert_eq!(status, StatusCode::OK, "{path}");
+    let doc = parsed(&html);
+    assert_eq!(textareas(&doc, "intended_use"), vec![b.to_string()], "what was typed comes back as text");
+    assert_eq!(count(&doc, "body style"), 0);
+}
+
+#[tokio::test]
+async fn test_evidence_is_stored_and_shown_exactly_as_ci_sent_it_and_a_hostile_report_harms_nobody() {
+    let app = common::spawn().await;
+    let tested = app.version("pd-model", 2, true).await.id.to_string();
+    let uri = format!("/api/v1/versions/{tested}/test-runs");
+    // 250 nested suites in 8 KB: refused with the limit named, and the portal goes on serving.
+    let deep = format!("{}<testcase name=\"c\"/>{}", "<testsuite name=\"s\">".repeat(250), "</testsuite>".repeat(250));
+    assert!(deep.len() < 9_000);
+    let (status, body) = app.send(api(&uri, serde_json::json!({"junit_xml": deep}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("deeper than 32 levels"), "{body}");
+    // A failure message with every awkward kind of text, sent escaped as XML requires.
+    let claim = "expected auc >= 0.75 & < 1, \"quoted\" 'single' <b>not bold</b> 😀 \u{202E}rtl\nsecond line";
+    let xml_text = claim.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let junit = format!(
+        "<testsuite name=\"it\"><testcase name=\"auc\"><failure message=\"{}\"><![CDATA[cdata <kept> & raw]]></failure></testcase></testsuite>",
+        xml_text.replace('"', "&quot;").replace('\n', "&#10;")
+    );
+    let (status, body) = app.send(api(&uri, serde_json::json!({"junit_xml": junit}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let expected = format!("{claim}\ncdata <kept> & raw");
+    let run: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(run["cases"][0]["message"], expected, "stored as sent");
+    // The version page shows that text, read as a browser reads it.
+    let gina = app.sign_in("gina").await;
+    let (status, html) = app.send(page(&format!("/versions/{tested}?cases=failed"), &gina)).await;
+    assert_eq!(status, StatusCode::OK);
+    let doc = parsed(&html);
+    let text: String = doc.root_element().text().collect();
+    assert!(text.contains("expected auc >= 0.75 & < 1, \"quoted\" 'single' <b>not bold</b> 😀"), "shown as sent");
+    assert_eq!(count(&doc, "td b, li b, pre b"), 0, "the markup in the message is text");
+}

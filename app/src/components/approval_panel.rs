@@ -7,6 +7,7 @@ use leptos::server::ServerAction;
 
 use crate::components::error_alert::ErrorAlert;
 use crate::components::gates::Gates;
+use crate::components::text_area::textarea_text;
 use crate::server_fns::{ApprovalPanel as Panel, Decide};
 
 #[component]
@@ -74,7 +75,7 @@ pub fn ApprovalPanel(
                     class="mt-1 w-full rounded border border-slate-300 p-2"
                     placeholder="Why you approve or reject, on which evidence"
                 >
-                    {typed}
+                    {typed.map(textarea_text)}
                 </textarea>
             </label>
             <ErrorAlert error=error />

@@ -16,5 +16,6 @@ pub mod pager;
 pub mod stage_status;
 pub mod template_editor;
 pub mod test_runs;
+pub mod text_area;
 pub mod timeline;
 pub mod training_run;

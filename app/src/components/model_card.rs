@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos::server::ServerAction;
 
 use crate::components::error_alert::ErrorAlert;
+use crate::components::text_area::textarea_text;
 use crate::server_fns::SaveModelCard;
 
 /// The card's sections: form field name and label.
@@ -76,7 +77,7 @@ pub fn ModelCardSection(
                 }
                 .into_any()
             } else {
-                view! { <textarea name=*name rows="2" class="mt-1 w-full rounded border border-slate-300 p-2">{value}</textarea> }
+                view! { <textarea name=*name rows="2" class="mt-1 w-full rounded border border-slate-300 p-2">{textarea_text(value)}</textarea> }
                     .into_any()
             };
             view! {

@@ -7,6 +7,7 @@ use leptos::server::ServerAction;
 
 use crate::components::error_alert::ErrorAlert;
 use crate::components::live_check::{check_on_change, CheckStatus};
+use crate::components::text_area::textarea_text;
 use crate::server_fns::{thresholds_text, CheckTemplate, SaveTemplate};
 
 const INPUT: &str = "mt-1 w-full rounded border border-slate-300 px-2 py-1";
@@ -129,7 +130,7 @@ pub fn TemplateEditor(
             view! {
                 <div class="mb-3">
                     <input aria-label=format!("File {} path", i + 1) name=format!("form[f{i}_path]") value=path placeholder="build/… or deploy/…" class=INPUT />
-                    <textarea aria-label=format!("File {} content", i + 1) name=format!("form[f{i}_content]") rows="6" class=format!("{INPUT} font-mono text-xs")>{content}</textarea>
+                    <textarea aria-label=format!("File {} content", i + 1) name=format!("form[f{i}_content]") rows="6" class=format!("{INPUT} font-mono text-xs")>{textarea_text(content)}</textarea>
                 </div>
             }
         })
@@ -145,7 +146,7 @@ pub fn TemplateEditor(
             <div class="grid grid-cols-2 gap-3 mt-2">{head}</div>
             <label class="block mt-2">
                 <span class="block text-sm font-medium">"Prod metric thresholds (one per line: metric >= number, metric <= number)"</span>
-                <textarea name="form[thresholds]" rows="3" class=INPUT>{thresholds}</textarea>
+                <textarea name="form[thresholds]" rows="3" class=INPUT>{textarea_text(thresholds)}</textarea>
             </label>
             <h3 class="font-semibold mt-4">"Parameters"</h3>
             <div class="overflow-x-auto">

@@ -8,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::dataset_requests::DatasetRequests;
 use crate::components::error_alert::ErrorAlert;
+use crate::components::text_area::textarea_text;
 use crate::pages::load_error;
 use crate::server_fns::{catalog_page, DecideSubscription, RegisterDataset};
 
@@ -96,7 +97,7 @@ pub fn CatalogPage() -> impl IntoView {
                                 {governance::catalog::Classification::ALL.into_iter().map(|c| view! { <option value=c.as_str() selected=c.as_str() == classification>{c.as_str()}</option> }).collect_view()}
                             </select>
                         </label>
-                        <label class="block"><span class="block text-sm font-medium">"Schema (one 'column: type' per line)"</span><textarea name="form[schema]" rows="4" class=INPUT>{schema}</textarea></label>
+                        <label class="block"><span class="block text-sm font-medium">"Schema (one 'column: type' per line)"</span><textarea name="form[schema]" rows="4" class=INPUT>{textarea_text(schema)}</textarea></label>
                         <ErrorAlert error=error />
                         <button type="submit" class="rounded bg-blue-700 px-4 py-2 text-white hover:bg-blue-800">
                             {if editing.is_some() { "Save dataset" } else { "Register dataset" }}

@@ -11,6 +11,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::components::error_alert::ErrorAlert;
 use crate::components::live_check::{check_on_change, CheckStatus};
+use crate::components::text_area::textarea_text;
 use crate::pages::load_error;
 use crate::server_fns::{
     project_page, projects_page, published_template, CheckProject, CreateProject, DecideSubscription,
@@ -115,7 +116,7 @@ pub fn NewProjectPage() -> impl IntoView {
                         {head}
                         <label class="block">
                             <span class="block text-sm font-medium">"Members (one per line: subject: Persona, Persona; you are a Data Scientist of it)"</span>
-                            <textarea name="form[members]" rows="3" class=INPUT>{members}</textarea>
+                            <textarea name="form[members]" rows="3" class=INPUT>{textarea_text(members)}</textarea>
                         </label>
                         <h2 class="font-semibold">"Parameters"</h2>
                         {fields}

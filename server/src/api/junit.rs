@@ -1,46 +1,236 @@
-//! JUnit XML from CI into test cases, through the `junit-parser` crate.
+//! JUnit XML from CI into test cases: an iterative reader over `quick-xml` events, bounded in nesting, case
+//! count and text length, so no report can exhaust the stack or the memory of the portal. Text is kept as sent:
+//! entities are decoded once (`&gt;` is `>`), CDATA is taken as it is, nothing is dropped.
 
 use governance::test_run::{CaseStatus, TestCase};
 use governance::FieldError;
+use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::Reader;
 
-/// Parses a JUnit report (`<testsuites>` or a single `<testsuite>`), nested suites included.
-pub fn parse(xml: &str) -> Result<Vec<TestCase>, FieldError> {
-    let suites = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes()))
-        .map_err(|e| FieldError::new("junit_xml", format!("is not valid JUnit XML: {e}")))?;
-    let mut cases = Vec::new();
-    let mut stack: Vec<&junit_parser::TestSuite> = suites.suites.iter().collect();
-    while let Some(suite) = stack.pop() {
-        for case in &suite.cases {
-            let (status, message) = match &case.status {
-                junit_parser::TestStatus::Success => (CaseStatus::Passed, String::new()),
-                junit_parser::TestStatus::Failure(f) => (CaseStatus::Failed, join(&f.message, &f.text)),
-                junit_parser::TestStatus::Error(e) => (CaseStatus::Errored, join(&e.message, &e.text)),
-                junit_parser::TestStatus::Skipped(s) => (CaseStatus::Skipped, join(&s.message, &s.text)),
-            };
-            // The case's own class name when it has one (what test runners group by), else its suite's name;
-            // the name as written (the parser's `name` prefixes the class name).
-            let class = case.classname.as_deref().map(str::trim).filter(|c| !c.is_empty());
-            cases.push(TestCase {
-                suite: class.unwrap_or(&suite.name).to_string(),
-                name: case.original_name.clone(),
-                status,
-                duration_ms: (case.time.max(0.0) * 1000.0).round() as u64,
-                message: message.chars().take(4000).collect(),
-            });
-        }
-        stack.extend(suite.suites.iter());
-    }
-    // Suites were walked as a stack; give the report's order back.
-    cases.sort_by(|a, b| a.suite.cmp(&b.suite));
-    Ok(cases)
+/// How deep suites and elements may nest. Real reports nest a few levels (testsuites > testsuite > testcase >
+/// failure); 32 leaves room for nested suites and stops a report built to exhaust the stack.
+pub const MAX_DEPTH: usize = 32;
+/// How many cases one report may hold (as the service allows).
+pub const MAX_CASES: usize = 10_000;
+/// The longest failure message, error or skip reason kept, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 64 * 1024;
+/// The longest suite, class or case name, in characters.
+pub const MAX_NAME_CHARS: usize = 1_000;
+
+fn invalid(why: impl std::fmt::Display) -> FieldError {
+    FieldError::new("junit_xml", format!("is not valid JUnit XML: {why}"))
 }
 
-fn join(message: &str, text: &str) -> String {
-    match (message.trim(), text.trim()) {
-        ("", t) => t.to_string(),
-        (m, "") => m.to_string(),
-        (m, t) => format!("{m}\n{t}"),
+fn limit(what: String) -> FieldError {
+    FieldError::new("junit_xml", what)
+}
+
+/// The case being read, until its end tag.
+struct OpenCase {
+    suite: String,
+    name: String,
+    classname: Option<String>,
+    duration_ms: u64,
+    status: CaseStatus,
+    message: String,
+    /// Inside `<failure>`, `<error>` or `<skipped>`: their text joins the message.
+    in_status: Option<usize>,
+}
+
+impl OpenCase {
+    fn finish(self) -> Result<TestCase, FieldError> {
+        let message = self.message.trim().to_string();
+        if message.chars().count() > MAX_MESSAGE_CHARS {
+            return Err(limit(format!(
+                "has a message of case {} longer than {MAX_MESSAGE_CHARS} characters (the limit)",
+                self.name
+            )));
+        }
+        let class = self.classname.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+        Ok(TestCase {
+            suite: class.unwrap_or(self.suite),
+            name: self.name,
+            status: self.status,
+            duration_ms: self.duration_ms,
+            message,
+        })
     }
+}
+
+fn attribute(element: &BytesStart, key: &str) -> Result<Option<String>, FieldError> {
+    for attr in element.attributes() {
+        let attr = attr.map_err(invalid)?;
+        if attr.key.as_ref() == key {
+            let value = attr.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(invalid)?;
+            if value.chars().count() > MAX_MESSAGE_CHARS {
+                return Err(limit(format!("has a {key} longer than {MAX_MESSAGE_CHARS} characters (the limit)")));
+            }
+            return Ok(Some(value.into_owned()));
+        }
+    }
+    Ok(None)
+}
+
+fn name(element: &BytesStart, key: &str) -> Result<String, FieldError> {
+    let value = attribute(element, key)?.unwrap_or_default();
+    if value.chars().count() > MAX_NAME_CHARS {
+        return Err(limit(format!("has a {key} longer than {MAX_NAME_CHARS} characters (the limit)")));
+    }
+    Ok(value)
+}
+
+/// `&lt;` and the other predefined entities, and character references; nothing else (no DTD is read).
+fn resolve(reference: &BytesRef) -> Result<String, FieldError> {
+    if let Some(c) = reference.resolve_char_ref().map_err(invalid)? {
+        return Ok(c.to_string());
+    }
+    let name: &str = reference;
+    quick_xml::escape::resolve_predefined_entity(name)
+        .map(str::to_string)
+        .ok_or_else(|| invalid(format!("unknown entity &{name};")))
+}
+
+fn status_of(tag: &str) -> Option<CaseStatus> {
+    match tag {
+        "failure" => Some(CaseStatus::Failed),
+        "error" => Some(CaseStatus::Errored),
+        "skipped" => Some(CaseStatus::Skipped),
+        _ => None,
+    }
+}
+
+/// Parses a JUnit report (`<testsuites>` or a single `<testsuite>`), nested suites included.
+///
+/// # Errors
+/// A [`FieldError`] on `junit_xml` saying what is wrong, or which limit the report passes.
+pub fn parse(xml: &str) -> Result<Vec<TestCase>, FieldError> {
+    let mut reader = Reader::from_str(xml);
+    reader.config_mut().trim_text(false);
+    let mut depth = 0usize;
+    let mut suites: Vec<String> = Vec::new();
+    let mut case: Option<OpenCase> = None;
+    let mut cases: Vec<TestCase> = Vec::new();
+    let mut seen_root = false;
+    loop {
+        let event = reader.read_event().map_err(invalid)?;
+        match event {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(event, Event::Empty(_));
+                if !empty {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Err(limit(format!("nests elements deeper than {MAX_DEPTH} levels (the limit)")));
+                    }
+                }
+                let tag = e.name();
+                match tag.as_ref() {
+                    "testsuites" | "testsuite" if case.is_none() => {
+                        seen_root = true;
+                        if tag.as_ref() == "testsuite" && !empty {
+                            suites.push(name(e, "name")?);
+                        }
+                    }
+                    "testcase" if case.is_none() => {
+                        if cases.len() >= MAX_CASES {
+                            return Err(limit(format!("contains more than {MAX_CASES} test cases (the limit)")));
+                        }
+                        let time = attribute(e, "time")?
+                            .and_then(|t| t.trim().parse::<f64>().ok())
+                            .filter(|t| t.is_finite())
+                            .unwrap_or(0.0);
+                        let open = OpenCase {
+                            suite: suites.last().cloned().unwrap_or_default(),
+                            name: name(e, "name")?,
+                            classname: Some(name(e, "classname")?),
+                            duration_ms: (time.clamp(0.0, 1e12) * 1000.0).round() as u64,
+                            status: CaseStatus::Passed,
+                            message: String::new(),
+                            in_status: None,
+                        };
+                        if empty {
+                            cases.push(open.finish()?);
+                        } else {
+                            case = Some(open);
+                        }
+                    }
+                    other => {
+                        if let (Some(open), Some(status)) = (case.as_mut(), status_of(other)) {
+                            open.status = status;
+                            if let Some(message) = attribute(e, "message")? {
+                                open.message.push_str(message.trim());
+                            }
+                            if !empty {
+                                open.in_status = Some(depth);
+                                if !open.message.is_empty() {
+                                    open.message.push('\n');
+                                }
+                            }
+                        } else if !seen_root && case.is_none() {
+                            return Err(invalid(format!(
+                                "the report starts with <{}>, not <testsuites> or <testsuite>",
+                                other
+                            )));
+                        }
+                    }
+                }
+            }
+            Event::End(ref e) => {
+                match e.name().as_ref() {
+                    "testcase" => {
+                        if let Some(open) = case.take() {
+                            cases.push(open.finish()?);
+                        }
+                    }
+                    "testsuite" if case.is_none() => {
+                        suites.pop();
+                    }
+                    _ => {
+                        if let Some(open) = case.as_mut().filter(|c| c.in_status == Some(depth)) {
+                            open.in_status = None;
+                        }
+                    }
+                }
+                depth = depth.saturating_sub(1);
+            }
+            Event::Text(ref t) => {
+                if let Some(open) = case.as_mut().filter(|c| c.in_status.is_some()) {
+                    open.message.push_str(&t.xml10_content());
+                }
+            }
+            Event::CData(ref t) => {
+                if let Some(open) = case.as_mut().filter(|c| c.in_status.is_some()) {
+                    open.message.push_str(&t.xml10_content());
+                }
+            }
+            Event::GeneralRef(ref r) => {
+                let text = resolve(r)?;
+                if let Some(open) = case.as_mut().filter(|c| c.in_status.is_some()) {
+                    open.message.push_str(&text);
+                }
+            }
+            // A DTD could declare entities that expand without bound: a report has none.
+            Event::DocType(_) => return Err(invalid("a DOCTYPE is not accepted")),
+            Event::Eof => break,
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+        }
+        if let Some(open) = case.as_ref() {
+            if open.message.len() > 4 * MAX_MESSAGE_CHARS {
+                return Err(limit(format!(
+                    "has a message of case {} longer than {MAX_MESSAGE_CHARS} characters (the limit)",
+                    open.name
+                )));
+            }
+        }
+    }
+    if depth != 0 || case.is_some() {
+        return Err(invalid("the report ends before its elements are closed"));
+    }
+    if !seen_root {
+        return Err(invalid("there is no <testsuites> or <testsuite> element"));
+    }
+    // Grouped by suite, in the report's order within each.
+    cases.sort_by(|a, b| a.suite.cmp(&b.suite));
+    Ok(cases)
 }
 
 #[cfg(test)]
@@ -73,6 +263,38 @@ mod tests {
 
     #[test]
     fn garbage_is_refused_with_the_field_named() {
-        assert_eq!(parse("<testsuites><testsuite").unwrap_err().field, "junit_xml");
+        for xml in ["<testsuites><testsuite", "", "<html/>", "not xml at all", "<testsuite><testcase name='a'>"] {
+            assert_eq!(parse(xml).unwrap_err().field, "junit_xml", "{xml:?}");
+        }
+    }
+
+    #[test]
+    fn text_is_kept_as_sent_with_entities_decoded_once() {
+        let xml = "<testsuite name=\"s\"><testcase name=\"a &amp; b\"><failure message=\"expected auc &gt;= 0.75\">\
+                   got &lt;b&gt;0.7&lt;/b&gt; &amp;amp; &#x1F600; \u{202E}rtl<![CDATA[ <raw> & \"quotes\" ]]>\nline two\
+                   </failure></testcase></testsuite>";
+        let cases = parse(xml).unwrap();
+        assert_eq!(cases[0].name, "a & b");
+        assert_eq!(
+            cases[0].message,
+            "expected auc >= 0.75\ngot <b>0.7</b> &amp; \u{1F600} \u{202E}rtl <raw> & \"quotes\" \nline two"
+        );
+    }
+
+    #[test]
+    fn limits_are_named_and_a_deep_report_cannot_exhaust_the_stack() {
+        let deep = format!("{}{}", "<testsuite name=\"x\">".repeat(100_000), "</testsuite>".repeat(100_000));
+        let e = parse(&deep).unwrap_err();
+        assert!(e.message.contains("deeper than 32"), "{}", e.message);
+        let many = format!("<testsuite>{}</testsuite>", "<testcase name=\"c\"/>".repeat(MAX_CASES + 1));
+        assert!(parse(&many).unwrap_err().message.contains("more than 10000 test cases"));
+        let long = format!(
+            "<testsuite><testcase name=\"c\"><failure>{}</failure></testcase></testsuite>",
+            "x".repeat(MAX_MESSAGE_CHARS + 1)
+        );
+        assert!(parse(&long).unwrap_err().message.contains("longer than 65536 characters"));
+        let bomb = "<!DOCTYPE x [<!ENTITY a \"aaaa\">]><testsuite><testcase name=\"&a;\"/></testsuite>";
+        assert!(parse(bomb).unwrap_err().message.contains("DOCTYPE"));
+        assert!(parse("<testsuite><testcase name=\"&nope;\"/></testsuite>").is_err());
     }
 }
