@@ -14,6 +14,9 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 
 use crate::state::AppState;
 
+/// The longest a request may take end to end (a page on a slow registry included) before it is answered 503.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
@@ -33,9 +36,13 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), require_sign_in))
-        .layer(middleware::from_fn(crate::web_defences::refuse_cross_site))
+        .layer(middleware::from_fn_with_state(state.settings.allowed_origin(), crate::web_defences::refuse_cross_site))
         .layer(middleware::from_fn_with_state(csp, crate::web_defences::security_headers))
         .layer(axum::extract::DefaultBodyLimit::max(crate::api::MAX_BODY_BYTES))
+        // A body must arrive in time once its headers have; a whole request must be answered in time.
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(crate::api::BODY_TIMEOUT))
+        .layer(middleware::from_fn(crate::web_defences::refuse_large_bodies))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
         .with_state(state)
 }
 

@@ -127,7 +127,15 @@ pub struct Settings {
     /// The AWS backends (SageMaker registry, CloudWatch monitoring, EventBridge events); without it, the
     /// embedded ones. See docs/aws.md.
     pub aws: Option<portal_aws::AwsSettings>,
+    /// The origin people's browsers reach the portal at (`https://portal.example.com`): state-changing
+    /// requests whose `Origin` is any other are refused. Default: the origin of `oidc.redirect_url`; without
+    /// either, the request's own `Host` (development).
+    pub public_origin: Option<String>,
 }
+
+/// The shortest idle expiry: a session's last use is written at most once a minute, so a shorter expiry would
+/// end sessions in active use.
+pub const MIN_SESSION_IDLE_MINUTES: u64 = 5;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -149,12 +157,13 @@ impl Default for Settings {
             mlflow: None,
             session_idle_minutes: 60,
             aws: None,
+            public_origin: None,
         }
     }
 }
 
 /// Every setting's name, as the environment spells them after `PORTAL_`.
-const KEYS: [&str; 17] = [
+const KEYS: [&str; 18] = [
     "addr",
     "data_dir",
     "repositories_dir",
@@ -172,6 +181,7 @@ const KEYS: [&str; 17] = [
     "trust_policies",
     "oidc",
     "aws",
+    "public_origin",
 ];
 
 impl Settings {
@@ -226,7 +236,33 @@ impl Settings {
         if let Some(aws) = &self.aws {
             crate::aws::validate::validate(aws)?;
         }
+        if self.session_idle_minutes < MIN_SESSION_IDLE_MINUTES {
+            anyhow::bail!(
+                "session_idle_minutes must be at least {MIN_SESSION_IDLE_MINUTES} (it is {}): a session's last use is recorded once a minute",
+                self.session_idle_minutes
+            );
+        }
+        if self.session_hours == 0 || self.session_idle_minutes > self.session_hours * 60 {
+            anyhow::bail!("session_hours must be at least 1 and not shorter than session_idle_minutes");
+        }
+        if let Some(origin) = &self.public_origin {
+            let url = url::Url::parse(origin).map_err(|e| anyhow::anyhow!("public_origin {origin:?}: {e}"))?;
+            let bare = url.origin().ascii_serialization();
+            if !matches!(url.scheme(), "http" | "https") || bare != origin.trim_end_matches('/') {
+                anyhow::bail!(
+                    "public_origin must be a scheme and host only, like https://portal.example.com (got {origin:?})"
+                );
+            }
+        }
         Ok(())
+    }
+
+    /// The origin state-changing requests must come from: `public_origin`, else `oidc.redirect_url`'s.
+    pub fn allowed_origin(&self) -> Option<String> {
+        self.public_origin.as_deref().map(|o| o.trim_end_matches('/').to_string()).or_else(|| {
+            let oidc = self.oidc.as_ref()?;
+            url::Url::parse(&oidc.redirect_url).ok().map(|u| u.origin().ascii_serialization())
+        })
     }
 
     pub fn demo_data(&self) -> bool {
@@ -270,6 +306,28 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("development opt-in"), "{err}");
+    }
+
+    #[test]
+    fn session_expiry_and_the_public_origin_are_checked_and_the_limit_named() {
+        let with = |toml: &str| {
+            Settings::from_figment(Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string(toml)))
+        };
+        for idle in ["0", "1", "4"] {
+            let err = with(&format!("session_idle_minutes = {idle}")).unwrap_err().to_string();
+            assert!(err.contains("at least 5"), "{idle}: {err}");
+        }
+        assert!(with("session_idle_minutes = 5").is_ok());
+        assert!(with("session_hours = 1\nsession_idle_minutes = 90")
+            .unwrap_err()
+            .to_string()
+            .contains("session_hours"));
+        for bad in ["portal.example.com", "https://portal.example.com/app", "ftp://portal.example.com"] {
+            let err = with(&format!("public_origin = {bad:?}")).unwrap_err().to_string();
+            assert!(err.contains("public_origin"), "{bad}: {err}");
+        }
+        let s = with("public_origin = \"https://portal.example.com/\"").unwrap();
+        assert_eq!(s.allowed_origin().as_deref(), Some("https://portal.example.com"));
     }
 
     #[test]

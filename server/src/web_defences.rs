@@ -13,8 +13,10 @@ use axum::response::{IntoResponse, Response};
 /// another site: server functions, forms, the API and sign-in alike.
 ///
 /// Browsers send `Sec-Fetch-Site` and `Origin` on every cross-site POST; a request without them (curl, CI)
-/// carries no ambient session for an attacker to ride, and the session cookie is `SameSite=Lax` besides.
-pub async fn refuse_cross_site(request: Request<Body>, next: Next) -> Response {
+/// carries no ambient session for an attacker to ride, and the session cookie is `SameSite=Lax` besides. An
+/// `Origin` must be the portal's public origin (`allowed`, scheme included); without one configured,
+/// `http://` and the request's own `Host`, and a request with an `Origin` but no `Host` is refused.
+pub async fn refuse_cross_site(State(allowed): State<Option<String>>, request: Request<Body>, next: Next) -> Response {
     let state_changing = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if state_changing {
         let headers = request.headers();
@@ -22,18 +24,50 @@ pub async fn refuse_cross_site(request: Request<Body>, next: Next) -> Response {
         // `same-site` too: another port on this host (the identity provider in tests) is another origin.
         let cross_by_fetch = matches!(fetch_site, Some("cross-site") | Some("same-site"));
         let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-        let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-        let cross_by_origin = match (origin, host) {
-            (Some("null"), _) => true,
-            (Some(origin), Some(host)) => origin.split_once("://").map(|(_, rest)| rest) != Some(host),
-            _ => false,
-        };
+        let origin = headers.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("null"));
+        let cross_by_origin = origin.is_some_and(|o| !same_origin(o, allowed.as_deref(), host));
         if cross_by_fetch || cross_by_origin {
             tracing::warn!(?origin, ?fetch_site, path = %request.uri().path(), "cross-site request refused");
             return (StatusCode::FORBIDDEN, "Refused: this request came from another site.").into_response();
         }
     }
     next.run(request).await
+}
+
+/// Refuses at once a request whose `Content-Length` says its body is larger than the portal takes, before a
+/// byte of it is read.
+pub async fn refuse_large_bodies(request: Request<Body>, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let limit = crate::api::MAX_BODY_BYTES as u64;
+    if let Some(length) = declared.filter(|l| *l > limit) {
+        let message = format!("the body is {length} bytes; the limit is {limit} bytes");
+        tracing::warn!(length, path = %request.uri().path(), "request body over the limit refused");
+        return if request.uri().path().starts_with("/api/") {
+            crate::api::ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message).into_response()
+        } else {
+            (StatusCode::PAYLOAD_TOO_LARGE, format!("Refused: {message}.")).into_response()
+        };
+    }
+    next.run(request).await
+}
+
+/// Whether a request's `Origin` is the portal's own.
+fn same_origin(origin: &str, allowed: Option<&str>, host: Option<&str>) -> bool {
+    let Ok(url) = url::Url::parse(origin) else { return false };
+    if !matches!(url.scheme(), "http" | "https") {
+        return false;
+    }
+    let origin = url.origin().ascii_serialization();
+    match (allowed, host) {
+        (Some(allowed), _) => origin == allowed,
+        // The portal itself serves plain HTTP: behind TLS, `public_origin` (or the OIDC redirect URL) names it.
+        (None, Some(host)) => origin == format!("http://{host}"),
+        (None, None) => false,
+    }
 }
 
 /// The Content-Security-Policy, but for the script nonce: `form-action` also allows the identity provider,
@@ -68,4 +102,26 @@ pub async fn security_headers(State(policy): State<String>, request: Request<Bod
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_origin;
+
+    #[test]
+    fn an_origin_is_the_portal_s_only_with_its_scheme_host_and_port() {
+        let public = Some("https://portal.example.com");
+        assert!(same_origin("https://portal.example.com", public, None), "no Host needed when configured");
+        assert!(same_origin("https://portal.example.com", public, Some("evil.example")));
+        for other in
+            ["http://portal.example.com", "https://portal.example.com:8443", "https://evil.example", "null", "garbage"]
+        {
+            assert!(!same_origin(other, public, Some("portal.example.com")), "{other}");
+        }
+        // Without a configured origin: the request's own Host, and never without one.
+        assert!(same_origin("http://127.0.0.1:3000", None, Some("127.0.0.1:3000")));
+        assert!(!same_origin("http://127.0.0.1:3000", None, None), "a missing Host is no match");
+        assert!(!same_origin("https://evil.example", None, None));
+        assert!(!same_origin("chrome-extension://127.0.0.1:3000", None, Some("127.0.0.1:3000")));
+    }
 }

@@ -714,7 +714,13 @@ async fn cross_site_posts_are_refused_and_responses_carry_security_headers() {
         ("evidence_digest", &digest),
     ]);
     let before = fingerprint(&app).await;
-    for (name, value) in [("origin", "https://evil.example"), ("sec-fetch-site", "cross-site"), ("origin", "null")] {
+    for (name, value) in [
+        ("origin", "https://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "null"),
+        // The right host over the other scheme is another origin.
+        ("origin", "https://127.0.0.1:3000"),
+    ] {
         let request = Request::post("/fn/decide")
             .header("host", "127.0.0.1:3000")
             .header("cookie", &gina)
@@ -726,6 +732,16 @@ async fn cross_site_posts_are_refused_and_responses_carry_security_headers() {
         assert_eq!(status, StatusCode::FORBIDDEN, "{name}: {value}: {text}");
         assert_eq!(fingerprint(&app).await, before, "{name}: {value}");
     }
+    // Without a Host header (HTTP/1.0, h2c) an Origin matches nothing.
+    let request = Request::post("/fn/decide")
+        .header("cookie", &gina)
+        .header("content-type", FORM)
+        .header("origin", "https://evil.example")
+        .body(Body::from(body.clone()))
+        .unwrap();
+    let (status, text) = app.send(request).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no Host: {text}");
+    assert_eq!(fingerprint(&app).await, before);
     // The same post from the portal's own page goes through.
     let request = Request::post("/fn/decide")
         .header("host", "127.0.0.1:3000")
@@ -1270,4 +1286,47 @@ async fn a_person_reads_only_the_records_of_projects_she_is_a_member_of() {
         .await;
     assert!(!text.contains(credit.id.as_str()), "the registry page lists no credit-risk version: {text}");
     assert_eq!(fingerprint(&app).await, before, "reads change nothing");
+}
+
+/// A body that starts and never finishes, as a stalled or hostile client sends it.
+fn stalled_body() -> Body {
+    let first =
+        futures_util::stream::once(async { Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"{\"model_group\":")) });
+    Body::from_stream(futures_util::StreamExt::chain(first, futures_util::stream::pending()))
+}
+
+#[tokio::test]
+async fn large_and_stalled_bodies_are_refused_without_being_read() {
+    let app = common::spawn().await;
+    let uri = "/api/v1/projects/credit-risk/versions";
+    // A declared 50 MB body: 413 at once, naming the limit, before a byte is read.
+    for path in [uri, "/fn/decide"] {
+        let request = Request::post(path)
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .header("content-type", JSON)
+            .header("content-length", (50 * 1024 * 1024).to_string())
+            .body(stalled_body())
+            .unwrap();
+        let started = std::time::Instant::now();
+        let (status, text) = app.send(request).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}: {text}");
+        assert!(text.contains("the limit is 2097152 bytes"), "{path}: {text}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{path}: answered at once");
+    }
+    // No token: refused before the body is read (it never finishes).
+    let request = Request::post(uri).header("content-type", JSON).body(stalled_body()).unwrap();
+    let answered = tokio::time::timeout(std::time::Duration::from_secs(5), app.send(request)).await;
+    let (status, _) = answered.expect("answered without waiting for the body");
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // With a token, a body that stalls is given up on after the body timeout, not held forever.
+    let request = Request::post(uri)
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header("content-type", JSON)
+        .body(stalled_body())
+        .unwrap();
+    let limit = server::api::BODY_TIMEOUT + std::time::Duration::from_secs(5);
+    let answered = tokio::time::timeout(limit, app.send(request)).await;
+    let (status, text) = answered.expect("the stalled body is given up on");
+    assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{text}");
+    assert!(text.contains("did not arrive within 15 s"), "{text}");
 }

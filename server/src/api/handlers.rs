@@ -2,12 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::rejection::BytesRejection;
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
-use bytes::Bytes;
 use governance::deployment::DeploymentStatus;
 use governance::forms::VersionFilter;
 use governance::model::RegisterVersionInput;
@@ -18,10 +17,20 @@ use governance::{Actor, FieldError, ProjectId, VersionId};
 use serde::Deserialize;
 
 use super::auth::actor;
-use super::{json_body, ApiError};
+use super::{read_json, ApiError};
 use crate::state::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
+
+/// Refuses an anonymous caller before its body is read: nobody makes the portal buffer a body it would refuse.
+fn authenticated(actor: &Actor) -> ApiResult<()> {
+    match actor {
+        Actor::Anonymous => {
+            Err(ApiError::new(StatusCode::UNAUTHORIZED, "not_signed_in", "Sign in first: send a CI token."))
+        }
+        _ => Ok(()),
+    }
+}
 
 fn version_id(id: &str) -> VersionId {
     VersionId(id.to_string())
@@ -39,11 +48,12 @@ pub async fn register_version(
     State(state): State<AppState>,
     Path(project): Path<String>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
     let project = ProjectId::parse(&project)?;
-    let input: RegisterVersionInput = json_body(body)?;
+    state.service.may(&actor, &governance::authz::Action::RegisterVersion(project.clone()))?;
+    let input: RegisterVersionInput = read_json(body).await?;
     let version = state.service.register_version(&actor, &project, input).await?;
     Ok((StatusCode::CREATED, Json(version)))
 }
@@ -161,12 +171,12 @@ pub async fn record_test_run(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
     // Refused before the report is parsed when it would be refused anyway.
     state.service.accepts_test_results(&actor, &version_id(&id)).await?;
-    let body: TestRunBody = json_body(body)?;
+    let body: TestRunBody = read_json(body).await?;
     let cases = super::junit::parse(&body.junit_xml)?;
     let report = TestRunReport { cases, performance: body.performance, ci_run: body.ci_run };
     let run = state.service.record_test_results(&actor, &version_id(&id), report).await?;
@@ -194,10 +204,11 @@ pub async fn report_deployment_status(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
-    let body: StatusBody = json_body(body)?;
+    authenticated(&actor)?;
+    let body: StatusBody = read_json(body).await?;
     let status = DeploymentStatus::parse(&body.status)
         .ok_or_else(|| FieldError::new("status", "must be Requested, InProgress, Succeeded or Failed"))?;
     let request = state.service.report_deployment_status(&actor, &id, status, body.message).await?;
@@ -208,10 +219,11 @@ pub async fn push_monitoring(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
-    let push: MonitoringPush = json_body(body)?;
+    authenticated(&actor)?;
+    let push: MonitoringPush = read_json(body).await?;
     state.service.push_monitoring(&actor, &version_id(&id), push).await?;
     Ok(StatusCode::NO_CONTENT)
 }

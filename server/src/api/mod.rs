@@ -6,12 +6,11 @@ mod handlers;
 pub mod junit;
 pub mod openapi;
 
-use axum::extract::rejection::BytesRejection;
+use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 pub use error::ApiError;
@@ -40,15 +39,27 @@ pub fn routes() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
-/// Reads a JSON body, naming what was wrong: too large, not JSON, or a field of the wrong shape.
-pub fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
-    let bytes = body.map_err(|e| match e {
-        BytesRejection::FailedToBufferBody(_) => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
-        ),
-        other => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", other.body_text()),
+/// How long a client may take to send a request's body once its headers arrived.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Reads a JSON body, naming what was wrong: too large, too slow, not JSON, or a field of the wrong shape.
+/// Handlers call it after they authenticated the caller, so nobody makes the portal buffer a body it refuses.
+pub async fn read_json<T: DeserializeOwned>(body: Body) -> Result<T, ApiError> {
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|e| {
+        let source = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_else(|| e.to_string());
+        if source.contains("length limit") {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the body is larger than {MAX_BODY_BYTES} bytes (the limit)"),
+            )
+        } else {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_not_read",
+                format!("the body did not arrive within {} s or was cut off: {source}", BODY_TIMEOUT.as_secs()),
+            )
+        }
     })?;
     serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json", format!("the body is not valid: {e}"))

@@ -9,11 +9,10 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::BytesRejection;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use bytes::Bytes;
 use governance::ports::{Clock, Effects, ModelRegistry, StoreError};
 use governance::service::{Service, ServiceError};
 use governance::VersionId;
@@ -21,7 +20,7 @@ use portal_aws::registry::state_change::StateChangeError;
 use portal_aws::SageMakerRegistry;
 use sha2::{Digest, Sha256};
 
-use crate::api::{json_body, ApiError};
+use crate::api::{read_json, ApiError};
 use crate::sqlite::SqliteStore;
 use crate::state::AppState;
 
@@ -130,7 +129,7 @@ impl StateChangeIntake {
 pub async fn receive(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let closed = || ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API route");
     let (Some(intake), Some(key)) = (
@@ -147,7 +146,7 @@ pub async fn receive(
             format!("a valid {KEY_HEADER} is required"),
         ));
     }
-    let event: serde_json::Value = json_body(body)?;
+    let event: serde_json::Value = read_json(body).await?;
     let outcome = intake.take_in(&event).await.map_err(|e| match e {
         IntakeError::Invalid(e) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_event", e.to_string()),
         IntakeError::Store(e) => ApiError::from(e),
