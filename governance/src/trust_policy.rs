@@ -62,6 +62,17 @@ pub struct TrustPolicy {
     #[serde(default)]
     pub string_like: BTreeMap<String, OneOrMany>,
     pub actions: BTreeSet<MachineAction>,
+    /// The longest lifetime (`exp` - `iat`) a token may have, in seconds: a token meant to last years is a
+    /// long-lived secret by another name. Default one hour.
+    #[serde(default = "default_max_token_lifetime")]
+    pub max_token_lifetime_secs: u64,
+}
+
+/// One hour: GitHub Actions' tokens live five minutes, most issuers' an hour or less.
+pub const DEFAULT_MAX_TOKEN_LIFETIME_SECS: u64 = 3600;
+
+fn default_max_token_lifetime() -> u64 {
+    DEFAULT_MAX_TOKEN_LIFETIME_SECS
 }
 
 /// The verified claims of a CI token, as strings (non-string claims are left out).
@@ -174,6 +185,7 @@ mod tests {
             )]
             .into(),
             actions: [MachineAction::RecordTestResults].into(),
+            max_token_lifetime_secs: DEFAULT_MAX_TOKEN_LIFETIME_SECS,
         }
     }
 

@@ -168,6 +168,12 @@ async fn forged_stale_foreign_and_out_of_policy_tokens_are_refused_and_write_not
             "token_too_large",
         ),
         ("16 KB of anything", huge.clone(), StatusCode::UNAUTHORIZED, "token_too_large"),
+        (
+            "a lifetime of ten years",
+            app.ci_token(&[CREDIT_RISK, ("exp_in", "315360000")]).await,
+            StatusCode::UNAUTHORIZED,
+            "token_lifetime",
+        ),
     ];
     let before = written(&app).await;
     for (name, token, status, code) in cases {
@@ -224,4 +230,46 @@ async fn static_project_tokens_are_for_development_only() {
     ))
     .unwrap_err();
     assert!(err.to_string().contains("development opt-in"), "{err}");
+}
+
+#[tokio::test]
+async fn a_slow_issuer_delays_only_its_own_tokens_and_a_failing_one_is_not_asked_at_every_token() {
+    let app = common::spawn_with_identity().await;
+    let ci = app.ci.as_ref().unwrap();
+    // An issuer that accepts connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let slow = format!("http://{}", silent.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
+    let mut policies = common::trust_policies(&ci.url);
+    policies.extend(common::trust_policies(&slow));
+    let verifier = Arc::new(CiTokenVerifier::new(
+        Arc::new(policies),
+        JwksCache::new(Duration::from_millis(400), Duration::from_secs(3600)),
+        60,
+    ));
+    let waiting = {
+        let (verifier, slow) = (verifier.clone(), slow.clone());
+        tokio::spawn(async move { verifier.jwks.key(&slow, "ci-rs256").await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // While the slow issuer's fetch hangs, a healthy issuer's token verifies at once.
+    let started = std::time::Instant::now();
+    verifier.verify(&ci.mint(&[CREDIT_RISK]).await).await.expect("the healthy issuer's token");
+    assert!(started.elapsed() < Duration::from_secs(2), "waited {:?} behind the slow issuer", started.elapsed());
+    // The slow fetch gives up (its timeout); the next tokens of that issuer are refused at once, unfetched.
+    let failed = waiting.await.unwrap();
+    assert_eq!(failed, Err(server::ci_tokens::CiTokenError::JwksUnavailable));
+    let fetches = verifier.jwks.fetches();
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        assert_eq!(verifier.jwks.key(&slow, "ci-rs256").await, Err(server::ci_tokens::CiTokenError::JwksUnavailable));
+        assert!(started.elapsed() < Duration::from_millis(200), "refused from the failure's backoff");
+    }
+    assert_eq!(verifier.jwks.fetches(), fetches, "a failing issuer is not asked at every token");
+    held.abort();
 }

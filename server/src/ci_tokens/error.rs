@@ -29,6 +29,10 @@ pub enum CiTokenError {
     BadClaim(String),
     #[error("the issuer's keys could not be fetched; try again")]
     JwksUnavailable,
+    #[error("the issuer's key {kid:?} is an RSA key of {bits} bits; at least {min} are required")]
+    WeakKey { kid: String, bits: usize, min: usize },
+    #[error("the token is valid for {lifetime} s; the trust policy allows at most {max} s")]
+    LifetimeTooLong { lifetime: i64, max: u64 },
 }
 
 impl CiTokenError {
@@ -46,6 +50,8 @@ impl CiTokenError {
             CiTokenError::WrongAudience => "token_audience",
             CiTokenError::BadClaim(_) => "token_claims",
             CiTokenError::JwksUnavailable => "unavailable",
+            CiTokenError::WeakKey { .. } => "token_weak_key",
+            CiTokenError::LifetimeTooLong { .. } => "token_lifetime",
         }
     }
 }

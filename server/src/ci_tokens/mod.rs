@@ -8,4 +8,4 @@ mod verify;
 
 pub use error::CiTokenError;
 pub use jwks::JwksCache;
-pub use verify::{CiTokenVerifier, MAX_TOKEN_BYTES};
+pub use verify::{CiTokenVerifier, MAX_TOKEN_BYTES, MIN_RSA_BITS};

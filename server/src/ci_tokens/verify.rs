@@ -20,6 +20,14 @@ pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
 /// Asymmetric algorithms only: `none` and HMAC (which a public key could be abused as the secret of) never.
 const ALLOWED: [&str; 9] = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"];
 
+/// The smallest RSA key a CI token may be signed with (NIST SP 800-131A: 2048 bits).
+pub const MIN_RSA_BITS: usize = 2048;
+
+/// The size of an RSA modulus given base64url (no padding) as a JWK's `n`: four characters carry three bytes.
+fn rsa_bits(n: &str) -> usize {
+    n.trim_end_matches('=').len() * 6 / 8 * 8
+}
+
 /// Verifies CI tokens of the issuers the trust policies name.
 pub struct CiTokenVerifier {
     policies: Arc<Vec<TrustPolicy>>,
@@ -71,9 +79,16 @@ impl CiTokenVerifier {
         }
         let kid = string(&header, "kid").ok_or(CiTokenError::NoKeyId)?;
         let jwk = self.jwks.key(&issuer, &kid).await?;
-        if matches!(jwk.algorithm, AlgorithmParameters::OctetKey(_)) {
+        match &jwk.algorithm {
             // A symmetric key in a JWKS would be public: nothing signed with it proves anything.
-            return Err(CiTokenError::Algorithm(alg));
+            AlgorithmParameters::OctetKey(_) => return Err(CiTokenError::Algorithm(alg)),
+            AlgorithmParameters::RSA(rsa) => {
+                let bits = rsa_bits(&rsa.n);
+                if bits < MIN_RSA_BITS {
+                    return Err(CiTokenError::WeakKey { kid: kid.clone(), bits, min: MIN_RSA_BITS });
+                }
+            }
+            _ => {}
         }
         let key = DecodingKey::from_jwk(&jwk).map_err(|_| CiTokenError::UnknownKey(kid.clone()))?;
         let mut validation = Validation::new(algorithm);
@@ -100,6 +115,19 @@ impl CiTokenVerifier {
         if iat > chrono::Utc::now().timestamp() + self.leeway as i64 {
             return Err(CiTokenError::IssuedInFuture);
         }
+        // A token meant to last for years is a long-lived secret by another name.
+        let exp = claims.get("exp").and_then(Value::as_i64).ok_or_else(|| CiTokenError::BadClaim("exp".into()))?;
+        let max = self
+            .policies
+            .iter()
+            .filter(|p| p.issuer == issuer)
+            .map(|p| p.max_token_lifetime_secs)
+            .max()
+            .unwrap_or(governance::trust_policy::DEFAULT_MAX_TOKEN_LIFETIME_SECS);
+        let lifetime = exp.saturating_sub(iat);
+        if lifetime > i64::try_from(max).unwrap_or(i64::MAX) {
+            return Err(CiTokenError::LifetimeTooLong { lifetime, max });
+        }
         let audiences = match claims.get("aud") {
             Some(Value::String(a)) => vec![a.clone()],
             Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).map(str::to_string).collect(),
@@ -108,5 +136,19 @@ impl CiTokenVerifier {
         let strings: BTreeMap<String, String> =
             claims.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect();
         Ok(CiClaims { issuer, audiences, claims: strings })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rsa_bits;
+
+    #[test]
+    fn rsa_moduli_are_measured_in_bits() {
+        // 128, 256 and 512 bytes, base64url without padding, as JWKs carry them.
+        assert_eq!(rsa_bits(&"A".repeat(171)), 1024);
+        assert_eq!(rsa_bits(&"A".repeat(342)), 2048);
+        assert_eq!(rsa_bits(&"A".repeat(683)), 4096);
+        assert!(rsa_bits(&"A".repeat(171)) < super::MIN_RSA_BITS);
     }
 }

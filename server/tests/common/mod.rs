@@ -108,6 +108,7 @@ pub fn trust_policies(issuer: &str) -> Vec<TrustPolicy> {
             string_equals: equals.iter().map(|(k, v)| (k.to_string(), one(v))).collect(),
             string_like: like.iter().map(|(k, v)| (k.to_string(), one(v))).collect(),
             actions: actions.iter().copied().collect(),
+            max_token_lifetime_secs: governance::trust_policy::DEFAULT_MAX_TOKEN_LIFETIME_SECS,
         };
     use MachineAction::*;
     vec![
