@@ -7,6 +7,7 @@ pub mod clock;
 pub mod demo;
 pub mod demo_templates;
 pub mod dispatch;
+pub mod fn_errors;
 pub mod git;
 pub mod identity;
 pub mod mlflow;

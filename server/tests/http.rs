@@ -1330,3 +1330,28 @@ async fn large_and_stalled_bodies_are_refused_without_being_read() {
     assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{text}");
     assert!(text.contains("did not arrive within 15 s"), "{text}");
 }
+
+#[tokio::test]
+async fn malformed_server_function_bodies_are_bad_requests_not_server_errors() {
+    let app = common::spawn().await;
+    let gina = app.sign_in("gina").await;
+    let before = fingerprint(&app).await;
+    let cases: Vec<(&str, &str, Vec<u8>)> = vec![
+        ("not UTF-8", FORM, vec![b'v', b'e', b'r', b's', b'i', b'o', b'n', b'=', 0xff, 0xfe, b'&']),
+        ("a JSON body", JSON, br#"{"version": 1}"#.to_vec()),
+        ("missing fields", FORM, b"version=x".to_vec()),
+        ("wrong types", FORM, b"offset=minus-one".to_vec()),
+        ("a 3 MB form", FORM, format!("version={}", "x".repeat(3 * 1024 * 1024)).into_bytes()),
+    ];
+    for (name, content_type, body) in cases {
+        let uri = if name == "wrong types" { "/fn/events" } else { "/fn/decide" };
+        let request = Request::post(uri)
+            .header("cookie", &gina)
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .unwrap();
+        let (status, text) = app.send(request).await;
+        assert!(status.is_client_error(), "{name}: {status} {text}");
+        assert_eq!(fingerprint(&app).await, before, "{name}");
+    }
+}
