@@ -213,4 +213,87 @@ mod tests {
         }
         assert_eq!(form.submitted()["variants"], "champion:100");
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+            /// Any filter text is a query or a named refusal, never a panic.
+            #[test]
+            fn any_registry_filter_is_answered(
+                project in proptest::option::of(".{0,80}"), stage in proptest::option::of(".{0,20}"),
+                status in proptest::option::of(".{0,30}"), registry in proptest::option::of(".{0,10}"),
+                search in proptest::option::of(".{0,300}"),
+            ) {
+                let filter = VersionFilter {
+                    project: project.as_deref(), stage: stage.as_deref(), status: status.as_deref(),
+                    registry: registry.as_deref(), search: search.as_deref(),
+                };
+                if let Err(e) = filter.query(Window::default()) {
+                    prop_assert!(["project", "stage", "status", "registry", "search"].contains(&e.field.as_str()));
+                }
+            }
+
+            /// Any deployment-config form is a config or a refusal naming one of its fields.
+            #[test]
+            fn any_deployment_config_form_is_answered(fields in proptest::collection::vec(".{0,40}", 7)) {
+                let form = DeploymentConfigForm {
+                    environment: fields[0].clone(), instance_type: fields[1].clone(),
+                    initial_instance_count: fields[2].clone(), autoscaling_min: fields[3].clone(),
+                    autoscaling_max: fields[4].clone(), variants: fields[5].clone(),
+                    data_capture_percent: fields[6].clone(),
+                };
+                if let Err(e) = <(Environment, DeploymentConfig)>::try_from(&form) {
+                    prop_assert!(form.submitted().contains_key(&e.field), "{}", e.field);
+                }
+            }
+
+            /// Any template editor form (parameter and file rows included) is a definition or a named refusal.
+            #[test]
+            fn any_template_form_is_answered(pairs in proptest::collection::btree_map(
+                prop_oneof![
+                    Just("name".to_string()), Just("prod_quorum".to_string()), Just("thresholds".to_string()),
+                    Just("lineage_required".to_string()), Just("required_test_suites".to_string()),
+                    "p[0-9]{1,3}_(name|kind|min|max|default|choices|required)", "f[0-9]{1,3}_(path|content)", ".{0,12}",
+                ],
+                ".{0,60}",
+                0..30,
+            )) {
+                let _ = crate::template_form::definition_from_form(&pairs);
+            }
+
+            /// Any JSON as an event envelope's detail reads back as an event or as nothing, never a panic.
+            #[test]
+            fn any_envelope_reads_back_or_not(detail_type in prop_oneof![
+                Just("ModelApproved".to_string()), Just("ModelRejected".to_string()), Just("MonitoringAlarm".to_string()),
+                Just("CreateProject".to_string()), Just("ModelPackageChangedOutsidePortal".to_string()), ".{0,30}",
+            ], detail in json()) {
+                let envelope = crate::events::EventEnvelope {
+                    version: "0".into(), id: crate::EventId("e".into()), detail_type, source: "s".into(),
+                    account: "a".into(), time: chrono::DateTime::UNIX_EPOCH, region: "r".into(), resources: vec![], detail,
+                };
+                let _ = crate::events::PromotionEvent::from_envelope(&envelope);
+                let _ = crate::path_events::PathEvent::from_envelope(&envelope);
+            }
+        }
+
+        fn json() -> impl Strategy<Value = serde_json::Value> {
+            let leaf = prop_oneof![
+                Just(serde_json::Value::Null),
+                any::<bool>().prop_map(serde_json::Value::from),
+                any::<i64>().prop_map(serde_json::Value::from),
+                ".{0,20}".prop_map(serde_json::Value::from),
+            ];
+            leaf.prop_recursive(6, 64, 8, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..8).prop_map(serde_json::Value::from),
+                    proptest::collection::btree_map("[a-zA-Z]{1,12}", inner, 0..8)
+                        .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+    }
 }

@@ -297,4 +297,71 @@ mod tests {
         assert!(parse(bomb).unwrap_err().message.contains("DOCTYPE"));
         assert!(parse("<testsuite><testcase name=\"&nope;\"/></testsuite>").is_err());
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Text XML can carry: any character but the controls XML 1.0 forbids (and CR, which XML turns into LF).
+        fn xml_text() -> impl Strategy<Value = String> {
+            proptest::collection::vec(any::<char>(), 0..200).prop_map(|chars| {
+                chars
+                    .into_iter()
+                    .filter(|c| matches!(c, '\t' | '\n') || (!c.is_control() && !matches!(c, '\u{FFFE}' | '\u{FFFF}')))
+                    .collect()
+            })
+        }
+
+        fn escape(text: &str) -> String {
+            text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+            /// Whatever arrives, the parser answers: cases or a refusal, never a panic.
+            #[test]
+            fn any_input_is_answered_without_a_panic(input in ".{0,2000}") {
+                let _ = parse(&input);
+            }
+
+            /// Markup-shaped garbage too: random tags, nesting, entities and CDATA.
+            #[test]
+            fn markup_shaped_input_is_answered_without_a_panic(parts in proptest::collection::vec(prop_oneof![
+                Just("<testsuite name=\"s\">".to_string()), Just("</testsuite>".to_string()),
+                Just("<testcase name=\"c\">".to_string()), Just("</testcase>".to_string()),
+                Just("<failure message=\"m\">".to_string()), Just("</failure>".to_string()),
+                Just("<testcase name=\"e\"/>".to_string()), Just("&lt;".to_string()), Just("&bogus;".to_string()),
+                Just("<![CDATA[x]]>".to_string()), Just("<!DOCTYPE x>".to_string()), ".{0,20}",
+            ], 0..400)) {
+                let _ = parse(&parts.concat());
+            }
+
+            /// A case's name and failure text come back exactly as sent, whatever characters they hold.
+            #[test]
+            fn names_and_messages_round_trip(name in xml_text(), message in xml_text()) {
+                // Attribute values turn tabs and newlines into spaces (XML's rule): names carry neither.
+                let name: String = name.chars().filter(|c| !matches!(c, '\t' | '\n')).collect();
+                let xml = format!(
+                    "<testsuite name=\"s\"><testcase name=\"{}\"><failure>{}</failure></testcase></testsuite>",
+                    escape(&name), escape(&message)
+                );
+                let cases = parse(&xml).expect("a well-formed report");
+                prop_assert_eq!(&cases[0].name, &name);
+                prop_assert_eq!(&cases[0].message, message.trim());
+            }
+
+            /// Nesting past the limit is refused, within it accepted, at any depth asked.
+            #[test]
+            fn nesting_is_bounded(depth in 1usize..200) {
+                let xml = format!("{}<testcase name=\"c\"/>{}", "<testsuite name=\"s\">".repeat(depth), "</testsuite>".repeat(depth));
+                let parsed = parse(&xml);
+                if depth <= MAX_DEPTH {
+                    prop_assert_eq!(parsed.map(|c| c.len()).ok(), Some(1));
+                } else {
+                    prop_assert!(parsed.unwrap_err().message.contains("deeper than 32"));
+                }
+            }
+        }
+    }
 }
