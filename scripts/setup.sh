@@ -6,7 +6,8 @@
 #   bash scripts/setup.sh --tests   also Debian's Chromium, the Playwright runner for end2end/, MLflow 3.x
 #                                   (a Python venv in $MLFLOW_VENV, default ~/.cache/governance-portal/venv-mlflow)
 #                                   and the AWS emulator moto 5.x for aws/tests (a venv in $MOTO_VENV, default
-#                                   ~/.cache/governance-portal/venv-moto)
+#                                   ~/.cache/governance-portal/venv-moto), and schemathesis 4.x for the API
+#                                   fuzzing step (a venv in $SCHEMATHESIS_VENV)
 #
 # The Rust build cache lives outside the clone, in $CARGO_TARGET_DIR
 # (default ~/.cache/governance-portal/target), so fresh clones and CI workspaces reuse it.
@@ -139,6 +140,10 @@ if [ "$TESTS" = 1 ]; then
   #    environment outside the clone. The tests read the same MOTO_VENV default and fail (never skip) without it.
   MOTO_VENV="${MOTO_VENV:-$HOME/.cache/governance-portal/venv-moto}"
   python_venv "$MOTO_VENV" moto 5 "moto[server]>=5,<6" bin/moto_server "the AWS emulator (moto)" "~30 s"
+
+  # 10. Schemathesis for the API fuzzing step (scripts/api_fuzz.sh): PyPI schemathesis 4.x in its own venv.
+  SCHEMATHESIS_VENV="${SCHEMATHESIS_VENV:-$HOME/.cache/governance-portal/venv-schemathesis}"
+  python_venv "$SCHEMATHESIS_VENV" schemathesis 4 "schemathesis>=4,<5" bin/schemathesis "the API fuzzer (schemathesis)" "~30 s"
 fi
 
 say "set-up complete"

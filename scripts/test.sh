@@ -5,6 +5,7 @@
 #   clippy      cargo clippy --all-targets -- -D warnings
 #   rust-tests  cargo nextest run --workspace (or cargo test --workspace without cargo-nextest)
 #   build       cargo leptos build (dev profile): the server binary and the site
+#   api-fuzz    schemathesis against the built portal's OpenAPI document, bounded (scripts/api_fuzz.sh)
 #   end2end     Playwright in Debian's Chromium against the real server (end2end/)
 # and ends with one SUMMARY line. Exit status 0 only when everything passed.
 set -euo pipefail
@@ -23,7 +24,7 @@ LEPTOS_RUSTFLAGS="--cfg erase_components"
 if [ -n "${RUSTFLAGS:-}" ]; then LEPTOS_RUSTFLAGS="$RUSTFLAGS $LEPTOS_RUSTFLAGS"; fi
 like_leptos() { env LEPTOS_OUTPUT_NAME=portal RUSTFLAGS="$LEPTOS_RUSTFLAGS" "$@"; }
 
-STEPS=(setup fmt clippy rust-tests build end2end)
+STEPS=(setup fmt clippy rust-tests build api-fuzz end2end)
 declare -A RESULT=()
 CURRENT=""
 
@@ -102,6 +103,7 @@ run_step fmt cargo fmt --all --check
 run_step clippy like_leptos cargo clippy --all-targets -- -D warnings
 run_step rust-tests rust_tests
 run_step build cargo leptos build
+run_step api-fuzz bash scripts/api_fuzz.sh "$CARGO_TARGET_DIR/debug/portal"
 run_step end2end end2end
 
 summary "all passed"
