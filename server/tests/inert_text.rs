@@ -21,13 +21,26 @@ fn page(uri: &str, cookie: &str) -> Request<Body> {
     Request::get(uri).header("accept", "text/html").header("cookie", cookie).body(Body::empty()).unwrap()
 }
 
-/// The page never carries the payload as markup; where it `shows` it, it is escaped text.
+/// The page, read by an HTML parser as a browser reads it, never carries the payload as markup: no script runs
+/// it and no element carries its handler. Where it `shows` it, the payload is in the page's text as typed.
 fn assert_inert(where_: &str, html: &str, shows: bool) {
-    for raw in ["<script>alert(", "<img src=x"] {
-        assert!(!html.contains(raw), "{where_}: {raw:?} reached the page as markup");
+    let doc = scraper::Html::parse_document(html);
+    let scripts = scraper::Selector::parse("script").unwrap();
+    for script in doc.select(&scripts) {
+        // The page's hydration data carries the payload as JSON, with `<` escaped; the payload as code would
+        // be a script of its own.
+        let code: String = script.text().collect();
+        assert!(!code.trim_start().starts_with("alert("), "{where_}: the payload became a script");
+        assert!(
+            !code.contains("<script>alert(") && !code.contains("</script>"),
+            "{where_}: a script was broken out of"
+        );
     }
+    let handlers = scraper::Selector::parse("[onerror], img[src=x]").unwrap();
+    assert_eq!(doc.select(&handlers).count(), 0, "{where_}: the payload became an element with a handler");
     if shows {
-        assert!(html.contains("&lt;script&gt;alert("), "{where_}: the payload is shown, escaped");
+        let text: String = doc.root_element().text().collect();
+        assert!(text.contains(PAYLOAD), "{where_}: the payload is shown as the text it is");
     }
 }
 
@@ -119,12 +132,17 @@ async fn script_payloads_in_every_free_text_field_are_rendered_inert() {
         assert_eq!(status, StatusCode::OK, "{uri}");
         assert_inert(&uri, &html, shows);
     }
-    // Each field of the version page: the page carries the escaped payload once per field that shows it.
+    // Each field of the version page: the page's text carries the payload once per field that shows it.
+    let shown = |html: &str| {
+        let doc = scraper::Html::parse_document(html);
+        let text: String = doc.root_element().text().collect();
+        text.matches("<script>alert(").count()
+    };
     let (_, html) = app.send(page(&format!("/versions/{id}"), &gina)).await;
-    let shown = html.matches("&lt;script&gt;alert(").count();
-    assert!(shown >= 8, "description, run, data, commit, image, card fields, justification: {shown}");
+    let count = shown(&html);
+    assert!(count >= 8, "description, run, data, commit, image, card fields, justification: {count}");
     let (_, html) = app.send(page(&format!("/versions/{tested}"), &gina)).await;
-    assert!(html.matches("&lt;script&gt;alert(").count() >= 3, "test case, failure, monitoring names");
+    assert!(shown(&html) >= 3, "test case, failure, monitoring names");
 }
 
 /// Text built to leave a textarea and restyle the approval panel (scripts are stopped by the CSP; styles and
@@ -241,4 +259,88 @@ async fn test_evidence_is_stored_and_shown_exactly_as_ci_sent_it_and_a_hostile_r
     let text: String = doc.root_element().text().collect();
     assert!(text.contains("expected auc >= 0.75 & < 1, \"quoted\" 'single' <b>not bold</b> 😀"), "shown as sent");
     assert_eq!(count(&doc, "td b, li b, pre b"), 0, "the markup in the message is text");
+}
+
+fn post_form(uri: &str, cookie: &str, pairs: &[(&str, &str)]) -> Request<Body> {
+    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+    Request::post(uri)
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn script_payloads_in_the_free_text_of_templates_projects_and_the_catalog_are_rendered_inert() {
+    let app = common::spawn().await;
+    let p = PAYLOAD;
+    let ada = app.sign_in("ada").await;
+    let dana = app.sign_in("dana").await;
+    let gina = app.sign_in("gina").await;
+    let content = format!("{{{{ project.id }}}} {p}");
+    let schema = format!("col: {p}");
+    let sent = [
+        (
+            "/fn/save_template",
+            &ada,
+            vec![
+                ("id", "hostile"),
+                ("creating", "true"),
+                ("form[name]", p),
+                ("form[kind]", p),
+                ("form[description]", p),
+                ("form[owner]", p),
+                ("form[prod_quorum]", "1"),
+                ("form[f0_path]", "build/a.txt"),
+                ("form[f0_content]", content.as_str()),
+                ("form[f1_path]", "deploy/b.txt"),
+                ("form[f1_content]", p),
+            ],
+        ),
+        (
+            "/fn/register_dataset",
+            &dana,
+            vec![
+                ("form[id]", "hostile-data"),
+                ("form[name]", p),
+                ("form[description]", p),
+                ("form[classification]", "Internal"),
+                ("form[location]", "s3://lake/hostile/"),
+                ("form[schema]", schema.as_str()),
+            ],
+        ),
+        (
+            "/fn/create_project",
+            &dana,
+            vec![
+                ("template", "classical-regression"),
+                ("form[id]", "hostile-project"),
+                ("form[name]", p),
+                ("form[description]", p),
+                ("form[param_model_group]", "churn-model"),
+            ],
+        ),
+        (
+            "/fn/request_subscription",
+            &dana,
+            vec![("project", "credit-risk"), ("dataset", "loan-applications"), ("justification", p)],
+        ),
+    ];
+    for (uri, who, pairs) in &sent {
+        let (status, body) = app.send(post_form(uri, who, pairs)).await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+    }
+    let pages = [
+        ("/templates/hostile", &ada),
+        ("/templates", &ada),
+        ("/datasets", &dana),
+        ("/projects/hostile-project", &dana),
+        ("/projects", &dana),
+        ("/inbox", &gina),
+    ];
+    for (uri, who) in pages {
+        let (status, html) = app.send(page(uri, who)).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        assert_inert(uri, &html, true);
+    }
 }
