@@ -344,3 +344,44 @@ async fn script_payloads_in_the_free_text_of_templates_projects_and_the_catalog_
         assert_inert(uri, &html, true);
     }
 }
+
+#[tokio::test]
+async fn a_refused_field_is_marked_invalid_described_by_its_alert_and_focused() {
+    let app = common::spawn().await;
+    let hugo = app.sign_in("hugo").await;
+    let v = app.version("pd-model", 2, true).await;
+    let digest = app.evidence_digest(&v).await;
+    // A plain form post (JavaScript off) with a justification too short to say why.
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("version", v.id.as_str()),
+            ("stage", "Prod"),
+            ("verdict", "Reject"),
+            ("justification", "no"),
+            ("evidence_digest", digest.as_str()),
+        ])
+        .finish();
+    let request = Request::post("/fn/decide")
+        .header("cookie", &hugo)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "text/html")
+        .header("referer", format!("http://localhost/versions/{}", v.id))
+        .body(Body::from(form))
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(app.router.clone(), request).await.unwrap();
+    let back = response.headers()["location"].to_str().unwrap().trim_start_matches("http://localhost").to_string();
+    let (_, html) = app.send(page(&back, &hugo)).await;
+    let doc = parsed(&html);
+    let field = doc
+        .select(&scraper::Selector::parse("textarea[name=\"justification\"]").unwrap())
+        .next()
+        .expect("the justification field");
+    assert_eq!(field.value().attr("aria-invalid"), Some("true"));
+    assert_eq!(field.value().attr("aria-describedby"), Some("error-justification"));
+    assert!(field.value().attr("autofocus").is_some(), "the field takes the focus");
+    let alert = doc.select(&scraper::Selector::parse("#error-justification[role=alert]").unwrap()).next();
+    let alert: String = alert.expect("the alert it points at").text().collect();
+    assert!(alert.contains("at least 5 characters"), "{alert}");
+    // The other fields are not marked.
+    assert_eq!(count(&doc, "[aria-invalid=\"true\"]"), 1);
+}

@@ -5,7 +5,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos::server::ServerAction;
 
-use crate::components::error_alert::ErrorAlert;
+use crate::components::error_alert::{aria_describedby, aria_invalid, autofocus, ErrorAlert};
 use crate::components::gates::Gates;
 use crate::components::text_area::textarea_text;
 use crate::server_fns::{ApprovalPanel as Panel, Decide};
@@ -20,7 +20,8 @@ pub fn ApprovalPanel(
     action: ServerAction<Decide>,
 ) -> impl IntoView {
     let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
-    let typed = action.value().get_untracked().and_then(|r| r.err()).and_then(|e| e.submitted("justification"));
+    let last = action.value().get_untracked().and_then(|r| r.err());
+    let typed = last.as_ref().and_then(|e| e.submitted("justification"));
     let stage = panel.stage;
     let button = move |verdict: &'static str, allowed: Result<String, String>, style: &'static str| {
         let reason_id = format!("{}-reason", verdict.to_ascii_lowercase());
@@ -70,6 +71,9 @@ pub fn ApprovalPanel(
                 <span class="block font-medium">"Justification"</span>
                 <textarea
                     name="justification"
+                    aria-invalid=move || aria_invalid(&error.get(), "justification")
+                    aria-describedby=move || aria_describedby(&error.get(), "justification")
+                    autofocus=autofocus(&last, "justification")
                     rows="3"
                     maxlength="2000"
                     class="mt-1 w-full rounded border border-slate-300 p-2"

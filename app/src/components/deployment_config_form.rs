@@ -6,7 +6,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos::server::ServerAction;
 
-use crate::components::error_alert::ErrorAlert;
+use crate::components::error_alert::{aria_describedby, aria_invalid, autofocus, ErrorAlert};
 use crate::server_fns::SaveDeploymentConfig;
 
 /// The saved configs, and the form when this person may edit one.
@@ -22,14 +22,21 @@ pub fn DeploymentConfigSection(
     let last_error = action.value().get_untracked().and_then(|r| r.err());
     let current = saved.first().map(|s| s.config.clone());
     // What to show in a field: what was just typed (after a refusal), else the saved value, else a default.
-    let value = move |field: &str, saved: Option<String>, default: &str| {
+    let value = |field: &str, saved: Option<String>, default: &str| {
         last_error.as_ref().and_then(|e| e.submitted(field)).or(saved).unwrap_or_else(|| default.to_string())
     };
     let field = |label: &'static str, name: &'static str, v: String| {
         view! {
             <label class="block">
                 <span class="block text-sm font-medium">{label}</span>
-                <input name=name value=v class="mt-1 w-full rounded border border-slate-300 px-2 py-1" />
+                <input
+                    name=name
+                    value=v
+                    aria-invalid=move || aria_invalid(&error.get(), name)
+                    aria-describedby=move || aria_describedby(&error.get(), name)
+                    autofocus=autofocus(&last_error, name)
+                    class="mt-1 w-full rounded border border-slate-300 px-2 py-1"
+                />
             </label>
         }
     };

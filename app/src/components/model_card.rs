@@ -6,7 +6,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos::server::ServerAction;
 
-use crate::components::error_alert::ErrorAlert;
+use crate::components::error_alert::{aria_describedby, aria_invalid, autofocus, ErrorAlert};
 use crate::components::text_area::textarea_text;
 use crate::server_fns::SaveModelCard;
 
@@ -67,7 +67,7 @@ pub fn ModelCardSection(
             let value = last_error.as_ref().and_then(|e| e.submitted(name)).unwrap_or_else(|| section(&card, name));
             let input = if *name == "risk_rating" {
                 view! {
-                    <select name=*name class="mt-1 rounded border border-slate-300 px-2 py-1">
+                    <select name=*name aria-invalid=move || aria_invalid(&error.get(), name) aria-describedby=move || aria_describedby(&error.get(), name) autofocus=autofocus(&last_error, name) class="mt-1 rounded border border-slate-300 px-2 py-1">
                         <option value="" selected=value.is_empty()>"Not rated"</option>
                         {ModelCard::RISK_RATINGS
                             .iter()
@@ -77,7 +77,7 @@ pub fn ModelCardSection(
                 }
                 .into_any()
             } else {
-                view! { <textarea name=*name rows="2" class="mt-1 w-full rounded border border-slate-300 p-2">{textarea_text(value)}</textarea> }
+                view! { <textarea name=*name aria-invalid=move || aria_invalid(&error.get(), name) aria-describedby=move || aria_describedby(&error.get(), name) autofocus=autofocus(&last_error, name) rows="2" class="mt-1 w-full rounded border border-slate-300 p-2">{textarea_text(value)}</textarea> }
                     .into_any()
             };
             view! {

@@ -7,7 +7,7 @@ use leptos::server::ServerAction;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::dataset_requests::DatasetRequests;
-use crate::components::error_alert::ErrorAlert;
+use crate::components::error_alert::{aria_describedby, aria_invalid, ErrorAlert};
 use crate::components::text_area::textarea_text;
 use crate::pages::load_error;
 use crate::server_fns::{catalog_page, DecideSubscription, RegisterDataset};
@@ -49,7 +49,7 @@ pub fn CatalogPage() -> impl IntoView {
                     }).unwrap_or_default()
                 };
                 let text = |label: &'static str, name: &'static str, v: String| view! {
-                    <label class="block"><span class="block text-sm font-medium">{label}</span><input name=format!("form[{name}]") value=v class=INPUT /></label>
+                    <label class="block"><span class="block text-sm font-medium">{label}</span><input name=format!("form[{name}]") value=v aria-invalid=move || aria_invalid(&error.get(), name) aria-describedby=move || aria_describedby(&error.get(), name) class=INPUT /></label>
                 };
                 let id_input = if editing.is_some() {
                     view! { <p class="text-sm">"Id: "<span class="font-mono">{value("id")}</span><input type="hidden" name="form[id]" value=value("id") /></p> }.into_any()
@@ -97,7 +97,7 @@ pub fn CatalogPage() -> impl IntoView {
                                 {governance::catalog::Classification::ALL.into_iter().map(|c| view! { <option value=c.as_str() selected=c.as_str() == classification>{c.as_str()}</option> }).collect_view()}
                             </select>
                         </label>
-                        <label class="block"><span class="block text-sm font-medium">"Schema (one 'column: type' per line)"</span><textarea name="form[schema]" rows="4" class=INPUT>{textarea_text(schema)}</textarea></label>
+                        <label class="block"><span class="block text-sm font-medium">"Schema (one 'column: type' per line)"</span><textarea name="form[schema]" aria-invalid=move || aria_invalid(&error.get(), "form[schema]") aria-describedby=move || aria_describedby(&error.get(), "form[schema]") rows="4" class=INPUT>{textarea_text(schema)}</textarea></label>
                         <ErrorAlert error=error />
                         <button type="submit" class="rounded bg-blue-700 px-4 py-2 text-white hover:bg-blue-800">
                             {if editing.is_some() { "Save dataset" } else { "Register dataset" }}

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos::server::ServerAction;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::error_alert::ErrorAlert;
+use crate::components::error_alert::{aria_describedby, aria_invalid, autofocus, ErrorAlert};
 use crate::components::live_check::{check_on_change, CheckStatus};
 use crate::components::text_area::textarea_text;
 use crate::pages::load_error;
@@ -116,7 +116,16 @@ pub fn NewProjectPage() -> impl IntoView {
                         {head}
                         <label class="block">
                             <span class="block text-sm font-medium">"Members (one per line: subject: Persona, Persona; you are a Data Scientist of it)"</span>
-                            <textarea name="form[members]" rows="3" class=INPUT>{textarea_text(members)}</textarea>
+                            <textarea
+                                name="form[members]"
+                                aria-invalid=move || aria_invalid(&error.get(), "form[members]")
+                                aria-describedby=move || aria_describedby(&error.get(), "form[members]")
+                                autofocus=autofocus(&create.value().get_untracked().and_then(|r| r.err()), "form[members]")
+                                rows="3"
+                                class=INPUT
+                            >
+                                {textarea_text(members)}
+                            </textarea>
                         </label>
                         <h2 class="font-semibold">"Parameters"</h2>
                         {fields}
