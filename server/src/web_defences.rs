@@ -55,6 +55,36 @@ pub async fn refuse_large_bodies(request: Request<Body>, next: Next) -> Response
     next.run(request).await
 }
 
+/// A refused plain form post comes back to its page with the error and what was typed in the query
+/// (`__err`, `__path`: Leptos's round trip for JavaScript off). Only the portal's own redirect may bring them: a
+/// page visit from another site or a pasted link carrying them is sent to the same page without them, so no
+/// crafted link can put words in a form or an alert.
+pub async fn refuse_foreign_form_errors(request: Request<Body>, next: Next) -> Response {
+    let carries = request
+        .uri()
+        .query()
+        .is_some_and(|q| url::form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "__err" || k == "__path"));
+    let same_origin = request.headers().get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("same-origin");
+    if request.method() == Method::GET && carries && !same_origin {
+        let kept: Vec<(String, String)> = request
+            .uri()
+            .query()
+            .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, _)| k != "__err" && k != "__path")
+            .collect();
+        let mut to = request.uri().path().to_string();
+        if !kept.is_empty() {
+            to.push('?');
+            to.push_str(&url::form_urlencoded::Serializer::new(String::new()).extend_pairs(kept).finish());
+        }
+        tracing::warn!(path = %request.uri().path(), "form error parameters from outside the portal dropped");
+        return axum::response::Redirect::to(&to).into_response();
+    }
+    next.run(request).await
+}
+
 /// Whether a request's `Origin` is the portal's own.
 fn same_origin(origin: &str, allowed: Option<&str>, host: Option<&str>) -> bool {
     let Ok(url) = url::Url::parse(origin) else { return false };

@@ -21,6 +21,13 @@ fn page(uri: &str, cookie: &str) -> Request<Body> {
     Request::get(uri).header("accept", "text/html").header("cookie", cookie).body(Body::empty()).unwrap()
 }
 
+/// The page a refused plain form post is sent back to, as the browser follows the portal's own redirect.
+fn page_back(uri: &str, cookie: &str) -> Request<Body> {
+    let mut request = page(uri, cookie);
+    request.headers_mut().insert("sec-fetch-site", "same-origin".parse().unwrap());
+    request
+}
+
 /// The page, read by an HTML parser as a browser reads it, never carries the payload as markup: no script runs
 /// it and no element carries its handler. Where it `shows` it, the payload is in the page's text as typed.
 fn assert_inert(where_: &str, html: &str, shows: bool) {
@@ -221,7 +228,12 @@ async fn a_textarea_holds_exactly_its_text_whether_stored_or_reflected() {
     let back = response.headers().get("location").map(|l| l.to_str().unwrap().to_string());
     let back = back.expect("a plain form post is sent back to its page");
     let path = back.trim_start_matches("http://localhost");
-    let (status, html) = app.send(page(path, &dana)).await;
+    // The same address from anywhere else (a crafted link) is sent to the page without the error and the text.
+    let crafted = tower::ServiceExt::oneshot(app.router.clone(), page(path, &dana)).await.unwrap();
+    assert_eq!(crafted.status(), StatusCode::SEE_OTHER, "a link from outside");
+    let clean = crafted.headers()["location"].to_str().unwrap().to_string();
+    assert!(!clean.contains("__err") && !clean.contains("__path"), "{clean}");
+    let (status, html) = app.send(page_back(path, &dana)).await;
     assert_eq!(status, StatusCode::OK, "{path}");
     let doc = parsed(&html);
     assert_eq!(textareas(&doc, "intended_use"), vec![b.to_string()], "what was typed comes back as text");
@@ -370,7 +382,7 @@ async fn a_refused_field_is_marked_invalid_described_by_its_alert_and_focused() 
         .unwrap();
     let response = tower::ServiceExt::oneshot(app.router.clone(), request).await.unwrap();
     let back = response.headers()["location"].to_str().unwrap().trim_start_matches("http://localhost").to_string();
-    let (_, html) = app.send(page(&back, &hugo)).await;
+    let (_, html) = app.send(page_back(&back, &hugo)).await;
     let doc = parsed(&html);
     let field = doc
         .select(&scraper::Selector::parse("textarea[name=\"justification\"]").unwrap())
