@@ -82,9 +82,34 @@ impl ProjectId {
 #[serde(transparent)]
 pub struct ModelGroupName(pub String);
 
+/// The longest name a registry gives a group: SageMaker's model package group names hold at most 63 characters,
+/// and the central registry names a project's group `central-{project}-{group}`.
+pub const MAX_REGISTRY_GROUP_NAME: usize = 63;
+
 impl ModelGroupName {
     pub fn parse(value: &str) -> Result<Self, FieldError> {
         parse_slug("model_group", value).map(Self)
+    }
+
+    /// Whether the group's name, with its project's, fits every registry the portal may run on (SageMaker's
+    /// central group name `central-{project}-{group}` included).
+    ///
+    /// # Errors
+    /// A [`FieldError`] on `model_group` saying how long it may be.
+    pub fn fits_registries(&self, project: &ProjectId) -> Result<(), FieldError> {
+        let central = format!("central-{}-{}", project.0, self.0);
+        if central.len() > MAX_REGISTRY_GROUP_NAME {
+            let room = MAX_REGISTRY_GROUP_NAME.saturating_sub("central-".len() + project.0.len() + 1);
+            return Err(FieldError::new(
+                "model_group",
+                format!(
+                    "is {} characters; in project {} it may have at most {room} (the registry names it {central}, and SageMaker allows {MAX_REGISTRY_GROUP_NAME})",
+                    self.0.len(),
+                    project.0
+                ),
+            ));
+        }
+        Ok(())
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -109,5 +134,10 @@ mod tests {
         assert!(ModelGroupName::parse("").is_err());
         assert!(ModelGroupName::parse(&"a".repeat(64)).is_err());
         assert!(ModelGroupName::parse("9lives").is_err());
+        // With its project, a group name must fit SageMaker's 63 characters as central-{project}-{group}.
+        let project = ProjectId("credit-risk".into());
+        assert!(ModelGroupName("g".repeat(43)).fits_registries(&project).is_ok());
+        let err = ModelGroupName("g".repeat(44)).fits_registries(&project).unwrap_err();
+        assert!(err.message.contains("at most 43"), "{}", err.message);
     }
 }

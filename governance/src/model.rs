@@ -183,6 +183,7 @@ impl RegisterVersionInput {
     /// Validates every field, naming the first one that is wrong.
     pub fn parse(self, project: ProjectId) -> Result<NewModelVersion, FieldError> {
         let group = ModelGroupName::parse(&self.model_group)?;
+        group.fits_registries(&project)?;
         let description = text_field("description", &self.description, false, 2000)?;
         let artifact_uri = text_field("artifact_uri", &self.artifact_uri, true, 1024)?;
         if !artifact_uri.contains("://") {

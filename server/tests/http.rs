@@ -1355,3 +1355,18 @@ async fn malformed_server_function_bodies_are_bad_requests_not_server_errors() {
         assert_eq!(fingerprint(&app).await, before, "{name}");
     }
 }
+
+#[tokio::test]
+async fn a_group_name_too_long_for_the_central_registry_is_refused_with_its_limit() {
+    let app = common::spawn().await;
+    let ci = Caller { cookie: None, bearer: Some(TOKEN.into()) };
+    let before = fingerprint(&app).await;
+    let body = serde_json::json!({
+        "model_group": "g".repeat(44), "artifact_uri": "s3://a/b", "container_image": "x"
+    })
+    .to_string();
+    let (status, text) = app.send(request(&ci, "POST", "/api/v1/projects/credit-risk/versions", JSON, body)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
+    assert!(text.contains("model_group") && text.contains("at most 43") && text.contains("63"), "{text}");
+    assert_eq!(fingerprint(&app).await, before);
+}
