@@ -16,3 +16,22 @@ pub fn StageStatus(stage: Stage, status: ApprovalStatus) -> impl IntoView {
         </span>
     }
 }
+
+/// A version's stage and status as the portal's record has them, and a mark when its registry says otherwise.
+#[component]
+pub fn RecordedStageStatus(
+    /// The version shown.
+    version: governance::model::ModelVersion,
+) -> impl IntoView {
+    view! {
+        <StageStatus stage=version.stage status=version.status />
+        {version.outside.map(|o| view! {
+            <span
+                class="ml-1 rounded bg-amber-100 px-1 text-xs text-amber-900"
+                title=format!("The registry says {} / {}", o.registry.0, o.registry.1.label())
+            >
+                "changed outside the portal"
+            </span>
+        })}
+    }
+}

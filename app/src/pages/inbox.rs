@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos::server::ServerAction;
 
 use crate::components::dataset_requests::DatasetRequests;
-use crate::components::stage_status::StageStatus;
+use crate::components::stage_status::RecordedStageStatus;
 use crate::pages::load_error;
 use crate::server_fns::{dataset_requests, inbox, DecideSubscription};
 
@@ -54,12 +54,7 @@ pub fn InboxPage() -> impl IntoView {
                                             <td class="p-2">{v.project.to_string()}</td>
                                             <td class="p-2">{r.stage.as_str()}</td>
                                             <td class="p-2">
-                                            <StageStatus stage=v.stage status=v.status />
-                                            {v.outside.map(|o| view! {
-                                                <span class="ml-1 rounded bg-amber-100 px-1 text-xs text-amber-900" title=format!("The registry says {} / {}", o.registry.0, o.registry.1.label())>
-                                                    "changed outside the portal"
-                                                </span>
-                                            })}
+                                            <RecordedStageStatus version=v.clone() />
                                         </td>
                                             <td class="p-2">{r.waiting}</td>
                                         </tr>

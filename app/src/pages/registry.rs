@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::pager::Pager;
-use crate::components::stage_status::StageStatus;
+use crate::components::stage_status::{RecordedStageStatus, StageStatus};
 use crate::format::time;
 use crate::pages::load_error;
 use crate::server_fns::{registry, RegistryFilter};
@@ -99,12 +99,7 @@ pub fn RegistryPage() -> impl IntoView {
                                         <td class="p-2">{v.project.to_string()}</td>
                                         <td class="p-2">{v.registry.label()}</td>
                                         <td class="p-2">
-                                            <StageStatus stage=v.stage status=v.status />
-                                            {v.outside.map(|o| view! {
-                                                <span class="ml-1 rounded bg-amber-100 px-1 text-xs text-amber-900" title=format!("The registry says {} / {}", o.registry.0, o.registry.1.label())>
-                                                    "changed outside the portal"
-                                                </span>
-                                            })}
+                                            <RecordedStageStatus version=v.clone() />
                                         </td>
                                         <td class="p-2">{time(&v.registered_at)}</td>
                                     </tr>

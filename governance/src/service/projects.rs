@@ -55,6 +55,11 @@ pub struct ProjectDetail {
 }
 
 impl Service {
+    /// A project made from a template, or not found.
+    async fn setup_or_404(&self, id: &ProjectId) -> Result<ProjectSetup, ServiceError> {
+        self.ports.projects.project_setup(id).await?.ok_or_else(|| ServiceError::NotFound(format!("project {id}")))
+    }
+
     /// Checks a new project's form without creating anything (the form calls this as fields change): the same
     /// checks as creating it, including that every file renders with the values.
     pub async fn check_project(&self, principal: &Principal, new: &NewProject) -> Result<CheckedProject, ServiceError> {
@@ -165,12 +170,7 @@ impl Service {
     /// A project's page: its setup and provisioning, subscriptions, and an upgrade on offer.
     pub async fn project_detail(&self, actor: &Actor, id: &ProjectId) -> Result<ProjectDetail, ServiceError> {
         authorize(actor, &Action::ReadProject(id.clone()))?;
-        let setup = self
-            .ports
-            .projects
-            .project_setup(id)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("project {id}")))?;
+        let setup = self.setup_or_404(id).await?;
         let subscriptions = self
             .ports
             .catalog
@@ -212,12 +212,7 @@ impl Service {
         to_version: u32,
     ) -> Result<UpgradeRecord, ServiceError> {
         authorize(&Actor::Person(principal.clone()), &Action::ManageProject(id.clone()))?;
-        let mut setup = self
-            .ports
-            .projects
-            .project_setup(id)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("project {id}")))?;
+        let mut setup = self.setup_or_404(id).await?;
         let offer = self.upgrade_offer(&setup).await?.filter(|o| o.to_version == to_version).ok_or_else(|| {
             Denial::new(
                 DenialCode::NotAwaitingDecision,
@@ -265,17 +260,12 @@ impl Service {
         id: &ProjectId,
     ) -> Result<ProjectSetup, ServiceError> {
         authorize(&Actor::Person(principal.clone()), &Action::ManageProject(id.clone()))?;
-        let setup = self
-            .ports
-            .projects
-            .project_setup(id)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("project {id}")))?;
+        let setup = self.setup_or_404(id).await?;
         if setup.provisioning.state == ProvisioningState::Succeeded {
             return Ok(setup);
         }
         self.provision(id, &setup.create_event).await?;
-        self.ports.projects.project_setup(id).await?.ok_or_else(|| ServiceError::NotFound(format!("project {id}")))
+        self.setup_or_404(id).await
     }
 
     /// The personas a person holds in projects made in the portal (merged into their sign-in personas).
