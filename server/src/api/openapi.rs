@@ -121,11 +121,17 @@ pub fn spec() -> Value {
             .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
             .collect();
+        // A 204 answers with no body, so it documents no content type.
+        let success = if *status == 204 {
+            json!({"description": "Done; no content"})
+        } else {
+            json!({"description": "Success", "content": {"application/json": {}}})
+        };
         let mut op = json!({
             "summary": summary,
             "parameters": params,
             "responses": {
-                status.to_string(): {"description": "Success", "content": {"application/json": {}}},
+                status.to_string(): success,
                 "default": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             },
             "security": [{"ciToken": []}, {"projectToken": []}, {"session": []}]
