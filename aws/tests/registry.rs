@@ -65,6 +65,7 @@ fn approval(version: &governance::model::ModelVersion, id: &str) -> DecisionComm
         version_id: version.id.clone(),
         version_number: version.number,
         registry: version.registry.clone(),
+        package_arn: version.package_arn.clone(),
     };
     let event = PromotionEvent::ModelApproved {
         model,

@@ -45,6 +45,10 @@ pub struct VersionRef {
     pub version_id: VersionId,
     pub version_number: u32,
     pub registry: Registry,
+    /// The SageMaker model package ARN (Dev or central), where the registry is SageMaker: what CI/CD consumers
+    /// look the package up by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_arn: Option<String>,
 }
 
 /// A stage and status, as an event names them.
@@ -190,10 +194,8 @@ impl PromotionEvent {
             account: origin.account.clone(),
             time,
             region: origin.region.clone(),
-            resources: vec![format!(
-                "arn:aws:sagemaker:{}:{}:model-package/{}/{}",
-                origin.region, origin.account, model.model_group, model.version_number
-            )],
+            // The package's own ARN where the registry has one; the embedded registry has none to give.
+            resources: model.package_arn.iter().cloned().collect(),
             detail,
         }
     }
@@ -226,6 +228,9 @@ mod tests {
                 version_id: "v1".into(),
                 version_number: 3,
                 registry: Registry::Dev("credit-risk".into()),
+                package_arn: Some(
+                    "arn:aws:sagemaker:eu-west-1:111122223333:model-package/credit-risk-pd-model/3".into(),
+                ),
             },
             registered_by: "ci".into(),
             mlflow_run_id: Some("abc".into()),
@@ -238,6 +243,11 @@ mod tests {
         }
         assert_eq!(json["detail-type"], "ModelVersionRegistered");
         assert_eq!(json["detail"]["model"]["versionNumber"], 3);
+        // The resource is the package's own ARN (its registry's group and account), not one made up.
+        assert_eq!(
+            json["resources"][0],
+            "arn:aws:sagemaker:eu-west-1:111122223333:model-package/credit-risk-pd-model/3"
+        );
         assert_eq!(PromotionEvent::from_envelope(&env), Some(event));
     }
 }

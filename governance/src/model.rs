@@ -125,6 +125,9 @@ pub struct ModelVersion {
     /// the portal); `stage` and `status` are then the recorded ones. See [`crate::record`].
     #[serde(default)]
     pub outside: Option<crate::record::OutsideChange>,
+    /// The registry's own name for the version where it has one: the SageMaker model package ARN.
+    #[serde(default)]
+    pub package_arn: Option<String>,
 }
 
 impl ModelVersion {

@@ -53,6 +53,7 @@ fn version(registry: Registry, stage: Stage, status: ApprovalStatus) -> ModelVer
         model_card: card(),
         central_copy: None,
         outside: None,
+        package_arn: None,
     }
 }
 

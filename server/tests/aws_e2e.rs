@@ -234,6 +234,18 @@ async fn dev_approval_to_prod_on_sagemaker_with_events_on_the_bus() {
         });
     assert_eq!(bus_states.keys().collect::<Vec<_>>(), ["Delivered"], "{bus_states:?}");
 
+    // Every event about a version names its real package ARN (Dev or central, in its own account).
+    let registry_for_arns = run.portal.state.sagemaker.clone().expect("the SageMaker registry");
+    for version in [&dev.id, &prod.id] {
+        let events = service.events(&reader(), Some(version), Window::new(0, 50)).await.expect("events");
+        assert!(!events.items.is_empty());
+        for record in events.items.iter().filter(|r| r.envelope.detail.pointer("/model/versionId").is_some()) {
+            let model = record.envelope.detail["model"]["versionId"].as_str().unwrap_or_default().to_string();
+            let expected = arn(&registry_for_arns, &VersionId(model));
+            assert_eq!(record.envelope.resources, vec![expected], "{}", record.envelope.detail_type);
+        }
+    }
+
     // In the console, someone moves the Prod package back to Test. Its metadata still names the Prod decision,
     // whose other end that is: a difference from the record all the same, recorded once.
     let registry = run.portal.state.sagemaker.clone().expect("the SageMaker registry");

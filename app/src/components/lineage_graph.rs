@@ -148,6 +148,7 @@ mod tests {
             model_card: ModelCard::default(),
             central_copy: None,
             outside: None,
+            package_arn: None,
         }
     }
 

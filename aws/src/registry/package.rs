@@ -138,6 +138,7 @@ impl Package {
             model_card: details.model_card,
             central_copy,
             outside: None,
+            package_arn: Some(self.arn),
         }
     }
 }

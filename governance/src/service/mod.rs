@@ -146,6 +146,7 @@ impl Service {
             version_id: v.id.clone(),
             version_number: v.number,
             registry: v.registry.clone(),
+            package_arn: v.package_arn.clone(),
         }
     }
 

@@ -49,6 +49,7 @@ pub(super) fn version_from_row(row: &SqliteRow) -> Result<ModelVersion, StoreErr
         model_card: from_json(row.get::<&str, _>("model_card"))?,
         central_copy: row.get::<Option<String>, _>("central_copy").map(VersionId),
         outside: None,
+        package_arn: None,
     })
 }
 
@@ -264,6 +265,7 @@ impl ModelRegistry for SqliteStore {
             model_card: new.model_card,
             central_copy: None,
             outside: None,
+            package_arn: None,
         };
         insert_version(&mut tx, &version, None).await?;
         self.write_effects(&mut tx, effects(&version)).await?;
@@ -313,6 +315,7 @@ impl ModelRegistry for SqliteStore {
             lineage: Lineage { source_version: Some(dev.id.clone()), ..dev.lineage.clone() },
             central_copy: None,
             outside: None,
+            package_arn: None,
             registered_at: at,
             ..dev.clone()
         };
