@@ -1095,9 +1095,11 @@ async fn nobody_becomes_admin_through_a_projects_members_nor_grants_herself_a_pe
     let dana = Caller { cookie: Some(app.sign_in("dana").await), bearer: None };
     let before = fingerprint(&app).await;
     let template = form(&[("id", "mine"), ("creating", "true"), ("form[name]", "Mine"), ("form[prod_quorum]", "1")]);
-    let (status, text) = app.send(request(&dana, "POST", "/fn/save_template", FORM, template)).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{text}");
-    assert!(text.contains("Only an Admin"), "{text}");
+    for endpoint in ["/fn/save_template", "/fn/check_template"] {
+        let (status, text) = app.send(request(&dana, "POST", endpoint, FORM, template.clone())).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{endpoint}: {text}");
+        assert!(text.contains("Only an Admin"), "{endpoint}: {text}");
+    }
     let (status, text) = app
         .send(request(
             &dana,
@@ -1167,6 +1169,12 @@ async fn a_dataset_location_belongs_to_one_producer_and_nobody_approves_her_own_
         ))
         .await;
     assert_eq!(status, StatusCode::OK, "{text}");
+    // Editing her own dataset onto another producer's data is refused the same way.
+    let mut onto = dataset("tickets-raw", "glue://curated.loan_applications");
+    onto.push_str("&form%5Bmode%5D=edit");
+    let (status, text) = app.send(request(&dana, "POST", "/fn/register_dataset", FORM, onto)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "edit: {text}");
+    assert!(text.contains("loan-applications (producer gina)"), "edit: {text}");
     let ask = form(&[("project", "credit-risk"), ("dataset", "tickets-raw"), ("justification", "Features.")]);
     let (status, text) = app.send(request(&dana, "POST", "/fn/request_subscription", FORM, ask)).await;
     assert_eq!(status, StatusCode::OK, "{text}");

@@ -6,6 +6,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::audit::AuditRecord;
+use crate::decision::Decision;
 use crate::events::PromotionEvent;
 use crate::model::ModelVersion;
 use crate::ports::{Effects, VersionQuery, Window};
@@ -25,7 +26,16 @@ impl Service {
     /// outcome before the portal commits it) is no outside change.
     pub(crate) async fn as_recorded(&self, version: ModelVersion) -> Result<ModelVersion, ServiceError> {
         let decisions = self.ports.registry.decisions(&version.id).await?;
-        let mut version = crate::record::as_recorded(version, &decisions);
+        self.as_recorded_with(version, &decisions).await
+    }
+
+    /// As [`Self::as_recorded`], with the version's decisions already read.
+    async fn as_recorded_with(
+        &self,
+        version: ModelVersion,
+        decisions: &[Decision],
+    ) -> Result<ModelVersion, ServiceError> {
+        let mut version = crate::record::as_recorded(version, decisions);
         if let Some(outside) = version.outside {
             if self.ports.registry.pending_states(&version.id).await?.contains(&outside.registry) {
                 version.outside = None;
@@ -51,7 +61,7 @@ impl Service {
     pub async fn record_outside_change(&self, id: &VersionId) -> Result<bool, ServiceError> {
         let Some(live) = self.ports.registry.version(id).await? else { return Ok(false) };
         let decisions = self.ports.registry.decisions(id).await?;
-        let version = self.as_recorded(live).await?;
+        let version = self.as_recorded_with(live, &decisions).await?;
         let Some(outside) = version.outside else { return Ok(false) };
         let last = decisions.iter().max_by_key(|d| d.decided_at).map(|d| d.id.as_str()).unwrap_or("registration");
         // One key per difference from one record: a later decision and a new outside change make a new one.
