@@ -105,3 +105,16 @@ mod from_service {
         }
     }
 }
+
+/// The query parameter naming a kept form error (see [`FormFlash`]).
+pub const FLASH_PARAM: &str = "__flash";
+
+/// A refused plain form post's error (JavaScript off), kept on the server for the page the post returns to,
+/// so what was typed never travels in a URL: the address carries only `?__flash=<id>`, which only the session
+/// that posted can read. `path` is the server function's, `error` the error as Leptos encodes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormFlash {
+    pub id: String,
+    pub path: String,
+    pub error: String,
+}

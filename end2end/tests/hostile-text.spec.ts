@@ -58,9 +58,33 @@ test.describe("with JavaScript off", () => {
     await approval.getByLabel("Justification").fill(typed);
     await approval.getByRole("button", { name: "Reject for Prod", exact: true }).click();
     await page.waitForLoadState("load");
+    // The address names the error kept on the server, never what was typed (history, logs, referrers).
+    const address = decodeURIComponent(page.url());
+    expect(address).toContain("__flash=");
+    expect(address).not.toContain("__err");
+    expect(address).not.toContain("Reject for Prod");
     await expect(page.getByRole("alert").filter({ hasText: /control characters/i })).toBeVisible();
     await expect(section(page, "Approval").getByLabel("Justification")).toHaveValue(typed);
     await pageIsUntouched(page);
     await expect(stageStatus(page)).toHaveText("Test / Approved");
   });
 });
+
+for (const javaScriptEnabled of [false, true]) {
+  test.describe(`a crafted link, with JavaScript ${javaScriptEnabled ? "on" : "off"}`, () => {
+    test.use({ javaScriptEnabled });
+
+    test("Leptos's error parameters in a link put no words in the form and no alert on the page", async ({ page }) => {
+      await signIn(page, "Hugo Governance");
+      const rows = await inboxRows(page, "Prod");
+      expect(rows.length, "a version awaiting Prod").toBeGreaterThan(0);
+      const error = { Invalid: { field: "justification", message: "retype it", submitted: { justification: BREAKOUT } } };
+      const encoded = Buffer.from(JSON.stringify(error)).toString("base64url");
+      await visit(page, `${rows[0].href}?__path=/fn/decide&__err=${encoded}`);
+      expect(decodeURIComponent(page.url())).not.toContain("__err");
+      await expect(page.getByRole("alert").filter({ hasText: "retype it" })).toHaveCount(0);
+      await expect(section(page, "Approval").getByLabel("Justification")).toHaveValue("");
+      await pageIsUntouched(page);
+    });
+  });
+}

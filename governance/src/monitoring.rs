@@ -148,9 +148,7 @@ fn default_variant() -> String {
 impl MonitoringPush {
     pub fn validate(&self) -> Result<(), FieldError> {
         for (field, value) in [("metric", &self.metric), ("endpoint", &self.endpoint), ("variant", &self.variant)] {
-            if value.trim().is_empty() || value.len() > 256 {
-                return Err(FieldError::new(field, "must be 1-256 characters"));
-            }
+            crate::error::text_field(field, value, true, 256)?;
         }
         if self.points.is_empty() || self.points.len() > 10_000 {
             return Err(FieldError::new("points", "must hold 1 to 10000 points"));

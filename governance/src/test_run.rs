@@ -61,16 +61,12 @@ impl TestRunReport {
             return Err(FieldError::new("performance", "has more than 100 entries"));
         }
         for (name, value) in &self.performance {
-            if name.trim().is_empty() || name.len() > 128 {
-                return Err(FieldError::new("performance", "metric names must be 1-128 characters"));
-            }
+            crate::error::text_field("performance", name, true, 128)?;
             if !value.is_finite() {
                 return Err(FieldError::new(format!("performance.{name}"), "must be a finite number"));
             }
         }
-        if self.ci_run.len() > 1024 {
-            return Err(FieldError::new("ci_run", "is longer than 1024 characters"));
-        }
+        crate::error::text_field("ci_run", &self.ci_run, false, 1024)?;
         Ok(())
     }
 

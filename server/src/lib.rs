@@ -8,6 +8,7 @@ pub mod demo;
 pub mod demo_templates;
 pub mod dispatch;
 pub mod fn_errors;
+pub mod form_flash;
 pub mod git;
 pub mod identity;
 pub mod mlflow;

@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(crate::fn_errors::statuses_of_unread_arguments))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::form_flash::keep_form_errors_off_the_url))
         .layer(middleware::from_fn(crate::web_defences::refuse_foreign_form_errors))
         .layer(middleware::from_fn_with_state(state.clone(), require_sign_in))
         .layer(middleware::from_fn_with_state(state.settings.allowed_origin(), crate::web_defences::refuse_cross_site))

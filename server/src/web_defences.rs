@@ -101,16 +101,17 @@ fn same_origin(origin: &str, allowed: Option<&str>, host: Option<&str>) -> bool 
 }
 
 /// The Content-Security-Policy, but for the script nonce: `form-action` also allows the identity provider,
-/// where signing out (a form post) redirects to. Inline *styles* are allowed (scripts are not): the charts
-/// size and colour their SVG with style attributes, on the server and in leptos-chartistry, and a style
-/// attribute cannot run code; text from users is escaped wherever it is shown.
+/// where signing out (a form post) redirects to. No inline scripts nor inline styles: a style attribute or
+/// `<style>` element smuggled into a page (say, through text that escaped its escaping) could restyle the
+/// approval panel so a button reads the opposite of what it does, so the page styles only through the
+/// site's stylesheet and SVG presentation attributes.
 pub fn content_security_policy(identity_provider: Option<&str>) -> String {
     let provider = identity_provider
         .and_then(|issuer| url::Url::parse(issuer).ok())
         .map(|u| format!(" {}", u.origin().ascii_serialization()))
         .unwrap_or_default();
     format!(
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; object-src 'none'; \
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; connect-src 'self'; object-src 'none'; \
          base-uri 'self'; frame-ancestors 'none'; form-action 'self'{provider}"
     )
 }

@@ -886,9 +886,11 @@ async fn pages_carry_a_nonce_csp_and_cross_site_writes_are_refused_everywhere() 
     {
         assert!(csp.contains(directive), "{csp} lacks {directive}");
     }
-    // Inline scripts never run without the nonce (inline styles may: the charts use style attributes).
-    let script_src = csp.split(';').map(str::trim).find(|d| d.starts_with("script-src")).expect("a script-src");
-    assert!(!script_src.contains("unsafe-inline"), "{csp}");
+    // Neither inline scripts (without the nonce) nor inline styles are allowed.
+    for name in ["script-src", "style-src"] {
+        let directive = csp.split(';').map(str::trim).find(|d| d.starts_with(name)).expect(name);
+        assert!(!directive.contains("unsafe-inline"), "{csp}");
+    }
     // Sign-out posts a form that redirects to the identity provider.
     assert!(csp.contains(&format!("form-action 'self' {}", app.provider.as_ref().unwrap().url)), "{csp}");
     // Every inline script (hydration, resolved resources) carries this response's nonce.

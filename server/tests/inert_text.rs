@@ -206,10 +206,11 @@ async fn a_textarea_holds_exactly_its_text_whether_stored_or_reflected() {
     assert_eq!(reject_buttons, 0, "no button was added");
 
     // Reflected: a refused plain form post brings the typed text back into the form (JavaScript off).
+    let typed = format!("{b} (typed)");
     let form = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs([
             ("version", id.as_str()),
-            ("intended_use", b),
+            ("intended_use", typed.as_str()),
             ("limitations", "l"),
             ("risk_rating", "Extreme"),
             ("training_data", "t"),
@@ -227,17 +228,38 @@ async fn a_textarea_holds_exactly_its_text_whether_stored_or_reflected() {
     let response = tower::ServiceExt::oneshot(app.router.clone(), request).await.unwrap();
     let back = response.headers().get("location").map(|l| l.to_str().unwrap().to_string());
     let back = back.expect("a plain form post is sent back to its page");
+    // The address carries neither the error nor what was typed: only the id of the error kept on the server.
+    assert!(!back.contains("__err") && !back.contains("__path"), "{back}");
+    let decoded: String = url::form_urlencoded::parse(back.as_bytes()).map(|(k, v)| format!("{k}={v}")).collect();
+    assert!(!decoded.contains("textarea") && !decoded.contains("Reject"), "no typed text in {back}");
+    assert!(back.contains("__flash="), "{back}");
     let path = back.trim_start_matches("http://localhost");
-    // The same address from anywhere else (a crafted link) is sent to the page without the error and the text.
-    let crafted = tower::ServiceExt::oneshot(app.router.clone(), page(path, &dana)).await.unwrap();
-    assert_eq!(crafted.status(), StatusCode::SEE_OTHER, "a link from outside");
-    let clean = crafted.headers()["location"].to_str().unwrap().to_string();
-    assert!(!clean.contains("__err") && !clean.contains("__path"), "{clean}");
     let (status, html) = app.send(page_back(path, &dana)).await;
     assert_eq!(status, StatusCode::OK, "{path}");
     let doc = parsed(&html);
-    assert_eq!(textareas(&doc, "intended_use"), vec![b.to_string()], "what was typed comes back as text");
+    assert_eq!(textareas(&doc, "intended_use"), vec![typed.clone()], "what was typed comes back as text");
+    assert_eq!(count(&doc, "[role=alert]#error-risk-rating"), 1, "the error is shown, naming the field");
     assert_eq!(count(&doc, "body style"), 0);
+    // A reload shows the same form again.
+    let (_, again) = app.send(page(path, &dana)).await;
+    assert_eq!(textareas(&parsed(&again), "intended_use"), vec![typed.clone()]);
+
+    // The same address opened by anyone else (a crafted link sent to a reviewer) shows the card as stored and
+    // no error: the kept error belongs to the session that posted it.
+    let gina = app.sign_in("gina").await;
+    let (status, theirs) = app.send(page(path, &gina)).await;
+    assert_eq!(status, StatusCode::OK);
+    let doc = parsed(&theirs);
+    let text: String = doc.root_element().text().collect();
+    assert!(text.contains(b) && !text.contains("(typed)"), "the stored card, not the typed one");
+    assert_eq!(count(&doc, "[role=alert]#error-risk-rating"), 0, "no error shown to another person");
+
+    // Leptos's own parameters, crafted into a link, are dropped before any page is drawn.
+    let crafted = format!("/versions/{id}?__path=/fn/save_model_card&__err=eyJJbnRlcm5hbCI6bnVsbH0");
+    let response = tower::ServiceExt::oneshot(app.router.clone(), page(&crafted, &gina)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "a link from outside");
+    let clean = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(!clean.contains("__err") && !clean.contains("__path"), "{clean}");
 }
 
 #[tokio::test]
@@ -396,4 +418,66 @@ async fn a_refused_field_is_marked_invalid_described_by_its_alert_and_focused() 
     assert!(alert.contains("at least 5 characters"), "{alert}");
     // The other fields are not marked.
     assert_eq!(count(&doc, "[aria-invalid=\"true\"]"), 1);
+}
+
+/// The pages style only through the site's stylesheet (the CSP refuses inline styles): no element carries a
+/// style attribute and no `<style>` element is drawn, charts included, so text that escaped its escaping
+/// could not restyle anything either.
+#[tokio::test]
+async fn no_page_carries_an_inline_style_charts_included() {
+    let app = common::spawn().await;
+    let gina = app.sign_in("gina").await;
+    let deployed = app.version("pd-model", 1, true).await;
+    let trained = app.version("pd-model", 2, true).await;
+    for uri in [
+        "/".to_string(),
+        "/inbox".to_string(),
+        format!("/versions/{}", deployed.id),
+        format!("/versions/{}", trained.id),
+        format!("/compare?a={}&b={}", deployed.id, trained.id),
+        "/templates".to_string(),
+        "/datasets".to_string(),
+    ] {
+        let (status, html) = app.send(page(&uri, &gina)).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        let doc = parsed(&html);
+        assert_eq!(count(&doc, "[style]"), 0, "{uri}: an element with a style attribute");
+        assert_eq!(count(&doc, "style"), 0, "{uri}: a style element");
+        if uri.starts_with("/versions/") && uri.ends_with(deployed.id.as_str()) {
+            assert!(count(&doc, "[data-testid=chart] svg polyline") >= 2, "{uri}: the monitoring charts are drawn");
+            // Every point's value is its tooltip.
+            assert!(count(&doc, "[data-testid=chart] circle > title") > 0, "{uri}: points carry their values");
+        }
+    }
+}
+
+/// JSON nested 10,000 deep (20 KB) is refused with the reason, where it is the body and where it is a field's
+/// value, and the portal goes on serving.
+#[tokio::test]
+async fn json_nested_ten_thousand_deep_is_refused_and_the_portal_serves_on() {
+    let app = common::spawn().await;
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let in_a_field = format!(
+        r#"{{"model_group":"pd-model","artifact_uri":"s3://b/m","container_image":"x:1","metrics":{{}},"extra":{deep}}}"#
+    );
+    for body in [deep.clone(), in_a_field] {
+        let request = Request::post("/api/v1/projects/credit-risk/versions")
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        let (status, answer) = app.send(request).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        assert!(answer.contains("the body is not valid"), "the reason is named: {answer}");
+    }
+    let dana = app.sign_in("dana").await;
+    let request = Request::post("/fn/save_model_card")
+        .header("cookie", &dana)
+        .header("content-type", "application/json")
+        .body(Body::from(deep))
+        .unwrap();
+    let (status, answer) = app.send(request).await;
+    assert!(status.is_client_error(), "{status} {answer}");
+    let (status, _) = app.send(Request::get("/healthz").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
 }

@@ -3,13 +3,33 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos::server::ServerAction;
+use leptos::server::{ServerAction, ServerActionError, SharedValue};
 use leptos_router::components::A;
 
+use crate::error::{FormFlash, FLASH_PARAM};
 use crate::server_fns::{current_user, SignOut};
+
+/// A refused plain form post's error, kept on the server for this page (`server/src/form_flash.rs`), handed to
+/// the page's forms as Leptos's own round trip would (their actions start with it, typed text included). Shared
+/// with the hydrating browser, so both render the same form; only while the address still names it.
+fn provide_kept_form_error() {
+    let kept = SharedValue::new(|| {
+        #[cfg(feature = "ssr")]
+        let kept = use_context::<http::request::Parts>().and_then(|p| p.extensions.get::<FormFlash>().cloned());
+        #[cfg(not(feature = "ssr"))]
+        let kept: Option<FormFlash> = None;
+        kept
+    })
+    .into_inner();
+    let named = leptos_router::hooks::use_query_map().with_untracked(|q| q.get(FLASH_PARAM));
+    if let Some(kept) = kept.filter(|k| named.as_deref() == Some(k.id.as_str())) {
+        provide_context(ServerActionError::new(&kept.path, &kept.error));
+    }
+}
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
+    provide_kept_form_error();
     let user = Resource::new(|| (), |_| current_user());
     let sign_out = ServerAction::<SignOut>::new();
     let main = NodeRef::<leptos::html::Main>::new();

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -36,8 +37,14 @@ fn version_id(id: &str) -> VersionId {
     VersionId(id.to_string())
 }
 
+/// The project a list is filtered to; an empty filter (a plain form sends every field) is none.
 fn project(asked: Option<&str>) -> ApiResult<Option<ProjectId>> {
-    Ok(asked.map(ProjectId::parse).transpose()?)
+    Ok(asked.filter(|p| !p.is_empty()).map(ProjectId::parse).transpose()?)
+}
+
+/// A query string as the API reads it: one that does not parse is answered 400 in the API's JSON shape.
+fn read_query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    query.map(|Query(q)| q).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))
 }
 
 fn window(offset: Option<u64>, limit: Option<u64>) -> Window {
@@ -73,10 +80,10 @@ pub struct VersionsQuery {
 pub async fn versions(
     State(state): State<AppState>,
     headers: HeaderMap,
-    query: Result<Query<VersionsQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<VersionsQuery>, QueryRejection>,
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
-    let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    let q = read_query(query)?;
     let filter = VersionFilter {
         project: q.project.as_deref(),
         stage: q.stage.as_deref(),
@@ -117,27 +124,30 @@ pub struct PageQuery {
 pub async fn model_groups(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<PageQuery>,
+    query: Result<Query<PageQuery>, QueryRejection>,
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
+    let q = read_query(query)?;
     Ok(Json(state.service.model_groups(&actor, project(q.project.as_deref())?, window(q.offset, q.limit)).await?))
 }
 
 pub async fn decisions(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<PageQuery>,
+    query: Result<Query<PageQuery>, QueryRejection>,
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
+    let q = read_query(query)?;
     Ok(Json(state.service.recent_decisions(&actor, project(q.project.as_deref())?, window(q.offset, q.limit)).await?))
 }
 
 pub async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<PageQuery>,
+    query: Result<Query<PageQuery>, QueryRejection>,
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
+    let q = read_query(query)?;
     // Events of every project are for people only; a machine names its version.
     if q.version.is_none() && matches!(actor, Actor::Machine(_)) {
         return Err(FieldError::new("version", "is required with a project token").into());
@@ -150,9 +160,10 @@ pub async fn test_runs(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Query(q): Query<PageQuery>,
+    query: Result<Query<PageQuery>, QueryRejection>,
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
+    let q = read_query(query)?;
     Ok(Json(state.service.test_runs(&actor, &version_id(&id), window(q.offset, q.limit)).await?))
 }
 

@@ -45,6 +45,21 @@ pub const OPERATIONS: &[(&str, &str, &str, Option<&str>, u16)] = &[
     ),
 ];
 
+/// Characters no text field takes (`governance::error::text_field`): control characters but tab, CR and LF.
+const CONTROLS: &str = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f";
+
+/// A text field as `text_field` checks it: at most `max` characters, no control characters, and when
+/// `required` something besides white space.
+fn text(max: usize, required: bool) -> Value {
+    let pattern = if required { format!("^\\s*[^\\s{CONTROLS}][^{CONTROLS}]*$") } else { format!("^[^{CONTROLS}]*$") };
+    json!({"type": "string", "maxLength": max, "pattern": pattern})
+}
+
+/// A map of names (text up to 128 characters) to finite numbers.
+fn numbers(max_entries: usize) -> Value {
+    json!({"type": "object", "maxProperties": max_entries, "propertyNames": text(128, true), "additionalProperties": {"type": "number"}})
+}
+
 fn schemas() -> Value {
     json!({
         "SageMakerStateChange": {
@@ -67,19 +82,20 @@ fn schemas() -> Value {
         "RegisterVersion": {
             "type": "object", "required": ["model_group", "artifact_uri", "container_image"], "additionalProperties": false,
             "properties": {
-                "model_group": {"type": "string", "pattern": "^[a-z][a-z0-9-]{0,62}$"},
-                "description": {"type": "string", "maxLength": 2000},
-                "mlflow_run_id": {"type": "string"},
-                "training_data": {"type": "array", "items": {"type": "string"}, "maxItems": 50},
-                "code_commit": {"type": "string"},
-                "artifact_uri": {"type": "string", "examples": ["s3://bucket/model.tar.gz"]},
-                "container_image": {"type": "string"},
-                "metrics": {"type": "object", "additionalProperties": {"type": "number"}},
+                "model_group": {"type": "string", "pattern": "^[a-z][a-z0-9-]{0,62}$", "description": "With the project, at most 54 characters: SageMaker's group name central-{project}-{group} is at most 63."},
+                "description": text(2000, false),
+                "mlflow_run_id": text(128, false),
+                "training_data": {"type": "array", "items": text(1024, true), "maxItems": 50},
+                "code_commit": text(128, false),
+                "artifact_uri": {"type": "string", "maxLength": 1024, "pattern": "^[a-z][a-z0-9+.-]*://[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$", "examples": ["s3://bucket/model.tar.gz"]},
+                "container_image": text(512, true),
+                "metrics": numbers(200),
                 "model_card": {
-                    "type": "object",
+                    "type": "object", "additionalProperties": false,
                     "properties": {
-                        "intended_use": {"type": "string"}, "limitations": {"type": "string"}, "risk_rating": {"type": "string"},
-                        "training_data": {"type": "string"}, "evaluation": {"type": "string"}, "owner": {"type": "string"}
+                        "intended_use": text(4000, false), "limitations": text(4000, false),
+                        "risk_rating": {"enum": ["", "Low", "Medium", "High", "Critical"]},
+                        "training_data": text(4000, false), "evaluation": text(4000, false), "owner": text(256, false)
                     }
                 }
             }
@@ -88,39 +104,92 @@ fn schemas() -> Value {
             "type": "object", "required": ["junit_xml"], "additionalProperties": false,
             "properties": {
                 "junit_xml": {"type": "string", "description": "A JUnit XML report (<testsuites> or <testsuite>)."},
-                "performance": {"type": "object", "additionalProperties": {"type": "number"}, "examples": [{"latency_p50_ms": 40, "latency_p99_ms": 120, "error_rate": 0.001}]},
-                "ci_run": {"type": "string", "description": "A link to the CI run."}
+                "performance": numbers(100),
+                "ci_run": text(1024, false)
             }
         },
         "MonitoringPush": {
             "type": "object", "required": ["metric", "endpoint", "points"], "additionalProperties": false,
             "properties": {
-                "metric": {"type": "string", "examples": ["ModelLatency p99"]},
-                "endpoint": {"type": "string"},
-                "variant": {"type": "string", "default": "AllTraffic"},
+                "metric": text(256, true),
+                "endpoint": text(256, true),
+                "variant": text(256, true),
                 "threshold": {"type": "number"},
-                "points": {"type": "array", "items": {"type": "object", "required": ["at", "value"], "properties": {"at": {"type": "string", "format": "date-time"}, "value": {"type": "number"}}}}
+                "points": {"type": "array", "minItems": 1, "maxItems": 10000, "items": {"type": "object", "required": ["at", "value"], "properties": {"at": {"type": "string", "format": "date-time"}, "value": {"type": "number"}}}}
             }
         },
         "DeploymentStatus": {
             "type": "object", "required": ["status"], "additionalProperties": false,
             "properties": {
                 "status": {"type": "string", "enum": ["Requested", "InProgress", "Succeeded", "Failed"]},
-                "message": {"type": "string"}
+                "message": text(2000, false)
             }
         }
     })
+}
+
+/// The query parameters of an operation: a page (`offset`, `limit`) on every list, and each list's filters.
+fn query_parameters(method: &str, path: &str) -> Vec<Value> {
+    let param = |name: &str, required: bool, schema: Value, description: &str| json!({"name": name, "in": "query", "required": required, "schema": schema, "description": description});
+    // An empty filter is no filter (a plain HTML form sends every field).
+    let project = || {
+        param(
+            "project",
+            false,
+            json!({"type": "string", "pattern": "^([a-z][a-z0-9-]{0,62})?$"}),
+            "Only this project's",
+        )
+    };
+    let page = || {
+        vec![
+            param("offset", false, json!({"type": "integer", "minimum": 0, "maximum": u64::MAX}), "Items to skip"),
+            param(
+                "limit",
+                false,
+                json!({"type": "integer", "minimum": 0, "maximum": u64::MAX}),
+                "Items to return (at most 200; default 50)",
+            ),
+        ]
+    };
+    let mut params = match (method, path) {
+        ("get", "/api/v1/model-groups") | ("get", "/api/v1/decisions") => vec![project()],
+        ("get", "/api/v1/versions") => vec![
+            project(),
+            param("stage", false, json!({"enum": ["", "Dev", "Test", "Prod"]}), "Only versions at this stage"),
+            param("status", false, json!({"enum": ["", "PendingManualApproval", "Approved", "Rejected"]}), "Only versions with this status"),
+            param("registry", false, json!({"enum": ["", "dev", "central"]}), "Only the Dev registries or only the central one"),
+            param("search", false, json!({"type": "string", "maxLength": 200}), "Text in the group name, description or id"),
+        ],
+        ("get", "/api/v1/events") => vec![param(
+            "version",
+            true,
+            json!({"type": "string", "minLength": 1, "maxLength": 200}),
+            "The version whose events to list. Machines must name one; a signed-in person may leave it out for every project's events.",
+        )],
+        _ => vec![],
+    };
+    if method == "get" && (!params.is_empty() || path.ends_with("/test-runs")) {
+        params.extend(page());
+    }
+    params
 }
 
 /// The document.
 pub fn spec() -> Value {
     let mut paths = serde_json::Map::new();
     for (method, path, summary, body, status) in OPERATIONS {
-        let params: Vec<Value> = path
+        let mut params: Vec<Value> = path
             .split('/')
             .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .map(|name| {
+                let schema = match name {
+                    "project" => json!({"type": "string", "pattern": "^[a-z][a-z0-9-]{0,62}$"}),
+                    _ => json!({"type": "string", "minLength": 1, "maxLength": 200}),
+                };
+                json!({"name": name, "in": "path", "required": true, "schema": schema})
+            })
             .collect();
+        params.extend(query_parameters(method, path));
         // A 204 answers with no body, so it documents no content type.
         let success = if *status == 204 {
             json!({"description": "Done; no content"})

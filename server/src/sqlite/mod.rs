@@ -8,6 +8,7 @@ mod catalog;
 mod directory;
 mod evidence;
 mod experiments;
+mod form_flashes;
 mod journal;
 mod ledger;
 mod monitoring;

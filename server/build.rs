@@ -1,0 +1,4 @@
+// sqlx::migrate! embeds server/migrations at compile time: a new migration must rebuild the crate.
+fn main() {
+    println!("cargo:rerun-if-changed=migrations");
+}
