@@ -10,6 +10,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use governance::{Registry, Stage};
 
+use crate::calls::CallCounter;
 use crate::settings::{Account, AwsSettings};
 
 /// The base configuration from the standard chain (environment, profile, container or instance role), with the
@@ -52,27 +53,36 @@ pub struct SageMakerClients {
     /// A client per approval role, by account (`CENTRAL` or the project) and stage: built once, so its assumed
     /// session is reused by every decision until it nears expiry.
     approvers: BTreeMap<(String, Stage), aws_sdk_sagemaker::Client>,
+    /// Every request any of these clients sends, by operation.
+    pub calls: CallCounter,
+}
+
+/// A SageMaker client whose requests `calls` counts.
+fn counted(config: &SdkConfig, calls: &CallCounter) -> aws_sdk_sagemaker::Client {
+    let config = aws_sdk_sagemaker::config::Builder::from(config).interceptor(calls.clone()).build();
+    aws_sdk_sagemaker::Client::from_conf(config)
 }
 
 impl SageMakerClients {
     pub async fn new(base: &SdkConfig, settings: &AwsSettings) -> Self {
-        let central = aws_sdk_sagemaker::Client::new(&account_config(base, &settings.central, "portal-central").await);
+        let calls = CallCounter::default();
+        let central = counted(&account_config(base, &settings.central, "portal-central").await, &calls);
         let mut dev = BTreeMap::new();
         let mut approvers = BTreeMap::new();
         for (stage, role) in settings.central.approval_roles.iter() {
             let config = assume(base, role, &format!("portal-approve-{}", stage.as_str().to_lowercase())).await;
-            approvers.insert((CENTRAL.to_string(), stage), aws_sdk_sagemaker::Client::new(&config));
+            approvers.insert((CENTRAL.to_string(), stage), counted(&config, &calls));
         }
         for (project, account) in &settings.dev_accounts {
             let config = account_config(base, account, &format!("portal-dev-{project}")).await;
-            dev.insert(project.clone(), aws_sdk_sagemaker::Client::new(&config));
+            dev.insert(project.clone(), counted(&config, &calls));
             for (stage, role) in account.approval_roles.iter() {
                 let session = format!("portal-approve-{}-{project}", stage.as_str().to_lowercase());
                 let config = assume(base, role, &session).await;
-                approvers.insert((project.clone(), stage), aws_sdk_sagemaker::Client::new(&config));
+                approvers.insert((project.clone(), stage), counted(&config, &calls));
             }
         }
-        Self { central, dev, approvers }
+        Self { central, dev, approvers, calls }
     }
 
     /// The client of a registry's account (the central one for a project without a Dev account of its own).

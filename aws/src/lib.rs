@@ -3,6 +3,7 @@
 //! read from an SQS queue (`queue`). They depend on the domain only: the AWS SDK compiles here once, apart
 //! from the server and the UI.
 
+pub mod calls;
 pub mod clients;
 pub mod error;
 pub mod events;

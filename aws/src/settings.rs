@@ -93,6 +93,15 @@ pub struct AwsSettings {
     /// takes, so it never races a decider that is still applying.
     #[serde(default = "default_reconcile_grace")]
     pub reconcile_grace_secs: u64,
+    /// The reconciliation's pace: at most this many SageMaker requests a second for its describes, so a full
+    /// pass over a large registry stays under SageMaker's throttling limits and leaves room for the pages.
+    #[serde(default = "default_reconcile_rate")]
+    pub reconcile_calls_per_second: u32,
+    /// How many indexed versions each reconciliation describes again, stalest first, beyond those whose
+    /// summary differs: a change a summary does not show (a stage on a registry whose summaries carry no life
+    /// cycle) is caught within (versions / this) passes even if its event was lost.
+    #[serde(default = "default_reconcile_describes")]
+    pub reconcile_describes_per_pass: u32,
     /// The API key the EventBridge API destination sends (header `x-api-key`) with SageMaker's state-change
     /// events; without it the portal's webhook for them is closed.
     #[serde(default)]
@@ -132,6 +141,12 @@ fn default_reconcile_interval() -> u64 {
 fn default_reconcile_grace() -> u64 {
     120
 }
+fn default_reconcile_rate() -> u32 {
+    10
+}
+fn default_reconcile_describes() -> u32 {
+    50
+}
 
 impl AwsSettings {
     /// Settings for one account (the emulator's), with the defaults.
@@ -147,6 +162,8 @@ impl AwsSettings {
             latency_stats: default_latency_stats(),
             reconcile_interval_secs: default_reconcile_interval(),
             reconcile_grace_secs: default_reconcile_grace(),
+            reconcile_calls_per_second: default_reconcile_rate(),
+            reconcile_describes_per_pass: default_reconcile_describes(),
             state_change_api_key: None,
             state_change_queue_url: None,
         }

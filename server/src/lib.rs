@@ -85,7 +85,7 @@ pub async fn build_with(
         None => Arc::new(store.clone()),
     };
     let (registry, monitoring): (Arc<dyn ModelRegistry>, Arc<dyn Monitoring>) = match &backends {
-        Some(b) => (b.registry.clone(), b.monitoring.clone()),
+        Some(b) => (b.index.clone(), b.monitoring.clone()),
         None => (Arc::new(store.clone()), Arc::new(store.clone())),
     };
     let ports = Ports {
@@ -131,7 +131,7 @@ pub async fn build_with(
     let dispatcher = Dispatcher::new(&service, &settings.webhooks, publisher, settings.max_delivery_attempts)?;
     let reconciler = match (&backends, &settings.aws) {
         (Some(b), Some(aws)) => {
-            let reconciler = aws::Reconciler::new(b.registry.clone(), service.clone(), aws);
+            let reconciler = aws::Reconciler::new(b.index.clone(), service.clone(), aws);
             // Before serving: decisions a crash left pending are finished (or failed) first.
             reconciler.once().await;
             Some(reconciler)

@@ -410,6 +410,21 @@ async fn state_made_in_sagemaker_never_passes_as_a_governed_approval() {
     let central_arn = made.model_package_arn().expect("an ARN").to_string();
     let central_id = registry.version_of_arn(&central_arn).expect("a central version of credit-risk");
 
+    // No event reported these changes: the registry index does not know them until the periodic
+    // reconciliation lists SageMaker again, which finds the changed Dev package and the new central one.
+    let index = run.portal.reconciler.as_ref().expect("a reconciler on AWS").index.clone();
+    assert!(
+        service
+            .versions(&reader(), &governance::ports::VersionQuery::default())
+            .await
+            .expect("list")
+            .items
+            .iter()
+            .all(|v| !v.registry.is_central()),
+        "the hand-made central package is not listed yet"
+    );
+    let repaired = index.reconcile().await.expect("reconcile");
+    assert_eq!(repaired.changed, vec![id.clone()], "{repaired:?}");
     // The periodic sweep notices the Dev package differs from the record: recorded once, however often it runs.
     assert_eq!(service.sweep_outside_changes().await.expect("sweep"), 1);
     assert_eq!(service.sweep_outside_changes().await.expect("sweep"), 0);

@@ -22,6 +22,7 @@ pub struct Summary {
     pub description: String,
     /// From the summary's `ModelLifeCycle` when SageMaker sends it (the emulator does not).
     pub stage: Option<Stage>,
+    pub status: Option<ApprovalStatus>,
 }
 
 /// What to list from one registry of one project.
@@ -71,6 +72,7 @@ pub async fn each(scan: &Scan<'_>, mut visit: impl FnMut(Summary)) -> Result<(),
                 created: to_utc(s.creation_time()),
                 description: s.model_package_description().unwrap_or_default().to_string(),
                 stage: s.model_life_cycle().and_then(|l| l.stage()).and_then(Stage::parse),
+                status: s.model_approval_status().and_then(|a| ApprovalStatus::parse(a.as_str())),
             });
         }
         match out.next_token() {

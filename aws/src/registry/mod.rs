@@ -4,6 +4,7 @@
 
 mod copy;
 mod decide;
+pub mod inventory;
 mod list;
 mod package;
 pub mod state_change;
@@ -250,7 +251,7 @@ impl SageMakerRegistry {
     }
 
     /// The projects known now.
-    pub(crate) fn projects(&self) -> Vec<ProjectId> {
+    pub fn projects(&self) -> Vec<ProjectId> {
         self.projects.read().map(|p| p.clone()).unwrap_or_else(|poisoned| poisoned.into_inner().clone())
     }
 

@@ -2,6 +2,7 @@
 //! database), monitoring on CloudWatch, promotion events published to EventBridge, the reconciler of decisions
 //! left pending by a crash, and SageMaker's own state-change events (a webhook, a queue consumer, or both).
 
+pub mod index;
 pub mod queue;
 pub mod state_change;
 pub mod validate;
@@ -26,6 +27,8 @@ pub const EVENTBRIDGE: &str = "eventbridge";
 /// The AWS adapters, wired.
 pub struct AwsBackends {
     pub registry: Arc<SageMakerRegistry>,
+    /// The registry as the service uses it: lists from the portal's index, single versions and writes live.
+    pub index: Arc<index::IndexedRegistry>,
     pub monitoring: Arc<CloudWatchMonitoring>,
     pub publisher: EventBridgePublisher,
     /// The queue of SageMaker's state-change events, when `state_change_queue_url` names one (read with the
@@ -66,7 +69,9 @@ impl AwsBackends {
         let sagemaker = SageMakerClients::new(base, settings).await;
         let central = clients::account_config(base, &settings.central, "portal-central").await;
         let journal = Arc::new(store.clone());
-        let registry = Arc::new(SageMakerRegistry::new(settings.clone(), sagemaker, journal.clone(), clock, projects));
+        let registry =
+            Arc::new(SageMakerRegistry::new(settings.clone(), sagemaker, journal.clone(), clock.clone(), projects));
+        let index = Arc::new(index::IndexedRegistry::new(registry.clone(), store.clone(), clock, settings));
         let monitoring = Arc::new(CloudWatchMonitoring::new(
             aws_sdk_cloudwatch::Client::new(&central),
             settings.metrics_namespace.clone(),
@@ -81,13 +86,15 @@ impl AwsBackends {
             .state_change_queue_url
             .clone()
             .map(|url| StateChangeQueue::new(aws_sdk_sqs::Client::new(&central), url));
-        Ok(Self { registry, monitoring, publisher, state_change_queue })
+        Ok(Self { registry, index, monitoring, publisher, state_change_queue })
     }
 }
 
 /// Finishes or fails decisions left pending by a crash: once at start-up, then on a timer.
 pub struct Reconciler {
     pub registry: Arc<SageMakerRegistry>,
+    /// The registry index, repaired each pass from a full listing.
+    pub index: Arc<index::IndexedRegistry>,
     /// Sweeps the registries for states that differ from the portal's record (no event reported them).
     pub service: governance::service::Service,
     pub interval: Duration,
@@ -96,12 +103,13 @@ pub struct Reconciler {
 
 impl Reconciler {
     pub fn new(
-        registry: Arc<SageMakerRegistry>,
+        index: Arc<index::IndexedRegistry>,
         service: governance::service::Service,
         settings: &AwsSettings,
     ) -> Self {
         Self {
-            registry,
+            registry: index.live().clone(),
+            index,
             service,
             interval: Duration::from_secs(settings.reconcile_interval_secs),
             grace: chrono::Duration::seconds(i64::try_from(settings.reconcile_grace_secs).unwrap_or(i64::MAX / 1000)),
@@ -116,6 +124,26 @@ impl Reconciler {
                 tracing::info!(completed = ?done.completed, failed = ?done.failed, "reconciled pending decisions")
             }
             Err(e) => tracing::error!(error = %e, "could not reconcile pending decisions"),
+        }
+        // The index next: what a lost event left out of it is repaired before the sweep reads it.
+        match self.index.reconcile().await {
+            Ok(done) if done.changed.is_empty() && done.removed.is_empty() => {
+                tracing::debug!(
+                    listed = done.listed,
+                    described = done.described,
+                    calls = done.calls,
+                    "registry index reconciled"
+                )
+            }
+            Ok(done) => tracing::warn!(
+                listed = done.listed,
+                described = done.described,
+                calls = done.calls,
+                changed = ?done.changed,
+                removed = ?done.removed,
+                "registry index repaired from SageMaker"
+            ),
+            Err(e) => tracing::error!(error = %e, "could not reconcile the registry index"),
         }
         match self.service.sweep_outside_changes().await {
             Ok(0) => {}

@@ -15,6 +15,7 @@ mod monitoring;
 mod monitoring_overview;
 mod project_setups;
 mod registry;
+mod registry_index;
 mod sessions;
 mod sign_in_flows;
 mod state_changes;
@@ -31,6 +32,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use experiments::LoggedRun;
+pub use registry_index::IndexedPackage;
 pub use sessions::{NewSession, SessionRecord};
 pub use sign_in_flows::SignInFlow;
 

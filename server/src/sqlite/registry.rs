@@ -81,7 +81,8 @@ fn persona_name(p: Persona) -> String {
     serde_json::to_value(p).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
-fn push_filters<'a>(qb: &mut QueryBuilder<'a, Sqlite>, q: &'a VersionQuery) {
+/// The filters of a version query, on the columns `model_versions` and `registry_index` share.
+pub(super) fn push_filters<'a>(qb: &mut QueryBuilder<'a, Sqlite>, q: &'a VersionQuery) {
     qb.push(" WHERE 1 = 1");
     if let Some(p) = &q.project {
         qb.push(" AND project = ").push_bind(p.as_str());
@@ -119,6 +120,15 @@ fn push_filters<'a>(qb: &mut QueryBuilder<'a, Sqlite>, q: &'a VersionQuery) {
             .push(" ESCAPE '\\' OR id LIKE ")
             .push_bind(like)
             .push(" ESCAPE '\\')");
+    }
+}
+
+/// Where a version awaiting a decision on `stage` is: its registry, stage and status.
+pub(super) fn awaiting_state(stage: Stage) -> (&'static str, Stage, ApprovalStatus) {
+    match stage {
+        Stage::Dev => ("dev", Stage::Dev, ApprovalStatus::PendingManualApproval),
+        Stage::Test => ("central", Stage::Dev, ApprovalStatus::Approved),
+        Stage::Prod => ("central", Stage::Test, ApprovalStatus::Approved),
     }
 }
 
@@ -199,11 +209,7 @@ impl ModelRegistry for SqliteStore {
         projects: &[ProjectId],
         window: Window,
     ) -> Result<Page<ModelVersion>, StoreError> {
-        let (registry, at_stage, at_status) = match stage {
-            Stage::Dev => ("dev", Stage::Dev, ApprovalStatus::PendingManualApproval),
-            Stage::Test => ("central", Stage::Dev, ApprovalStatus::Approved),
-            Stage::Prod => ("central", Stage::Test, ApprovalStatus::Approved),
-        };
+        let (registry, at_stage, at_status) = awaiting_state(stage);
         let mut qb = QueryBuilder::<Sqlite>::new("SELECT * FROM model_versions WHERE registry = ");
         qb.push_bind(registry)
             .push(" AND stage = ")

@@ -1,0 +1,331 @@
+//! The registry index's rows (see migration 0010): written by `crate::aws::index::IndexedRegistry` and its
+//! reconciliation, read by every list, count, filter, search and inbox on the SageMaker backend. The same
+//! filters as the embedded registry's (`registry::push_filters`), on the same column names.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use governance::ids::ModelGroupName;
+use governance::model::{ModelGroup, ModelVersion};
+use governance::ports::{Page, StoreError, VersionQuery, Window};
+use governance::{ApprovalStatus, ProjectId, Stage, VersionId};
+use sqlx::{QueryBuilder, Row, Sqlite};
+
+use super::registry::{awaiting_state, push_filters};
+use super::{from_json, parse_ts, to_json, ts, unavailable, SqliteStore};
+
+/// What the reconciliation compares with a package summary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexedPackage {
+    pub status: ApprovalStatus,
+    pub stage: Stage,
+    pub registered_at: DateTime<Utc>,
+    pub package_arn: String,
+}
+
+fn rows_to_versions(rows: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<ModelVersion>, StoreError> {
+    rows.iter().map(|r| from_json::<ModelVersion>(r.get::<&str, _>("version"))).collect()
+}
+
+impl SqliteStore {
+    /// Writes (or replaces) the row of a version as SageMaker and the journal have it now.
+    pub async fn index_put(&self, v: &ModelVersion, package_arn: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO registry_index
+                 (id, registry, project, group_name, number, stage, status, description, registered_at, package_arn, version, agreed_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET
+                 stage = excluded.stage, status = excluded.status, description = excluded.description,
+                 registered_at = excluded.registered_at, package_arn = excluded.package_arn,
+                 version = excluded.version, agreed_at = excluded.agreed_at",
+        )
+        .bind(v.id.as_str())
+        .bind(if v.registry.is_central() { "central" } else { "dev" })
+        .bind(v.project.as_str())
+        .bind(v.group.as_str())
+        .bind(i64::from(v.number))
+        .bind(v.stage.as_str())
+        .bind(v.status.as_str())
+        .bind(&v.description)
+        .bind(ts(v.registered_at))
+        .bind(package_arn)
+        .bind(to_json(v)?)
+        .bind(ts(now))
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// Forgets a version whose package is gone.
+    pub async fn index_remove(&self, id: &VersionId) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM registry_index WHERE id = ?")
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// The indexed packages of one project's registry (`central` or Dev), by version id.
+    pub async fn index_packages(
+        &self,
+        project: &ProjectId,
+        central: bool,
+    ) -> Result<HashMap<VersionId, IndexedPackage>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, stage, status, registered_at, package_arn FROM registry_index WHERE project = ? AND registry = ?",
+        )
+        .bind(project.as_str())
+        .bind(if central { "central" } else { "dev" })
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter()
+            .map(|r| {
+                let stage = Stage::parse(r.get("stage"))
+                    .ok_or_else(|| StoreError::Unavailable("unknown stage in the registry index".into()))?;
+                let status = ApprovalStatus::parse(r.get("status"))
+                    .ok_or_else(|| StoreError::Unavailable("unknown status in the registry index".into()))?;
+                let package = IndexedPackage {
+                    status,
+                    stage,
+                    registered_at: parse_ts(r.get("registered_at"))?,
+                    package_arn: r.get("package_arn"),
+                };
+                Ok((VersionId(r.get("id")), package))
+            })
+            .collect()
+    }
+
+    /// Marks rows as confirmed by SageMaker at `now`.
+    pub async fn index_agreed(&self, ids: &[VersionId], now: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        for id in ids {
+            sqlx::query("UPDATE registry_index SET agreed_at = ? WHERE id = ?")
+                .bind(ts(now))
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+        }
+        tx.commit().await.map_err(unavailable)
+    }
+
+    /// The `limit` rows SageMaker confirmed longest ago (the reconciliation describes them again in turn).
+    pub async fn index_stalest(&self, limit: u32) -> Result<Vec<VersionId>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM registry_index ORDER BY agreed_at, id LIMIT ?")
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(ids.into_iter().map(VersionId).collect())
+    }
+
+    /// When SageMaker last confirmed a version's row, if it is indexed.
+    pub async fn index_agreed_at(&self, id: &VersionId) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let at: Option<String> = sqlx::query_scalar("SELECT agreed_at FROM registry_index WHERE id = ?")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        at.as_deref().map(parse_ts).transpose()
+    }
+
+    pub async fn index_list_versions(&self, q: &VersionQuery) -> Result<Page<ModelVersion>, StoreError> {
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM registry_index");
+        push_filters(&mut count, q);
+        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await.map_err(unavailable)?;
+        let mut list = QueryBuilder::<Sqlite>::new("SELECT version FROM registry_index");
+        push_filters(&mut list, q);
+        // As SageMaker sorts: newest first; the higher number first within one instant.
+        list.push(" ORDER BY registered_at DESC, number DESC, id LIMIT ")
+            .push_bind(q.window.limit as i64)
+            .push(" OFFSET ")
+            .push_bind(q.window.offset as i64);
+        let rows = list.build().fetch_all(&self.pool).await.map_err(unavailable)?;
+        Ok(Page {
+            items: rows_to_versions(&rows)?,
+            total: total as u64,
+            offset: q.window.offset,
+            limit: q.window.limit,
+        })
+    }
+
+    pub async fn index_awaiting(
+        &self,
+        stage: Stage,
+        projects: &[ProjectId],
+        window: Window,
+    ) -> Result<Page<ModelVersion>, StoreError> {
+        let (registry, at_stage, at_status) = awaiting_state(stage);
+        let filter = |qb: &mut QueryBuilder<'_, Sqlite>| {
+            qb.push(" WHERE registry = ")
+                .push_bind(registry)
+                .push(" AND stage = ")
+                .push_bind(at_stage.as_str())
+                .push(" AND status = ")
+                .push_bind(at_status.as_str())
+                .push(" AND project IN (");
+            let mut sep = qb.separated(", ");
+            for p in projects {
+                sep.push_bind(p.as_str().to_string());
+            }
+            sep.push_unseparated(")");
+        };
+        if projects.is_empty() {
+            return Ok(Page { items: Vec::new(), total: 0, offset: window.offset, limit: window.limit });
+        }
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM registry_index");
+        filter(&mut count);
+        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await.map_err(unavailable)?;
+        let mut list = QueryBuilder::<Sqlite>::new("SELECT version FROM registry_index");
+        filter(&mut list);
+        // Oldest first: what waits longest comes first.
+        list.push(" ORDER BY registered_at, number LIMIT ")
+            .push_bind(window.limit as i64)
+            .push(" OFFSET ")
+            .push_bind(window.offset as i64);
+        let rows = list.build().fetch_all(&self.pool).await.map_err(unavailable)?;
+        Ok(Page { items: rows_to_versions(&rows)?, total: total as u64, offset: window.offset, limit: window.limit })
+    }
+
+    /// The Dev groups, each with its exact number of Dev versions and its newest version (any registry).
+    pub async fn index_list_groups(
+        &self,
+        project: Option<&ProjectId>,
+        window: Window,
+    ) -> Result<Page<ModelGroup>, StoreError> {
+        let project = project.map(|p| p.as_str().to_string());
+        let total: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM registry_index_groups WHERE (?1 IS NULL OR project = ?1)")
+                .bind(&project)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(unavailable)?;
+        let rows = sqlx::query(
+            "SELECT g.project, g.name, g.description,
+                    (SELECT COUNT(*) FROM registry_index v
+                      WHERE v.project = g.project AND v.group_name = g.name AND v.registry = 'dev') AS version_count,
+                    l.number AS latest_number, l.stage AS latest_stage, l.status AS latest_status
+             FROM registry_index_groups g
+             LEFT JOIN registry_index l ON l.id = (
+                 SELECT id FROM registry_index v WHERE v.project = g.project AND v.group_name = g.name
+                 ORDER BY v.number DESC, v.registry = 'central' DESC LIMIT 1)
+             WHERE (?1 IS NULL OR g.project = ?1)
+             ORDER BY g.project, g.name LIMIT ?2 OFFSET ?3",
+        )
+        .bind(&project)
+        .bind(window.limit as i64)
+        .bind(window.offset as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        let items = rows
+            .iter()
+            .map(|row| {
+                let latest = match row.get::<Option<i64>, _>("latest_number") {
+                    Some(n) => {
+                        let stage = Stage::parse(row.get("latest_stage"));
+                        let status = ApprovalStatus::parse(row.get("latest_status"));
+                        stage.zip(status).map(|(s, st)| (n as u32, s, st))
+                    }
+                    None => None,
+                };
+                ModelGroup {
+                    project: ProjectId(row.get("project")),
+                    name: ModelGroupName(row.get("name")),
+                    description: row.get("description"),
+                    version_count: row.get::<i64, _>("version_count") as u32,
+                    latest,
+                }
+            })
+            .collect();
+        Ok(Page { items, total: total as u64, offset: window.offset, limit: window.limit })
+    }
+
+    /// Records a Dev group (made by a registration, or listed by a reconciliation).
+    pub async fn index_put_group(&self, project: &ProjectId, name: &str, description: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO registry_index_groups (project, name, description) VALUES (?, ?, ?)
+             ON CONFLICT (project, name) DO UPDATE SET description = excluded.description",
+        )
+        .bind(project.as_str())
+        .bind(name)
+        .bind(description)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// After a full listing: the Dev groups are exactly `groups`, the unmanaged ones exactly `unmanaged`, and the
+    /// reconciliation finished at `now`.
+    pub async fn index_replace_groups(
+        &self,
+        groups: &[(ProjectId, String, String)],
+        unmanaged: &[(String, String)],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        sqlx::query("DELETE FROM registry_index_groups").execute(&mut *tx).await.map_err(unavailable)?;
+        for (project, name, description) in groups {
+            sqlx::query("INSERT OR REPLACE INTO registry_index_groups (project, name, description) VALUES (?, ?, ?)")
+                .bind(project.as_str())
+                .bind(name)
+                .bind(description)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+        }
+        sqlx::query("DELETE FROM registry_unmanaged_groups").execute(&mut *tx).await.map_err(unavailable)?;
+        for (account, name) in unmanaged {
+            sqlx::query("INSERT OR REPLACE INTO registry_unmanaged_groups (account, name, seen_at) VALUES (?, ?, ?)")
+                .bind(account)
+                .bind(name)
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+        }
+        sqlx::query(
+            "INSERT INTO registry_index_state (id, reconciled_at) VALUES (1, ?)
+                     ON CONFLICT (id) DO UPDATE SET reconciled_at = excluded.reconciled_at",
+        )
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)
+    }
+
+    /// Groups in the accounts that belong to no project: (account, name).
+    pub async fn index_unmanaged_groups(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query("SELECT account, name FROM registry_unmanaged_groups ORDER BY account, name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(rows.iter().map(|r| (r.get("account"), r.get("name"))).collect())
+    }
+
+    /// When the last full reconciliation finished, if one has.
+    pub async fn index_reconciled_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let at: Option<String> = sqlx::query_scalar("SELECT reconciled_at FROM registry_index_state WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        at.as_deref().map(parse_ts).transpose()
+    }
+}
+
+impl SqliteStore {
+    /// One indexed version's (stage, status), if it is indexed.
+    pub async fn index_packages_row(&self, id: &VersionId) -> Result<Option<(Stage, ApprovalStatus)>, StoreError> {
+        let row = sqlx::query("SELECT stage, status FROM registry_index WHERE id = ?")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(row.and_then(|r| Stage::parse(r.get("stage")).zip(ApprovalStatus::parse(r.get("status")))))
+    }
+}
