@@ -124,6 +124,7 @@ pub async fn lists_filter_by_registry_status_and_search(
         stage: Some(Stage::Dev),
         status,
         central: Some(central),
+        group: None,
         search: Some(GROUP.into()),
         window,
         within: None,

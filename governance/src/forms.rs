@@ -46,6 +46,8 @@ pub struct VersionFilter<'a> {
     pub status: Option<&'a str>,
     /// `central` or `dev`.
     pub registry: Option<&'a str>,
+    /// A model group's exact name.
+    pub group: Option<&'a str>,
     pub search: Option<&'a str>,
 }
 
@@ -67,6 +69,7 @@ impl VersionFilter<'_> {
                 Some("dev") => Some(false),
                 Some(_) => return Err(FieldError::new("registry", "must be central or dev")),
             },
+            group: given(self.group).map(|g| crate::ids::ModelGroupName::parse(&g)).transpose()?,
             search,
             window,
             within: None,
@@ -171,6 +174,7 @@ mod tests {
             (VersionFilter { status: Some("Maybe"), ..Default::default() }, "status"),
             (VersionFilter { registry: Some("both"), ..Default::default() }, "registry"),
             (VersionFilter { project: Some("Not A Slug!"), ..Default::default() }, "project"),
+            (VersionFilter { group: Some("pd model"), ..Default::default() }, "model_group"),
         ] {
             assert_eq!(filter.query(Window::default()).unwrap_err().field, field);
         }
@@ -226,14 +230,14 @@ mod tests {
             fn any_registry_filter_is_answered(
                 project in proptest::option::of(".{0,80}"), stage in proptest::option::of(".{0,20}"),
                 status in proptest::option::of(".{0,30}"), registry in proptest::option::of(".{0,10}"),
-                search in proptest::option::of(".{0,300}"),
+                search in proptest::option::of(".{0,300}"), group in proptest::option::of(".{0,80}"),
             ) {
                 let filter = VersionFilter {
                     project: project.as_deref(), stage: stage.as_deref(), status: status.as_deref(),
-                    registry: registry.as_deref(), search: search.as_deref(),
+                    registry: registry.as_deref(), group: group.as_deref(), search: search.as_deref(),
                 };
                 if let Err(e) = filter.query(Window::default()) {
-                    prop_assert!(["project", "stage", "status", "registry", "search"].contains(&e.field.as_str()));
+                    prop_assert!(["project", "stage", "status", "registry", "model_group", "search"].contains(&e.field.as_str()));
                 }
             }
 

@@ -91,6 +91,9 @@ pub struct VersionQuery {
     pub status: Option<ApprovalStatus>,
     /// `Some(true)`: central registry only; `Some(false)`: Dev registries only.
     pub central: Option<bool>,
+    /// Only this model group (exact; the project filter or `within` says whose).
+    #[serde(default)]
+    pub group: Option<crate::ids::ModelGroupName>,
     /// Matched against group name, description and version id.
     pub search: Option<String>,
     pub window: Window,

@@ -764,3 +764,200 @@ async fn an_approval_event_delivered_after_an_outside_change_moves_nothing() {
     service.handle_event(&approval.envelope).await.expect("handled");
     assert_eq!(service.version(&reader(), &id).await.expect("read").central_copy, None, "redelivered: still none");
 }
+
+/// Makes `count` packages in a group directly on the emulator (as another tool would, or before the portal
+/// ran), eight at a time: (group name, description, status, the portal's stage mirror).
+async fn seed_packages(
+    config: &aws_config::SdkConfig,
+    group: &str,
+    count: usize,
+    description: &str,
+    status: aws_sdk_sagemaker::types::ModelApprovalStatus,
+) {
+    let sagemaker = aws_sdk_sagemaker::Client::new(config);
+    let _ = sagemaker.create_model_package_group().model_package_group_name(group).send().await;
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(8));
+    let mut tasks = Vec::new();
+    for i in 0..count {
+        let (sagemaker, gate, group, description, status) =
+            (sagemaker.clone(), gate.clone(), group.to_string(), description.to_string(), status.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await.expect("a permit");
+            sagemaker
+                .create_model_package()
+                .model_package_group_name(&group)
+                .model_package_description(format!("{description} #{i}"))
+                .model_approval_status(status)
+                .inference_specification(
+                    aws_sdk_sagemaker::types::InferenceSpecification::builder()
+                        .containers(
+                            aws_sdk_sagemaker::types::ModelPackageContainerDefinition::builder()
+                                .image("xgb:1")
+                                .model_data_url("s3://ml-artifacts/seeded/model.tar.gz")
+                                .build(),
+                        )
+                        .supported_content_types("application/json")
+                        .supported_response_mime_types("application/json")
+                        .build(),
+                )
+                .customer_metadata_properties("portal:stage", "Dev")
+                .customer_metadata_properties("portal:revision", "1")
+                .customer_metadata_properties("portal:project", "credit-risk")
+                .send()
+                .await
+                .expect("a seeded package");
+        }));
+    }
+    for task in tasks {
+        task.await.expect("seeding");
+    }
+}
+
+/// Every id of a listing, read page by page with `limit` (the query's window replaced).
+async fn every_page(
+    service: &governance::service::Service,
+    query: &governance::ports::VersionQuery,
+    limit: u64,
+) -> (Vec<VersionId>, u64) {
+    let mut ids = Vec::new();
+    let mut offset = 0;
+    loop {
+        let q = governance::ports::VersionQuery { window: Window::new(offset, limit), ..query.clone() };
+        let page = service.versions(&reader(), &q).await.expect("a page");
+        let seen = page.items.len() as u64;
+        ids.extend(page.items.into_iter().map(|v| v.id));
+        offset += seen;
+        if seen == 0 || offset >= page.total {
+            return (ids, page.total);
+        }
+    }
+}
+
+/// Past 200 packages (where the live views stopped) at 5,000: 3,400 Dev packages in 18 groups (one named inside
+/// another's descriptions, one with unicode descriptions, fifteen with empty ones) and 1,600 approved central
+/// packages older than a fresh central copy, besides the portal's own version and a group of no project. Every listing is complete and exact at every offset, group counts are
+/// exact, the fresh copy reaches the AI engineer's inbox, and pages cost no SageMaker call (the index), a
+/// version page a few.
+#[tokio::test]
+async fn the_registry_index_lists_every_package_exactly_at_any_size_and_offset() {
+    const DEV: u64 = 300 + 60 + 40 + 15 * 200;
+    const CENTRAL: u64 = 1_600;
+    use aws_sdk_sagemaker::types::ModelApprovalStatus as Status;
+    use governance::ports::VersionQuery;
+    // The emulator has no throttling: the reconciliation need not be paced.
+    let run = start_with(moto::Moto::start(), |aws| aws.reconcile_calls_per_second = 10_000).await;
+    let service = &run.portal.state.service;
+    let registry = run.portal.state.sagemaker.clone().expect("the SageMaker registry");
+    let index = run.portal.reconciler.as_ref().expect("a reconciler").index.clone();
+    let started = std::time::Instant::now();
+    seed_packages(
+        &run.config,
+        "credit-risk-big",
+        300,
+        "big, compare with credit-risk-small",
+        Status::PendingManualApproval,
+    )
+    .await;
+    seed_packages(&run.config, "credit-risk-small", 60, "small", Status::PendingManualApproval).await;
+    seed_packages(&run.config, "credit-risk-unicode", 40, "ünïcödé — 模型", Status::PendingManualApproval).await;
+    for g in 1..=15 {
+        seed_packages(&run.config, &format!("credit-risk-g{g:02}"), 200, "", Status::PendingManualApproval).await;
+    }
+    seed_packages(&run.config, "central-credit-risk-big", 1_600, "an older central package", Status::Approved).await;
+    seed_packages(&run.config, "made-by-hand", 3, "no project's", Status::PendingManualApproval).await;
+    eprintln!("seeded 5,003 packages in 20 groups in {:?}", started.elapsed());
+
+    // A version through the portal, approved for Dev: its central copy is the newest central package.
+    let fresh = run.register("run-fresh").await;
+    let v = service.ports_for_tests().registry.version(&fresh).await.expect("read").expect("exists");
+    let approved = run.decide("dana", &v, Stage::Dev).await;
+    let copy = approved.central_copy.clone().expect("a central copy");
+
+    let started = std::time::Instant::now();
+    let done = index.reconcile().await.expect("reconcile");
+    eprintln!(
+        "reconciled {} summaries, {} describes, {} calls in {:?}",
+        done.listed,
+        done.described,
+        done.calls,
+        started.elapsed()
+    );
+    assert_eq!(done.listed, DEV + CENTRAL + 2, "every package listed: {done:?}");
+    // Once the index is whole, a pass costs its listing pages and its turn of stalest describes only.
+    let again = index.reconcile().await.expect("reconcile again");
+    eprintln!("a second pass: {} describes, {} calls", again.described, again.calls);
+    assert!(again.changed.is_empty() && again.removed.is_empty(), "{again:?}");
+    assert!(again.described <= 50 && again.calls <= 200, "{again:?}");
+
+    let calls = || registry.calls().total();
+    let before = calls();
+    // Dev listing: exact total, every id once, at every offset.
+    let dev = VersionQuery { central: Some(false), ..VersionQuery::default() };
+    let (ids, total) = every_page(service, &dev, 200).await;
+    assert_eq!((total, ids.len() as u64), (DEV + 1, DEV + 1), "every Dev version, counted exactly");
+    assert_eq!(ids.iter().collect::<std::collections::BTreeSet<_>>().len() as u64, DEV + 1, "each once");
+    let far = service
+        .versions(&reader(), &VersionQuery { window: Window::new(DEV + 1 - 11, 20), ..dev.clone() })
+        .await
+        .expect("a far page");
+    assert_eq!((far.items.len() as u64, far.total), (11, DEV + 1), "offsets past 200 are not empty");
+    // Stage filter: every Dev-stage version, central ones included.
+    let (_, at_dev) =
+        every_page(service, &VersionQuery { stage: Some(Stage::Dev), ..VersionQuery::default() }, 100).await;
+    assert_eq!(
+        at_dev,
+        DEV + 1 + CENTRAL + 1,
+        "every version at Dev: the Dev packages (the approved one too) and the central ones"
+    );
+    // An exact group filter and exact group counts: the group named in another's descriptions is not counted there.
+    let group = |name: &str| VersionQuery {
+        group: Some(governance::ids::ModelGroupName(name.into())),
+        central: Some(false),
+        ..VersionQuery::default()
+    };
+    assert_eq!(every_page(service, &group("small"), 200).await.1, 60);
+    assert_eq!(every_page(service, &group("big"), 200).await.1, 300);
+    let groups = service.model_groups(&reader(), None, Window::new(0, 50)).await.expect("groups");
+    let count = |name: &str| groups.items.iter().find(|g| g.name.as_str() == name).map(|g| g.version_count);
+    assert_eq!(
+        (count("big"), count("small"), count("unicode"), count("pd-model")),
+        (Some(300), Some(60), Some(40), Some(1))
+    );
+    let big = groups.items.iter().find(|g| g.name.as_str() == "big").expect("big");
+    assert_eq!(
+        big.latest.map(|l| l.0),
+        Some(1_600),
+        "the newest of big is its central package 1600 (numbers are per group)"
+    );
+    // Awaiting Test: 211 approved central packages at Dev, the fresh copy the newest; the inbox reaches it.
+    let awaiting = service
+        .ports_for_tests()
+        .registry
+        .awaiting(Stage::Test, &[governance::ProjectId("credit-risk".into())], Window::new(CENTRAL - 10, 50))
+        .await
+        .expect("awaiting");
+    assert_eq!(awaiting.total, CENTRAL + 1);
+    assert!(awaiting.items.iter().any(|v| v.id == copy), "the newest is on the last page");
+    let erin = server::demo::people().into_iter().find(|p| p.subject.as_str() == "erin").expect("erin");
+    let inbox = service.inbox(&erin).await.expect("inbox");
+    assert!(
+        inbox.iter().any(|i| i.version.id == copy && i.stage == Stage::Test),
+        "the fresh copy awaits the AI engineer"
+    );
+    assert_eq!(
+        calls() - before,
+        0,
+        "lists, counts, groups and the inbox cost no SageMaker call: {:?}",
+        registry.calls().by_operation()
+    );
+
+    // A version page reads its package live, and little else.
+    let before = calls();
+    service.version_detail(&reader(), &copy).await.expect("the version page");
+    let spent = calls() - before;
+    assert!(spent <= 5, "a version page costs {spent} SageMaker calls");
+
+    // Groups of no project are kept for the admins.
+    let unmanaged = run.portal.state.store.index_unmanaged_groups().await.expect("unmanaged");
+    assert!(unmanaged.iter().any(|(_, name)| name == "made-by-hand"), "{unmanaged:?}");
+}

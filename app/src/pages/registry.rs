@@ -22,6 +22,7 @@ pub fn RegistryPage() -> impl IntoView {
             stage: get("stage"),
             status: get("status"),
             search: get("search"),
+            group: get("group"),
             offset: get("offset").parse().unwrap_or(0),
         }
     };
@@ -57,11 +58,12 @@ pub fn RegistryPage() -> impl IntoView {
                 let base = f.clone();
                 let href = move |offset: u64| {
                     format!(
-                        "/?project={}&stage={}&status={}&search={}&offset={offset}",
+                        "/?project={}&stage={}&status={}&search={}&group={}&offset={offset}",
                         urlencode(&base.project),
                         urlencode(&base.stage),
                         urlencode(&base.status),
-                        urlencode(&base.search)
+                        urlencode(&base.search),
+                        urlencode(&base.group)
                     )
                 };
                 let versions = data.versions;
@@ -75,6 +77,15 @@ pub fn RegistryPage() -> impl IntoView {
                             <span class="block text-sm font-medium">"Search"</span>
                             <input type="search" name="search" value=f.search.clone() class="mt-1 rounded border border-slate-300 px-2 py-1" />
                         </label>
+                        {(!f.group.is_empty()).then(|| view! {
+                            <label class="block">
+                                <span class="block text-sm font-medium">"Model group"</span>
+                                <select name="group" class="mt-1 rounded border border-slate-300 px-2 py-1">
+                                    <option value=f.group.clone() selected=true>{f.group.clone()}</option>
+                                    <option value="">"Any"</option>
+                                </select>
+                            </label>
+                        })}
                         <button type="submit" class="rounded bg-blue-700 px-3 py-1 text-white">"Filter"</button>
                     </form>
                     <table class="w-full text-sm bg-white">
@@ -126,7 +137,7 @@ pub fn RegistryPage() -> impl IntoView {
                                 .map(|g| view! {
                                     <tr class="border-b border-slate-200">
                                         <td class="p-2">
-                                            <a class="text-blue-700 underline" href=format!("/?project={}&search={}", g.project, g.name)>{g.name.to_string()}</a>
+                                            <a class="text-blue-700 underline" href=format!("/?project={}&group={}", g.project, g.name)>{g.name.to_string()}</a>
                                         </td>
                                         <td class="p-2">{g.project.to_string()}</td>
                                         <td class="p-2">{g.version_count}</td>

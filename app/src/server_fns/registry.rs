@@ -23,6 +23,9 @@ pub struct RegistryFilter {
     pub stage: String,
     pub status: String,
     pub search: String,
+    /// A model group's exact name (the group table's links).
+    #[serde(default)]
+    pub group: String,
     pub offset: u64,
 }
 
@@ -41,6 +44,7 @@ pub async fn registry(filter: RegistryFilter) -> Result<RegistryPage, AppError> 
         stage: Some(&filter.stage),
         status: Some(&filter.status),
         registry: None,
+        group: Some(&filter.group),
         search: Some(&filter.search),
     }
     .query(Window::new(filter.offset, REGISTRY_PAGE_SIZE))

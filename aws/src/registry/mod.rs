@@ -42,6 +42,7 @@ use crate::settings::AwsSettings;
 /// What a listing keeps: SageMaker filters the status itself, the rest is checked here.
 #[derive(Clone, Copy)]
 struct Filter<'a> {
+    group: Option<&'a governance::ids::ModelGroupName>,
     stage: Option<Stage>,
     status: Option<ApprovalStatus>,
     search: Option<&'a str>,
@@ -212,14 +213,15 @@ impl SageMakerRegistry {
         window: Window,
         newest_first: bool,
     ) -> Result<Page<ModelVersion>, StoreError> {
-        let Filter { stage, status, search } = filter;
+        let Filter { group, stage, status, search } = filter;
         let search = search.map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase);
         let matches_search = |s: &Summary| {
-            search.as_ref().is_none_or(|t| {
-                s.at.group.as_str().contains(t.as_str())
-                    || s.description.to_lowercase().contains(t.as_str())
-                    || s.at.id().as_str().contains(t.as_str())
-            })
+            group.is_none_or(|g| &s.at.group == g)
+                && search.as_ref().is_none_or(|t| {
+                    s.at.group.as_str().contains(t.as_str())
+                        || s.description.to_lowercase().contains(t.as_str())
+                        || s.at.id().as_str().contains(t.as_str())
+                })
         };
         let Some(stage) = stage else {
             let (items, total) = self.scan(registries, projects, status, matches_search, window, newest_first).await?;
@@ -323,7 +325,7 @@ impl ModelRegistry for SageMakerRegistry {
                 .query(
                     &[registry],
                     std::slice::from_ref(&project),
-                    Filter { stage: None, status: None, search: Some(name.as_str()) },
+                    Filter { group: Some(&name), stage: None, status: None, search: None },
                     Window::new(0, 1),
                     true,
                 )
@@ -346,7 +348,7 @@ impl ModelRegistry for SageMakerRegistry {
             Some(false) => vec![dev],
             None => vec![dev, Registry::Central],
         };
-        let filter = Filter { stage: q.stage, status: q.status, search: q.search.as_deref() };
+        let filter = Filter { group: q.group.as_ref(), stage: q.stage, status: q.status, search: q.search.as_deref() };
         self.query(&registries, &projects, filter, q.window, true).await
     }
 
@@ -368,7 +370,7 @@ impl ModelRegistry for SageMakerRegistry {
             Stage::Test => (Registry::Central, Stage::Dev, ApprovalStatus::Approved),
             Stage::Prod => (Registry::Central, Stage::Test, ApprovalStatus::Approved),
         };
-        let filter = Filter { stage: Some(at_stage), status: Some(at_status), search: None };
+        let filter = Filter { group: None, stage: Some(at_stage), status: Some(at_status), search: None };
         self.query(&[registry], projects, filter, window, false).await
     }
 

@@ -33,7 +33,7 @@ impl Service {
         let (ea, eb) = self.compare(actor, a, b).await?;
         let query = VersionQuery {
             project: Some(ea.version.project.clone()),
-            search: Some(ea.version.group.to_string()),
+            group: Some(ea.version.group.clone()),
             window: Window::new(0, Window::MAX_LIMIT),
             ..Default::default()
         };

@@ -149,15 +149,25 @@ impl Service {
             if projects.is_empty() {
                 continue;
             }
-            let page = self.ports.registry.awaiting(stage, &projects, Window::new(0, Window::MAX_LIMIT)).await?;
-            // Listed by the registry's state; kept only where the portal's record awaits this stage too.
-            let versions = self.all_as_recorded(page.items).await?;
-            items.extend(
-                versions
-                    .into_iter()
-                    .filter(|v| v.awaiting() == Some(stage))
-                    .map(|version| InboxItem { stage, version }),
-            );
+            // Every page: an inbox that stops at a window loses the newest work (what arrived last waits at the end).
+            let mut offset = 0;
+            loop {
+                let window = Window::new(offset, Window::MAX_LIMIT);
+                let page = self.ports.registry.awaiting(stage, &projects, window).await?;
+                let seen = page.items.len() as u64;
+                // Listed by the registry's state; kept only where the portal's record awaits this stage too.
+                let versions = self.all_as_recorded(page.items).await?;
+                items.extend(
+                    versions
+                        .into_iter()
+                        .filter(|v| v.awaiting() == Some(stage))
+                        .map(|version| InboxItem { stage, version }),
+                );
+                offset += seen;
+                if seen == 0 || offset >= page.total {
+                    break;
+                }
+            }
         }
         items.sort_by_key(|i| i.version.registered_at);
         Ok(items)
@@ -181,7 +191,8 @@ impl Service {
                     stage: Some(Stage::Prod),
                     status: Some(ApprovalStatus::Approved),
                     central: Some(true),
-                    search: Some(va.group.to_string()),
+                    group: Some(va.group.clone()),
+                    search: None,
                     window: Window::new(0, Window::MAX_LIMIT),
                     within: None,
                 };

@@ -72,6 +72,7 @@ pub struct VersionsQuery {
     stage: Option<String>,
     status: Option<String>,
     registry: Option<String>,
+    model_group: Option<String>,
     search: Option<String>,
     offset: Option<u64>,
     limit: Option<u64>,
@@ -89,6 +90,7 @@ pub async fn versions(
         stage: q.stage.as_deref(),
         status: q.status.as_deref(),
         registry: q.registry.as_deref(),
+        group: q.model_group.as_deref(),
         search: q.search.as_deref(),
     };
     let query = filter.query(window(q.offset, q.limit))?;

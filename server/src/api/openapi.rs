@@ -158,6 +158,7 @@ fn query_parameters(method: &str, path: &str) -> Vec<Value> {
             param("stage", false, json!({"enum": ["", "Dev", "Test", "Prod"]}), "Only versions at this stage"),
             param("status", false, json!({"enum": ["", "PendingManualApproval", "Approved", "Rejected"]}), "Only versions with this status"),
             param("registry", false, json!({"enum": ["", "dev", "central"]}), "Only the Dev registries or only the central one"),
+            param("model_group", false, json!({"type": "string", "pattern": "^([a-z][a-z0-9-]{0,62})?$"}), "Only this model group (its exact name)"),
             param("search", false, json!({"type": "string", "maxLength": 200}), "Text in the group name, description or id"),
         ],
         ("get", "/api/v1/events") => vec![param(

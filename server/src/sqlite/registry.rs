@@ -107,6 +107,9 @@ pub(super) fn push_filters<'a>(qb: &mut QueryBuilder<'a, Sqlite>, q: &'a Version
     if let Some(s) = q.status {
         qb.push(" AND status = ").push_bind(s.as_str());
     }
+    if let Some(group) = &q.group {
+        qb.push(" AND group_name = ").push_bind(group.as_str());
+    }
     if let Some(central) = q.central {
         qb.push(" AND registry = ").push_bind(if central { "central" } else { "dev" });
     }
@@ -210,24 +213,31 @@ impl ModelRegistry for SqliteStore {
         window: Window,
     ) -> Result<Page<ModelVersion>, StoreError> {
         let (registry, at_stage, at_status) = awaiting_state(stage);
-        let mut qb = QueryBuilder::<Sqlite>::new("SELECT * FROM model_versions WHERE registry = ");
-        qb.push_bind(registry)
-            .push(" AND stage = ")
-            .push_bind(at_stage.as_str())
-            .push(" AND status = ")
-            .push_bind(at_status.as_str())
-            .push(" AND project IN (");
-        let mut sep = qb.separated(", ");
-        for p in projects {
-            sep.push_bind(p.as_str());
-        }
-        qb.push(") ORDER BY registered_at, number LIMIT ")
+        let filter = |qb: &mut QueryBuilder<'_, Sqlite>| {
+            qb.push(" WHERE registry = ")
+                .push_bind(registry)
+                .push(" AND stage = ")
+                .push_bind(at_stage.as_str())
+                .push(" AND status = ")
+                .push_bind(at_status.as_str())
+                .push(" AND project IN (NULL");
+            for p in projects {
+                qb.push(", ").push_bind(p.as_str().to_string());
+            }
+            qb.push(")");
+        };
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM model_versions");
+        filter(&mut count);
+        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await.map_err(unavailable)?;
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT * FROM model_versions");
+        filter(&mut qb);
+        qb.push(" ORDER BY registered_at, number LIMIT ")
             .push_bind(window.limit as i64)
             .push(" OFFSET ")
             .push_bind(window.offset as i64);
         let rows = qb.build().fetch_all(&self.pool).await.map_err(unavailable)?;
         let items = rows.iter().map(version_from_row).collect::<Result<Vec<_>, _>>()?;
-        Ok(Page { total: items.len() as u64, items, offset: window.offset, limit: window.limit })
+        Ok(Page { total: total as u64, items, offset: window.offset, limit: window.limit })
     }
 
     async fn register(

@@ -166,16 +166,12 @@ impl SqliteStore {
                 .push_bind(at_stage.as_str())
                 .push(" AND status = ")
                 .push_bind(at_status.as_str())
-                .push(" AND project IN (");
-            let mut sep = qb.separated(", ");
+                .push(" AND project IN (NULL");
             for p in projects {
-                sep.push_bind(p.as_str().to_string());
+                qb.push(", ").push_bind(p.as_str().to_string());
             }
-            sep.push_unseparated(")");
+            qb.push(")");
         };
-        if projects.is_empty() {
-            return Ok(Page { items: Vec::new(), total: 0, offset: window.offset, limit: window.limit });
-        }
         let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM registry_index");
         filter(&mut count);
         let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await.map_err(unavailable)?;
