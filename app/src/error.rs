@@ -25,6 +25,9 @@ pub enum AppError {
     /// Internals are logged on the server, never shown.
     #[error("Something went wrong on our side; nothing was changed. Try again in a moment.")]
     Internal,
+    /// A system the portal depends on (SageMaker, CloudWatch, MLflow) did not answer.
+    #[error("{backend} cannot be reached right now; nothing was changed. Try again in a moment.")]
+    Unavailable { backend: String },
     #[error("The request could not be sent or read: {0}")]
     Transport(String),
 }
@@ -65,6 +68,7 @@ impl AppError {
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Transport(_) => StatusCode::BAD_REQUEST,
         }
     }
@@ -100,6 +104,10 @@ mod from_service {
                 ServiceError::Unavailable(detail) => {
                     tracing::error!(%detail, "store unavailable");
                     AppError::Internal
+                }
+                ServiceError::BackendUnavailable { backend, detail } => {
+                    tracing::error!(%backend, %detail, "backend unavailable");
+                    AppError::Unavailable { backend }
                 }
             }
         }

@@ -13,19 +13,33 @@ where
     let code = err.code().unwrap_or_default().to_string();
     let message = err.message().unwrap_or_default().to_string();
     let mapped = classify(action, what, &code, &message);
-    if let StoreError::Unavailable(_) = &mapped {
+    if let StoreError::BackendUnavailable { .. } = &mapped {
         // The full chain (connection refused, timeouts) goes to the log only.
         tracing::error!(action, what, code, message, error = %chain(&err), "AWS call failed");
     }
     mapped
 }
 
+/// The AWS service an IAM action belongs to, as people name it.
+fn backend(action: &str) -> String {
+    match action.split(':').next().unwrap_or_default() {
+        "sagemaker" => "SageMaker",
+        "cloudwatch" => "CloudWatch",
+        "events" => "EventBridge",
+        "sqs" => "SQS",
+        "sts" => "AWS STS",
+        _ => "AWS",
+    }
+    .to_string()
+}
+
 /// The mapping itself, on the error's code and message (unit-tested without the SDK).
 pub fn classify(action: &str, what: &str, code: &str, message: &str) -> StoreError {
+    let unavailable = |detail: String| StoreError::BackendUnavailable { backend: backend(action), detail };
     let lower = message.to_ascii_lowercase();
     match code {
         "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "AuthorizationError" => {
-            StoreError::Unavailable(format!(
+            unavailable(format!(
                 "AWS denied {action} on {what}: the role the portal assumes needs the IAM permission {action} \
                  (see docs/aws.md)"
             ))
@@ -36,11 +50,16 @@ pub fn classify(action: &str, what: &str, code: &str, message: &str) -> StoreErr
             StoreError::NotFound(what.to_string())
         }
         "ConflictException" | "ResourceInUse" => StoreError::Conflict(format!("{what}: {message}")),
-        "ThrottlingException" | "Throttling" | "TooManyRequestsException" => StoreError::Unavailable(format!(
+        // The request itself is what SageMaker will not take (a limit, a malformed field): sending it again is
+        // useless, and the person is told why.
+        "ValidationException" => {
+            StoreError::Refused(format!("{} refused {action} on {what}: {message}", backend(action)))
+        }
+        "ThrottlingException" | "Throttling" | "TooManyRequestsException" => unavailable(format!(
             "AWS kept throttling {action} on {what} after the SDK's retries; try again in a minute"
         )),
-        _ if code.is_empty() => StoreError::Unavailable(format!("could not reach AWS for {action} on {what}")),
-        _ => StoreError::Unavailable(format!("AWS refused {action} on {what}: {code}: {message}")),
+        _ if code.is_empty() => unavailable(format!("could not reach AWS for {action} on {what}")),
+        _ => unavailable(format!("AWS refused {action} on {what}: {code}: {message}")),
     }
 }
 
@@ -70,9 +89,11 @@ mod tests {
         assert_eq!(missing, StoreError::NotFound("model version central.p.g.9".into()));
         let denied = classify("sagemaker:UpdateModelPackage", "x", "AccessDeniedException", "User is not authorized");
         assert!(
-            matches!(&denied, StoreError::Unavailable(m) if m.contains("needs the IAM permission sagemaker:UpdateModelPackage"))
+            matches!(&denied, StoreError::BackendUnavailable { backend, detail } if backend == "SageMaker" && detail.contains("needs the IAM permission sagemaker:UpdateModelPackage"))
         );
         let bad = classify("sagemaker:CreateModelPackage", "x", "ValidationException", "bad image");
-        assert!(matches!(bad, StoreError::Unavailable(m) if m.contains("bad image")));
+        assert!(matches!(bad, StoreError::Refused(m) if m.contains("SageMaker refused") && m.contains("bad image")));
+        let unreachable = classify("cloudwatch:GetMetricData", "x", "", "");
+        assert!(matches!(unreachable, StoreError::BackendUnavailable { backend, .. } if backend == "CloudWatch"));
     }
 }

@@ -23,6 +23,8 @@ pub const SOURCE_ARN: &str = "portal:source-arn";
 pub const SOURCE_VERSION: &str = "portal:source-version";
 
 pub const MAX_ENTRIES: usize = 50;
+/// The most entries the portal itself keeps on one package over its life.
+pub const PORTAL_KEYS: usize = 9;
 pub const MAX_CHARS: usize = 256;
 
 /// A package's metadata map, checked against SageMaker's limits before it is sent.
@@ -46,19 +48,24 @@ impl Metadata {
         self.get(STAGE).and_then(Stage::parse)
     }
 
-    /// The map to send, or why SageMaker would refuse it.
+    /// The map to send, or why SageMaker would refuse it (checked before anything is sent, so a full map
+    /// refuses the decision with its reason instead of failing at SageMaker).
     pub fn checked(self) -> Result<HashMap<String, String>, StoreError> {
         if self.0.len() > MAX_ENTRIES {
-            return Err(StoreError::Unavailable(format!(
-                "a model package holds at most {MAX_ENTRIES} metadata entries; this one would hold {}",
-                self.0.len()
+            let others = self.0.keys().filter(|k| !k.starts_with("portal:")).count();
+            return Err(StoreError::Refused(format!(
+                "this model package's metadata would hold {} entries, and SageMaker allows {MAX_ENTRIES}: {others} \
+                 of them were set outside the portal; remove some (the portal needs up to {} of its own) and \
+                 decide again",
+                self.0.len(),
+                PORTAL_KEYS
             )));
         }
         if let Some((k, _)) =
             self.0.iter().find(|(k, v)| k.chars().count() > MAX_CHARS || v.chars().count() > MAX_CHARS)
         {
-            return Err(StoreError::Unavailable(format!(
-                "metadata entry {k} is longer than {MAX_CHARS} characters; only pointers belong there"
+            return Err(StoreError::Refused(format!(
+                "metadata entry {k} is longer than the {MAX_CHARS} characters SageMaker allows"
             )));
         }
         Ok(self.0)

@@ -33,6 +33,14 @@ pub enum StoreError {
     Conflict(String),
     #[error("the store is unavailable: {0}")]
     Unavailable(String),
+    /// A system the port reaches (SageMaker, CloudWatch, ...) did not answer or refused to serve the portal;
+    /// `backend` names it for the person and the operator.
+    #[error("{backend} is unavailable: {detail}")]
+    BackendUnavailable { backend: String, detail: String },
+    /// The change cannot be made as asked, and will not be until something else changes (a limit of the
+    /// registry is reached): the message says what, for the person who asked.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// The events and audit records a change causes, stored in the same transaction as the change.

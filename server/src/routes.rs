@@ -49,11 +49,27 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Ready when every backend the portal depends on answers: its database, and SageMaker on the AWS backends.
+/// Answers JSON naming each backend, `ok` or why not; 503 when any is not.
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.store.ready().await {
-        Ok(()) => (StatusCode::OK, "ready").into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {e}")).into_response(),
+    let mut backends = serde_json::Map::new();
+    let mut ready = true;
+    let mut check = |name: &str, result: Result<(), governance::ports::StoreError>| {
+        let said = match result {
+            Ok(()) => "ok".to_string(),
+            Err(e) => {
+                ready = false;
+                e.to_string()
+            }
+        };
+        backends.insert(name.to_string(), serde_json::Value::String(said));
+    };
+    check("database", state.store.ready().await);
+    if let Some(sagemaker) = &state.sagemaker {
+        check("SageMaker", sagemaker.probe().await);
     }
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, axum::Json(serde_json::json!({ "ready": ready, "backends": backends }))).into_response()
 }
 
 /// Pages need a signed-in person: anonymous page visits go to the sign-in page. Server functions, the API

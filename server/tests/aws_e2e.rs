@@ -961,3 +961,89 @@ async fn the_registry_index_lists_every_package_exactly_at_any_size_and_offset()
     let unmanaged = run.portal.state.store.index_unmanaged_groups().await.expect("unmanaged");
     assert!(unmanaged.iter().any(|(_, name)| name == "made-by-hand"), "{unmanaged:?}");
 }
+
+/// A package whose metadata another tool filled to SageMaker's limit (50 entries) cannot take the decision's
+/// entries: the decision is refused before anything is written, with a message that names the limit and what
+/// to do, and the package, the record and the events are as they were.
+#[tokio::test]
+async fn a_package_with_full_metadata_refuses_a_decision_with_the_reason_and_changes_nothing() {
+    let run = start().await;
+    let service = &run.portal.state.service;
+    let registry = run.portal.state.sagemaker.clone().expect("the SageMaker registry");
+    let sagemaker = aws_sdk_sagemaker::Client::new(&run.config);
+    let id = run.register("run-full").await;
+    let dev_arn = arn(&registry, &id);
+    let described = sagemaker.describe_model_package().model_package_name(&dev_arn).send().await.expect("describe");
+    let mut meta = described.customer_metadata_properties().cloned().unwrap_or_default();
+    let theirs = 50 - meta.len();
+    for i in 0..theirs {
+        meta.insert(format!("other-tool:key-{i}"), "v".into());
+    }
+    assert_eq!(meta.len(), 50);
+    sagemaker
+        .update_model_package()
+        .model_package_arn(&dev_arn)
+        .model_approval_status(aws_sdk_sagemaker::types::ModelApprovalStatus::PendingManualApproval)
+        .set_customer_metadata_properties(Some(meta))
+        .send()
+        .await
+        .expect("another tool fills the metadata");
+    run.dispatch().await;
+    run.received().await;
+
+    let dana = server::demo::people().into_iter().find(|p| p.subject.as_str() == "dana").expect("dana");
+    let detail = service.version_detail(&Actor::Person(dana.clone()), &id).await.expect("evidence");
+    let request = DecisionRequest {
+        stage: Stage::Dev,
+        verdict: Verdict::Approve,
+        justification: "Dev gates met.".into(),
+        evidence_digest: detail.digest,
+        seen_test_run: None,
+    };
+    let refused = service.decide(&dana, &id, request).await.expect_err("refused");
+    let message = refused.to_string();
+    assert!(
+        matches!(refused, governance::service::ServiceError::Conflict(_))
+            && message.contains("SageMaker allows 50")
+            && message.contains(&format!("{theirs} of them were set outside the portal")),
+        "{message}"
+    );
+    assert_eq!(run.package(&id).await, ("PendingManualApproval".into(), "Dev".into()), "the package is as it was");
+    assert!(service.decisions(&reader(), &id).await.expect("decisions").is_empty(), "no decision recorded");
+    run.dispatch().await;
+    assert!(run.received().await.is_empty(), "no event");
+    let pending = governance::ports::RegistryJournal::pending_decisions(
+        &run.portal.state.store,
+        chrono::DateTime::<chrono::Utc>::MAX_UTC,
+    )
+    .await
+    .expect("pending");
+    assert!(pending.is_empty(), "nothing left pending");
+}
+
+/// With SageMaker unreachable, `/readyz` says so (503, naming it), a version read through the API answers 503
+/// naming SageMaker rather than the portal's database, and the lists go on from the registry index.
+#[tokio::test]
+async fn an_unreachable_sagemaker_is_named_by_readyz_and_the_api_while_lists_go_on() {
+    let mut run = start().await;
+    let id = run.register("run-outage").await;
+    let (status, ready) = run.send("GET", "/readyz", &[], String::new()).await;
+    assert_eq!((status, &ready["backends"]["SageMaker"]), (StatusCode::OK, &serde_json::json!("ok")), "{ready}");
+
+    run.moto.stop();
+    let (status, ready) = run.send("GET", "/readyz", &[], String::new()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{ready}");
+    assert_eq!(ready["backends"]["database"], "ok");
+    assert!(ready["backends"]["SageMaker"].as_str().is_some_and(|s| s.contains("SageMaker")), "{ready}");
+
+    let bearer = format!("Bearer {TOKEN}");
+    let (status, body) =
+        run.send("GET", &format!("/api/v1/versions/{id}"), &[("authorization", &bearer)], String::new()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["code"], "backend_unavailable");
+    assert!(body["message"].as_str().is_some_and(|m| m.starts_with("SageMaker is unavailable")), "{body}");
+    let (status, body) =
+        run.send("GET", "/api/v1/versions?project=credit-risk", &[("authorization", &bearer)], String::new()).await;
+    assert_eq!(status, StatusCode::OK, "lists read the index: {body}");
+    assert_eq!(body["total"], 1);
+}

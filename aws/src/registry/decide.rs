@@ -66,6 +66,9 @@ pub async fn commit(registry: &SageMakerRegistry, commit: DecisionCommit) -> Res
     if package.metadata.revision() != commit.expected_revision {
         return Err(StoreError::Conflict(format!("model version {version} changed meanwhile")));
     }
+    // The metadata the decision writes must fit SageMaker's limits: refused now, with the reason, rather than
+    // recorded as pending and failed at SageMaker.
+    applied_metadata(&package, &commit).checked()?;
     let id = commit.decision.id.clone();
     // Step 1: pending. The journal lets one pending decision per version through: of racing deciders one wins.
     registry

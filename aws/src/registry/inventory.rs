@@ -31,6 +31,19 @@ impl SageMakerRegistry {
         &self.clients.calls
     }
 
+    /// Whether SageMaker answers (one cheap call, 3 s at most): for `/readyz`.
+    pub async fn probe(&self) -> Result<(), StoreError> {
+        let call = self.clients.central.list_model_package_groups().max_results(1).send();
+        match tokio::time::timeout(std::time::Duration::from_secs(3), call).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(store_error("sagemaker:ListModelPackageGroups", "the central account", e)),
+            Err(_) => Err(StoreError::BackendUnavailable {
+                backend: "SageMaker".into(),
+                detail: "no answer within 3 s".into(),
+            }),
+        }
+    }
+
     /// Every package summary of `project`'s packages in `registry` (Dev, or the central one), newest first.
     pub async fn summaries(&self, registry: &Registry, project: &ProjectId) -> Result<Vec<Summary>, StoreError> {
         let known = self.projects();

@@ -147,7 +147,11 @@ impl SageMakerRegistry {
             Err(e) => match store_error("sagemaker:CreateModelPackageGroup", name, e) {
                 // Made before (by us or by another replica): nothing to do.
                 StoreError::Conflict(_) => Ok(()),
-                StoreError::Unavailable(m) if m.contains("already exists") => Ok(()),
+                StoreError::BackendUnavailable { detail: m, .. } | StoreError::Refused(m)
+                    if m.contains("already exists") =>
+                {
+                    Ok(())
+                }
                 other => Err(other),
             },
         }

@@ -142,6 +142,14 @@ impl Moto {
     }
 }
 
+impl Moto {
+    /// Stops the emulator now: AWS unreachable from here on.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();

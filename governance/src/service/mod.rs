@@ -48,6 +48,9 @@ pub enum ServiceError {
     Conflict(String),
     #[error("the portal's store is unavailable")]
     Unavailable(String),
+    /// A system outside the portal (SageMaker, CloudWatch, MLflow) did not answer: nothing was changed.
+    #[error("{backend} is unavailable")]
+    BackendUnavailable { backend: String, detail: String },
 }
 
 impl From<StoreError> for ServiceError {
@@ -56,6 +59,8 @@ impl From<StoreError> for ServiceError {
             StoreError::NotFound(what) => ServiceError::NotFound(what),
             StoreError::Conflict(what) => ServiceError::Conflict(what),
             StoreError::Unavailable(what) => ServiceError::Unavailable(what),
+            StoreError::BackendUnavailable { backend, detail } => ServiceError::BackendUnavailable { backend, detail },
+            StoreError::Refused(why) => ServiceError::Conflict(why),
         }
     }
 }

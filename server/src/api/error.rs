@@ -59,6 +59,14 @@ impl From<ServiceError> for ApiError {
                     "the portal's store is unavailable; try again",
                 )
             }
+            ServiceError::BackendUnavailable { backend, detail } => {
+                tracing::error!(%backend, %detail, "backend unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "backend_unavailable",
+                    format!("{backend} is unavailable; nothing was changed; try again"),
+                )
+            }
         }
     }
 }
