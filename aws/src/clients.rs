@@ -18,13 +18,18 @@ use crate::settings::{Account, AwsSettings};
 pub async fn base_config(settings: &AwsSettings) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(settings.region.clone()))
-        // Standard mode: exponential backoff with jitter on throttling and 5xx, 3 attempts; adaptive mode would
-        // also rate-limit the client, which a portal's bursty reads do not need.
-        .retry_config(RetryConfig::standard().with_max_attempts(4));
+        .retry_config(retry_config());
     if let Some(url) = &settings.endpoint_url {
         loader = loader.endpoint_url(url);
     }
     loader.load().await
+}
+
+/// Retries of every AWS call: standard mode, exponential backoff with jitter on throttling, transient errors and
+/// 5xx, 4 attempts in all; adaptive mode would also rate-limit the client, which a portal's bursty reads do not
+/// need (the reconciler paces itself instead).
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(4)
 }
 
 /// The configuration for one account: the base one, or the base one assuming the account's role.
