@@ -8,6 +8,14 @@ use crate::error::text_field;
 use crate::ids::ModelGroupName;
 use crate::{ApprovalStatus, FieldError, ProjectId, Registry, Stage, Subject, VersionId};
 
+/// A model package group in a registry account that no project of the portal owns: made by hand, by another
+/// tool, or left by a project the portal no longer knows. Listed for admins, never governed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnmanagedGroup {
+    pub account: String,
+    pub name: String,
+}
+
 /// A named line of model versions in a project (SageMaker's model package group).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelGroup {

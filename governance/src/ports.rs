@@ -192,6 +192,12 @@ pub trait ModelRegistry: Send + Sync {
     async fn pending_states(&self, _version: &VersionId) -> Result<Vec<(Stage, ApprovalStatus)>, StoreError> {
         Ok(Vec::new())
     }
+
+    /// Model groups in the registry's accounts that belong to no project of the portal, as last listed.
+    /// None where the portal owns the whole registry (the embedded one).
+    async fn unmanaged_groups(&self) -> Result<Vec<crate::model::UnmanagedGroup>, StoreError> {
+        Ok(Vec::new())
+    }
 }
 
 /// A decision recorded as pending in the portal database while it is applied to a registry that shares no

@@ -957,9 +957,13 @@ async fn the_registry_index_lists_every_package_exactly_at_any_size_and_offset()
     let spent = calls() - before;
     assert!(spent <= 5, "a version page costs {spent} SageMaker calls");
 
-    // Groups of no project are kept for the admins.
-    let unmanaged = run.portal.state.store.index_unmanaged_groups().await.expect("unmanaged");
-    assert!(unmanaged.iter().any(|(_, name)| name == "made-by-hand"), "{unmanaged:?}");
+    // Groups of no project are listed for operations and auditors (the audit page), and only for them.
+    let unmanaged = service.unmanaged_groups(&reader()).await.expect("unmanaged");
+    assert!(unmanaged.iter().any(|g| g.name == "made-by-hand" && g.account == moto::ACCOUNT), "{unmanaged:?}");
+    assert!(!unmanaged
+        .iter()
+        .any(|g| g.name.starts_with("credit-risk-") || g.name.starts_with("central-credit-risk-")));
+    assert!(service.unmanaged_groups(&Actor::Person(erin)).await.is_err(), "not for an AI engineer");
 }
 
 /// A package whose metadata another tool filled to SageMaker's limit (50 entries) cannot take the decision's

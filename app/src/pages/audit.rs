@@ -36,8 +36,22 @@ pub fn AuditPage() -> impl IntoView {
                     .into_any(),
                 };
                 let entries = page.entries;
+                let unmanaged = (!page.unmanaged.is_empty()).then(|| view! {
+                    <section aria-labelledby="unmanaged" class="mb-4 rounded border border-amber-300 bg-amber-50 p-3">
+                        <h2 id="unmanaged" class="font-semibold">"Model groups not managed by the portal"</h2>
+                        <p class="text-sm">
+                            "These SageMaker model package groups belong to no project of the portal: nothing in them is governed here. Adopt them into a project or remove them."
+                        </p>
+                        <ul class="mt-2 text-sm" data-testid="unmanaged-groups">
+                            {page.unmanaged.iter().map(|g| view! {
+                                <li><span class="font-mono">{g.name.clone()}</span>{format!(" (account {})", g.account)}</li>
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                });
                 view! {
                     {verdict}
+                    {unmanaged}
                     <table class="w-full text-sm bg-white">
                         <thead>
                             <tr class="text-left border-b border-slate-200">

@@ -28,6 +28,8 @@ pub async fn event(id: String) -> Result<EventRecord, AppError> {
 pub struct AuditPage {
     pub entries: Page<AuditEntry>,
     pub verification: AuditVerification,
+    /// Registry groups no project owns (SageMaker): outside governance, listed so someone looks.
+    pub unmanaged: Vec<governance::model::UnmanagedGroup>,
 }
 
 #[server(prefix = "/fn", endpoint = "audit")]
@@ -35,9 +37,10 @@ pub async fn audit(offset: u64) -> Result<AuditPage, AppError> {
     use crate::server::{portal, reply, require_principal};
     use governance::ports::Window;
     let actor = governance::Actor::Person(require_principal().await?);
-    let (entries, verification) =
-        portal()?.service.audit(&actor, Window::new(offset, LEDGER_PAGE_SIZE)).await.map_err(reply)?;
-    Ok(AuditPage { entries, verification })
+    let service = portal()?.service;
+    let (entries, verification) = service.audit(&actor, Window::new(offset, LEDGER_PAGE_SIZE)).await.map_err(reply)?;
+    let unmanaged = service.unmanaged_groups(&actor).await.map_err(reply)?;
+    Ok(AuditPage { entries, verification, unmanaged })
 }
 
 /// Puts a delivery back in the queue (Admins).

@@ -184,4 +184,10 @@ impl Service {
         authorize(actor, &Action::ReadAudit)?;
         Ok((self.ports.ledger.audit(window).await?, self.ports.ledger.verify_audit().await?))
     }
+
+    /// Model groups in the registry accounts that are not the portal's (operations and auditors).
+    pub async fn unmanaged_groups(&self, actor: &Actor) -> Result<Vec<crate::model::UnmanagedGroup>, ServiceError> {
+        authorize(actor, &Action::ReadAudit)?;
+        Ok(self.ports.registry.unmanaged_groups().await?)
+    }
 }

@@ -287,4 +287,9 @@ impl ModelRegistry for IndexedRegistry {
     async fn pending_states(&self, version: &VersionId) -> Result<Vec<(Stage, ApprovalStatus)>, StoreError> {
         self.live.pending_states(version).await
     }
+
+    async fn unmanaged_groups(&self) -> Result<Vec<governance::model::UnmanagedGroup>, StoreError> {
+        let groups = self.store.index_unmanaged_groups().await?;
+        Ok(groups.into_iter().map(|(account, name)| governance::model::UnmanagedGroup { account, name }).collect())
+    }
 }
