@@ -1384,3 +1384,39 @@ async fn a_group_name_too_long_for_the_central_registry_is_refused_with_its_limi
     assert!(text.contains("model_group") && text.contains("at most 43") && text.contains("63"), "{text}");
     assert_eq!(fingerprint(&app).await, before);
 }
+
+/// Search goes through the database's full-text index (three characters or more) and takes any text as text:
+/// quotes, FTS operators and LIKE wildcards find what they say, never a query of their own; the exact group
+/// filter lists one group only, where a search for its name also finds names that contain it.
+#[tokio::test]
+async fn search_takes_any_text_as_text_and_the_group_filter_is_exact() {
+    let app = common::spawn().await;
+    let list = |query: &str| {
+        let app = &app;
+        let uri = format!("/api/v1/versions?{query}");
+        async move {
+            let request = axum::http::Request::get(&uri)
+                .header("authorization", format!("Bearer {}", common::TOKEN))
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let (status, body) = app.send(request).await;
+            assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+            let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+            page["total"].as_u64().unwrap()
+        }
+    };
+    let group = list("project=credit-risk&model_group=pd-model&limit=1").await;
+    assert!(group >= 2, "the demo's pd-model versions");
+    // A substring, in any case, through the trigram index.
+    assert_eq!(list("project=credit-risk&search=pd-mod").await, group);
+    assert_eq!(list("project=credit-risk&search=PD-MODEL").await, group);
+    // FTS syntax and wildcards are text: nothing matches them, nothing fails.
+    for hostile in ["pd\" OR \"x", "\"", "*", "NEAR(pd model)", "pd-model AND x", ")", "'", "%", "_", "%%%", "模型"] {
+        let encoded = url::form_urlencoded::byte_serialize(hostile.as_bytes()).collect::<String>();
+        assert_eq!(list(&format!("project=credit-risk&search={encoded}")).await, 0, "{hostile:?} matched something");
+    }
+    // Two characters: a scan, same answer.
+    assert!(list("project=credit-risk&search=pd").await >= group);
+    // The exact filter does not take a prefix.
+    assert_eq!(list("project=credit-risk&model_group=pd").await, 0);
+}

@@ -226,11 +226,12 @@ impl ModelRegistry for IndexedRegistry {
     ) -> Result<ModelVersion, StoreError> {
         let (project, group, description) = (new.project.clone(), new.group.clone(), new.description.clone());
         let version = self.live.register(id, new, registered_by, at, effects).await?;
-        if let Err(e) = self.put(&version).await {
-            tracing::warn!(version = %version.id, error = %e, "the registry index could not follow a registration");
-        }
+        // The group first: the version's row then counts in it.
         if let Err(e) = self.store.index_put_group(&project, group.as_str(), &description).await {
             tracing::warn!(error = %e, "the registry index could not record a new group");
+        }
+        if let Err(e) = self.put(&version).await {
+            tracing::warn!(version = %version.id, error = %e, "the registry index could not follow a registration");
         }
         Ok(version)
     }

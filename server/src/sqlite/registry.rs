@@ -81,8 +81,9 @@ fn persona_name(p: Persona) -> String {
     serde_json::to_value(p).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
-/// The filters of a version query, on the columns `model_versions` and `registry_index` share.
-pub(super) fn push_filters<'a>(qb: &mut QueryBuilder<'a, Sqlite>, q: &'a VersionQuery) {
+/// The filters of a version query, on the columns `model_versions` and `registry_index` share; `fts` is the
+/// table's full-text index (migration 0011).
+pub(super) fn push_filters<'a>(qb: &mut QueryBuilder<'a, Sqlite>, q: &'a VersionQuery, fts: &str) {
     qb.push(" WHERE 1 = 1");
     if let Some(p) = &q.project {
         qb.push(" AND project = ").push_bind(p.as_str());
@@ -114,15 +115,23 @@ pub(super) fn push_filters<'a>(qb: &mut QueryBuilder<'a, Sqlite>, q: &'a Version
         qb.push(" AND registry = ").push_bind(if central { "central" } else { "dev" });
     }
     if let Some(text) = q.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        let like = format!("%{escaped}%");
-        qb.push(" AND (group_name LIKE ")
-            .push_bind(like.clone())
-            .push(" ESCAPE '\\' OR description LIKE ")
-            .push_bind(like.clone())
-            .push(" ESCAPE '\\' OR id LIKE ")
-            .push_bind(like)
-            .push(" ESCAPE '\\')");
+        // Three characters or more: through the trigram index, one phrase (quotes doubled), so the text is
+        // matched as typed and never read as FTS query syntax.
+        if text.chars().count() >= 3 {
+            let phrase = format!("\"{}\"", text.replace('"', "\"\""));
+            qb.push(format!(" AND rowid IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ")).push_bind(phrase).push(")");
+        } else {
+            // Shorter text has no trigram: a scan, bounded by the other filters.
+            let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let like = format!("%{escaped}%");
+            qb.push(" AND (group_name LIKE ")
+                .push_bind(like.clone())
+                .push(" ESCAPE '\\' OR description LIKE ")
+                .push_bind(like.clone())
+                .push(" ESCAPE '\\' OR id LIKE ")
+                .push_bind(like)
+                .push(" ESCAPE '\\')");
+        }
     }
 }
 
@@ -147,7 +156,7 @@ impl ModelRegistry for SqliteStore {
         // One query with the newest version of each group joined in: no query per row.
         let rows = sqlx::query(
             "SELECT g.project, g.name, g.description,
-                    (SELECT COUNT(*) FROM model_versions v WHERE v.project = g.project AND v.group_name = g.name AND v.registry = 'dev') AS version_count,
+                    g.dev_versions AS version_count,
                     l.number AS latest_number, l.stage AS latest_stage, l.status AS latest_status
              FROM model_groups g
              LEFT JOIN model_versions l ON l.id = (
@@ -183,10 +192,10 @@ impl ModelRegistry for SqliteStore {
 
     async fn list_versions(&self, q: &VersionQuery) -> Result<Page<ModelVersion>, StoreError> {
         let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM model_versions");
-        push_filters(&mut count, q);
+        push_filters(&mut count, q, "model_versions_fts");
         let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await.map_err(unavailable)?;
         let mut list = QueryBuilder::<Sqlite>::new("SELECT * FROM model_versions");
-        push_filters(&mut list, q);
+        push_filters(&mut list, q, "model_versions_fts");
         // Versions registered in the same instant: the higher number is the newer (as on SageMaker).
         list.push(" ORDER BY registered_at DESC, number DESC, id LIMIT ")
             .push_bind(q.window.limit as i64)

@@ -134,10 +134,10 @@ impl SqliteStore {
 
     pub async fn index_list_versions(&self, q: &VersionQuery) -> Result<Page<ModelVersion>, StoreError> {
         let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM registry_index");
-        push_filters(&mut count, q);
+        push_filters(&mut count, q, "registry_index_fts");
         let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await.map_err(unavailable)?;
         let mut list = QueryBuilder::<Sqlite>::new("SELECT version FROM registry_index");
-        push_filters(&mut list, q);
+        push_filters(&mut list, q, "registry_index_fts");
         // As SageMaker sorts: newest first; the higher number first within one instant.
         list.push(" ORDER BY registered_at DESC, number DESC, id LIMIT ")
             .push_bind(q.window.limit as i64)
@@ -201,8 +201,7 @@ impl SqliteStore {
                 .map_err(unavailable)?;
         let rows = sqlx::query(
             "SELECT g.project, g.name, g.description,
-                    (SELECT COUNT(*) FROM registry_index v
-                      WHERE v.project = g.project AND v.group_name = g.name AND v.registry = 'dev') AS version_count,
+                    g.dev_versions AS version_count,
                     l.number AS latest_number, l.stage AS latest_stage, l.status AS latest_status
              FROM registry_index_groups g
              LEFT JOIN registry_index l ON l.id = (
@@ -242,8 +241,10 @@ impl SqliteStore {
 
     /// Records a Dev group (made by a registration, or listed by a reconciliation).
     pub async fn index_put_group(&self, project: &ProjectId, name: &str, description: &str) -> Result<(), StoreError> {
+        // Counted once when the group is first recorded; the triggers keep the count from then on.
         sqlx::query(
-            "INSERT INTO registry_index_groups (project, name, description) VALUES (?, ?, ?)
+            "INSERT INTO registry_index_groups (project, name, description, dev_versions) VALUES (?1, ?2, ?3,
+                 (SELECT COUNT(*) FROM registry_index WHERE project = ?1 AND group_name = ?2 AND registry = 'dev'))
              ON CONFLICT (project, name) DO UPDATE SET description = excluded.description",
         )
         .bind(project.as_str())
@@ -274,6 +275,15 @@ impl SqliteStore {
                 .await
                 .map_err(unavailable)?;
         }
+        // Recounted once per reconciliation (the triggers count between reconciliations).
+        sqlx::query(
+            "UPDATE registry_index_groups SET dev_versions = (SELECT COUNT(*) FROM registry_index v
+                 WHERE v.project = registry_index_groups.project AND v.group_name = registry_index_groups.name
+                   AND v.registry = 'dev')",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
         sqlx::query("DELETE FROM registry_unmanaged_groups").execute(&mut *tx).await.map_err(unavailable)?;
         for (account, name) in unmanaged {
             sqlx::query("INSERT OR REPLACE INTO registry_unmanaged_groups (account, name, seen_at) VALUES (?, ?, ?)")
