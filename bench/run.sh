@@ -16,6 +16,12 @@ VERSIONS="${1:-10000}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/governance-portal/target}"
 command -v wrk >/dev/null || { echo "bench: wrk is needed (apt-get install wrk)" >&2; exit 1; }
 
+# The set-up first (idempotent): cargo-leptos, wasm-bindgen, Tailwind and npm's wasm-opt, so a fresh clone does
+# not fall back to downloading tools at build time.
+echo "==> set-up (scripts/setup.sh)"
+bash scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+
 echo "==> building the release binary and site (cargo leptos build --release)"
 cargo leptos build --release >/dev/null 2>&1 || cargo leptos build --release
 
