@@ -1051,3 +1051,28 @@ async fn an_unreachable_sagemaker_is_named_by_readyz_and_the_api_while_lists_go_
     assert_eq!(status, StatusCode::OK, "lists read the index: {body}");
     assert_eq!(body["total"], 1);
 }
+
+/// A version number SageMaker reuses (a package deleted and made again) is another package: the decisions
+/// recorded on the earlier one do not count for it. The emulator cannot delete packages, so the re-creation is
+/// what the registry index learns from SageMaker's listing: the package's creation time, here an hour later.
+#[tokio::test]
+async fn decisions_on_an_earlier_package_of_the_same_number_do_not_count_for_a_new_one() {
+    let run = start().await;
+    let id = run.register("run-reused").await;
+    let v = run.portal.state.service.ports_for_tests().registry.version(&id).await.expect("read").expect("exists");
+    run.decide("dana", &v, Stage::Dev).await;
+    let registry = &run.portal.state.service.ports_for_tests().registry;
+    assert_eq!(registry.decisions(&id).await.expect("decisions").len(), 1, "the Dev approval of this package");
+
+    let later = server::sqlite::ts_for_tests(chrono::Utc::now() + chrono::Duration::hours(1));
+    sqlx::query("UPDATE registry_index SET registered_at = ? WHERE id = ?")
+        .bind(later)
+        .bind(id.as_str())
+        .execute(run.portal.state.store.pool())
+        .await
+        .expect("the index learns of a package made again");
+    assert!(
+        registry.decisions(&id).await.expect("decisions").is_empty(),
+        "the earlier package's approval does not count"
+    );
+}

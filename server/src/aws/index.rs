@@ -185,6 +185,16 @@ impl IndexedRegistry {
     }
 }
 
+/// How far SageMaker's clock and the portal's may disagree: a decision is never older than its package by more.
+const CLOCK_TOLERANCE: chrono::Duration = chrono::Duration::minutes(5);
+
+/// The decisions that can be about the package created at `created`: a version number is reused when a package
+/// is deleted and made again, and the decisions recorded on the earlier package (made before this one existed)
+/// must not count for the new one, which nobody has reviewed.
+pub fn of_this_package(decisions: Vec<Decision>, created: DateTime<Utc>) -> Vec<Decision> {
+    decisions.into_iter().filter(|d| d.decided_at + CLOCK_TOLERANCE >= created).collect()
+}
+
 #[async_trait]
 impl ModelRegistry for IndexedRegistry {
     async fn list_groups(&self, project: Option<&ProjectId>, window: Window) -> Result<Page<ModelGroup>, StoreError> {
@@ -274,7 +284,11 @@ impl ModelRegistry for IndexedRegistry {
     }
 
     async fn decisions(&self, version: &VersionId) -> Result<Vec<Decision>, StoreError> {
-        self.live.decisions(version).await
+        let decisions = self.live.decisions(version).await?;
+        Ok(match self.store.index_registered_at(version).await? {
+            Some(created) => of_this_package(decisions, created),
+            None => decisions,
+        })
     }
 
     async fn recent_decisions(

@@ -163,6 +163,11 @@ impl SqliteStore {
     }
 }
 
+/// [`ts`], for tests that write rows directly.
+pub fn ts_for_tests(at: DateTime<Utc>) -> String {
+    ts(at)
+}
+
 /// The one text format of times in the database.
 pub(crate) fn ts(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)

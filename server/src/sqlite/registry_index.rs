@@ -122,6 +122,16 @@ impl SqliteStore {
         Ok(ids.into_iter().map(VersionId).collect())
     }
 
+    /// The creation time of the package a version's row is about, if it is indexed.
+    pub async fn index_registered_at(&self, id: &VersionId) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let at: Option<String> = sqlx::query_scalar("SELECT registered_at FROM registry_index WHERE id = ?")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        at.as_deref().map(parse_ts).transpose()
+    }
+
     /// When SageMaker last confirmed a version's row, if it is indexed.
     pub async fn index_agreed_at(&self, id: &VersionId) -> Result<Option<DateTime<Utc>>, StoreError> {
         let at: Option<String> = sqlx::query_scalar("SELECT agreed_at FROM registry_index WHERE id = ?")
