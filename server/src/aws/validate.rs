@@ -99,6 +99,9 @@ pub fn validate(aws: &AwsSettings) -> anyhow::Result<()> {
     if aws.reconcile_interval_secs == 0 || aws.reconcile_grace_secs == 0 {
         anyhow::bail!("aws.reconcile_interval_secs and aws.reconcile_grace_secs must be more than 0");
     }
+    if aws.reconcile_calls_per_second == 0 || aws.reconcile_calls_per_second > 10_000 {
+        anyhow::bail!("aws.reconcile_calls_per_second must be 1 to 10000 (SageMaker requests a second)");
+    }
     if aws.state_change_api_key.as_ref().is_some_and(|k| k.0.len() < 16) {
         anyhow::bail!("aws.state_change_api_key must be at least 16 characters");
     }
@@ -145,6 +148,7 @@ mod tests {
             (Box::new(|s| s.event_source = "aws.sagemaker".into()), "aws.event_source"),
             (Box::new(|s| s.latency_stats = vec!["median".into()]), "aws.latency_stats"),
             (Box::new(|s| s.reconcile_interval_secs = 0), "aws.reconcile_interval_secs"),
+            (Box::new(|s| s.reconcile_calls_per_second = 0), "aws.reconcile_calls_per_second"),
             (Box::new(|s| s.state_change_queue_url = Some("sqs://state-changes".into())), "aws.state_change_queue_url"),
             (
                 Box::new(|s| {
