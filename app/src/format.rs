@@ -21,6 +21,16 @@ pub fn age(at: &DateTime<Utc>, now: &DateTime<Utc>) -> String {
 
 pub use governance::display::number;
 
+/// Text made safe as one segment of a URL path: anything but unreserved characters percent-encoded.
+pub fn path_segment(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -35,5 +45,7 @@ mod tests {
         let now = DateTime::from_timestamp(100_000, 0).unwrap();
         assert_eq!(age(&DateTime::from_timestamp(100_000 - 7200, 0).unwrap(), &now), "2 h");
         assert_eq!(age(&DateTime::from_timestamp(100_000 - 90, 0).unwrap(), &now), "1 min");
+        assert_eq!(path_segment("dev.credit-risk.pd-model.3"), "dev.credit-risk.pd-model.3");
+        assert_eq!(path_segment("a/b?c#d e"), "a%2Fb%3Fc%23d%20e");
     }
 }

@@ -110,8 +110,14 @@ pub fn timeline(
                 "{} on {}: {} over threshold {}",
                 field(r, "metric").unwrap_or_default(),
                 field(r, "endpoint").unwrap_or_default(),
-                r.envelope.detail.get("value").map(|v| v.to_string()).unwrap_or_default(),
-                r.envelope.detail.get("threshold").map(|v| v.to_string()).unwrap_or_default(),
+                // One formatting of numbers everywhere: 0.217, never 0.21700000000000003.
+                r.envelope.detail.get("value").and_then(|v| v.as_f64()).map(crate::display::number).unwrap_or_default(),
+                r.envelope
+                    .detail
+                    .get("threshold")
+                    .and_then(|v| v.as_f64())
+                    .map(crate::display::number)
+                    .unwrap_or_default(),
             )
         } else if let Some(summary) = field(r, "summary") {
             // A change made outside the portal says what differs from the record.

@@ -481,3 +481,61 @@ async fn json_nested_ten_thousand_deep_is_refused_and_the_portal_serves_on() {
     let (status, _) = app.send(Request::get("/healthz").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+/// What the version page names, it links, and only where the link leads somewhere: the comparison with the
+/// group's Prod version (not on that version itself), a CI run that is a web address (never another scheme), the
+/// event's version from the event page; and numbers are written once, the same way (no float noise).
+#[tokio::test]
+async fn the_version_page_links_what_it_names_and_writes_numbers_once() {
+    let app = common::spawn().await;
+    let gina = app.sign_in("gina").await;
+    let prod = app.version("pd-model", 1, true).await;
+    let candidate = app.version("pd-model", 2, true).await;
+    let (_, html) = app.send(page(&format!("/versions/{}", candidate.id), &gina)).await;
+    let compare = format!("a[href='/compare?a={}&b={}']", candidate.id, prod.id);
+    assert_eq!(count(&parsed(&html), &compare), 1, "the candidate compares with the version in Prod");
+    let (_, html) = app.send(page(&format!("/versions/{}", prod.id), &gina)).await;
+    assert_eq!(count(&parsed(&html), "a[href^='/compare']"), 0, "the Prod version has nothing in Prod to compare with");
+
+    let junit = r#"<testsuite name="it"><testcase name="ok"/></testsuite>"#;
+    let runs = format!("/api/v1/versions/{}/test-runs", candidate.id);
+    let (status, body) =
+        app.send(api(&runs, serde_json::json!({"junit_xml": junit, "ci_run": "https://ci.example.com/runs/42"}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, html) = app.send(page(&format!("/versions/{}", candidate.id), &gina)).await;
+    assert_eq!(count(&parsed(&html), "a[href='https://ci.example.com/runs/42']"), 1, "a web address is a link");
+    let (status, body) =
+        app.send(api(&runs, serde_json::json!({"junit_xml": junit, "ci_run": "javascript:alert(1)"}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, html) = app.send(page(&format!("/versions/{}", candidate.id), &gina)).await;
+    let doc = parsed(&html);
+    assert_eq!(count(&doc, "a[href^='javascript']"), 0, "another scheme is never a link");
+    let main: String = doc.select(&scraper::Selector::parse("main").unwrap()).flat_map(|m| m.text()).collect();
+    assert!(main.contains("CI run javascript:alert(1)"), "but it is shown as text");
+
+    // A breach whose value carries float noise reads as the number it is.
+    let push = serde_json::json!({
+        "metric": "drift", "endpoint": "pd-model-prod", "threshold": 0.2,
+        "points": [{"at": chrono::Utc::now().to_rfc3339(), "value": 0.21700000000000003}]
+    });
+    let (status, body) = app.send(api(&format!("/api/v1/versions/{}/monitoring", prod.id), push)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (_, html) = app.send(page(&format!("/versions/{}", prod.id), &gina)).await;
+    let doc = parsed(&html);
+    let main: String = doc.select(&scraper::Selector::parse("main").unwrap()).flat_map(|m| m.text()).collect();
+    assert!(main.contains("0.217 over threshold 0.2"), "the alarm on the timeline");
+    assert!(!main.contains("0.21700000000000003"), "no float noise on the page");
+
+    // The event page links to its version.
+    let events = Request::get(format!("/api/v1/events?version={}", prod.id))
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .body(Body::empty())
+        .unwrap();
+    let (status, body) = app.send(events).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let listed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let event = listed["items"][0]["envelope"]["id"].as_str().expect("an event of the version").to_string();
+    let (status, html) = app.send(page(&format!("/events/{event}"), &gina)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(count(&parsed(&html), &format!("a[href='/versions/{}']", prod.id)), 1, "the event links to its version");
+}

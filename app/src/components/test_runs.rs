@@ -161,7 +161,7 @@ pub fn TestRuns(runs: Vec<TestRun>, thresholds: Vec<MetricThreshold>) -> impl In
                 <h3 class="font-medium">{verdict(selected.passed)}" "{format!("Run {}", selected.id)}</h3>
                 <p class="text-sm text-slate-600">
                     {format!(
-                        "{} cases: {} passed, {} failed, {} errored, {} skipped; {} ms; reported by {} at {}{}",
+                        "{} cases: {} passed, {} failed, {} errored, {} skipped; {} ms; reported by {} at {}",
                         selected.cases.len(),
                         selected.count(CaseStatus::Passed),
                         selected.count(CaseStatus::Failed),
@@ -170,8 +170,8 @@ pub fn TestRuns(runs: Vec<TestRun>, thresholds: Vec<MetricThreshold>) -> impl In
                         selected.duration_ms(),
                         selected.reported_by,
                         time(&selected.recorded_at),
-                        if selected.ci_run.is_empty() { String::new() } else { format!(" · CI run {}", selected.ci_run) },
                     )}
+                    {ci_run(&selected.ci_run)}
                 </p>
                 <h4 class="mt-2 text-sm font-medium">"Performance"</h4>
                 {performance_view(selected, &thresholds)}
@@ -211,4 +211,20 @@ pub fn TestRuns(runs: Vec<TestRun>, thresholds: Vec<MetricThreshold>) -> impl In
         }
     };
     body.into_any()
+}
+
+/// The CI run a report names: a link when it is a web address (http or https only: never `javascript:` or
+/// another scheme), else its text.
+fn ci_run(run: &str) -> Option<AnyView> {
+    let run = run.trim();
+    if run.is_empty() {
+        return None;
+    }
+    let web = run.starts_with("https://") || run.starts_with("http://");
+    Some(if web {
+        view! { " · " <a class="text-blue-700 underline" href=run.to_string() rel="noopener noreferrer nofollow">"CI run"</a> }
+            .into_any()
+    } else {
+        view! { {format!(" · CI run {run}")} }.into_any()
+    })
 }

@@ -59,13 +59,27 @@ pub fn history_charts(run: &TrainingRun) -> Vec<ChartSpec> {
 }
 
 #[component]
-pub fn TrainingRunSection(run_id: Option<String>, run: Option<Result<TrainingRun, String>>) -> impl IntoView {
+pub fn TrainingRunSection(
+    run_id: Option<String>,
+    run: Option<Result<TrainingRun, governance::experiment::ExperimentError>>,
+) -> impl IntoView {
     let run = match (run_id, run) {
         (None, _) | (_, None) => {
             return view! { <p class="text-slate-600">"The build pipeline registered this version without an MLflow run."</p> }
                 .into_any()
         }
+        // The tracker answered: it has no such run. Not a passing outage, so not "right now".
+        (Some(id), Some(Err(governance::experiment::ExperimentError::RunNotFound(_)))) => {
+            return view! {
+                <div role="status" class="rounded border border-amber-300 bg-amber-50 p-3 text-sm" data-testid="run-unavailable">
+                    <p class="font-medium">{format!("The experiment tracker has no run {id}.")}</p>
+                    <p>"The lineage names a run that was deleted or never logged there: this version's training cannot be traced to it."</p>
+                </div>
+            }
+            .into_any()
+        }
         (Some(id), Some(Err(reason))) => {
+            let reason = reason.to_string();
             return view! {
                 <div role="status" class="rounded border border-amber-300 bg-amber-50 p-3 text-sm" data-testid="run-unavailable">
                     <p class="font-medium">{format!("Run {id} cannot be shown right now.")}</p>

@@ -29,6 +29,12 @@ pub fn EventPage() -> impl IntoView {
                 view! {
                     <h1 class="text-2xl font-semibold mb-2">{format!("Event {}", record.envelope.id)}</h1>
                     <p class="mb-4">{record.envelope.detail_type.clone()}</p>
+                    {record.envelope.detail.pointer("/model/versionId").and_then(|v| v.as_str()).map(|version| view! {
+                        <p class="mb-4">
+                            "Model version: "
+                            <a class="text-blue-700 underline" href=format!("/versions/{}", crate::format::path_segment(version))>{version.to_string()}</a>
+                        </p>
+                    })}
                     <h2 class="text-lg font-semibold">"Deliveries"</h2>
                     <ErrorAlert error=error />
                     <table class="text-sm bg-white mb-4">

@@ -139,11 +139,13 @@ pub fn VersionPage() -> impl IntoView {
                             {format!("Registered by {} at {} · id {}", v.registered_by, time(&v.registered_at), v.id)}
                         </p>
                         {(!v.description.is_empty()).then(|| view! { <p class="mt-2">{v.description.clone()}</p> })}
-                        <p class="mt-2 text-sm">
-                            <a class="text-blue-700 underline" href=format!("/compare?a={}", v.id)>
-                                "Compare with the version in Prod"
-                            </a>
-                        </p>
+                        {p.champion.clone().map(|champion| view! {
+                            <p class="mt-2 text-sm">
+                                <a class="text-blue-700 underline" href=format!("/compare?a={}&b={}", v.id, champion)>
+                                    "Compare with the version in Prod"
+                                </a>
+                            </p>
+                        })}
                     </header>
                     <div class="grid gap-6 lg:grid-cols-3">
                         <div class="lg:col-span-2">

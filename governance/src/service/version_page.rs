@@ -42,6 +42,8 @@ pub struct VersionView {
     pub policy: ProjectPolicy,
     /// The Dev source of a central copy, or the central copy of a Dev version.
     pub related: Option<ModelVersion>,
+    /// The group's version in Prod now, when it is another one (see `VersionDetail::champion`).
+    pub champion: Option<VersionId>,
     pub approval: Option<ApprovalPanel>,
     pub decisions: Vec<Decision>,
     pub test_runs: Vec<TestRun>,
@@ -54,7 +56,7 @@ pub struct VersionView {
     pub monitoring: Vec<SeriesOverview>,
     pub range: TimeRange,
     /// The training run: `None` when the lineage names none, `Err` when the tracker cannot answer.
-    pub training_run: Option<Result<TrainingRun, String>>,
+    pub training_run: Option<Result<TrainingRun, crate::experiment::ExperimentError>>,
     /// Registration, decisions, test runs, deployments and events, newest first.
     pub timeline: Vec<TimelineEntry>,
 }
@@ -107,7 +109,7 @@ impl Service {
         };
         let now = self.now();
         let monitoring = self.monitoring(&actor, id, now - range.duration(), now, 150).await?;
-        let training_run = self.training_run(&actor, &evidence.version).await?.map(|r| r.map_err(|e| e.to_string()));
+        let training_run = self.training_run(&actor, &evidence.version).await?;
         let events = self.events(&actor, Some(id), Window::new(0, 200)).await?.items;
         let timeline = crate::timeline::timeline(
             &evidence.version,
@@ -121,6 +123,7 @@ impl Service {
             project_name: detail.project.name.clone(),
             policy: detail.project.policy.clone(),
             related: detail.related.clone(),
+            champion: detail.champion.clone(),
             approval,
             decisions: evidence.decisions.clone(),
             test_runs: detail.test_runs.clone(),

@@ -30,6 +30,9 @@ pub struct VersionDetail {
     pub deployment_requests: Vec<DeploymentRequest>,
     /// For a central copy: its Dev source; for a Dev version: its central copy.
     pub related: Option<ModelVersion>,
+    /// The group's version in Prod now, when there is one and it is another version: what "compare with the
+    /// version in Prod" compares with (the link is shown only then).
+    pub champion: Option<VersionId>,
 }
 
 /// The training run behind a version, as the experiment tracker knows it.
@@ -104,7 +107,30 @@ impl Service {
             evidence.version.awaiting().map(|stage| (stage, crate::gates::gates(stage, &evidence, &project.policy)));
         let test_runs = self.ports.evidence.test_runs(id, Window::new(0, 50)).await?.items;
         let deployment_requests = self.ports.evidence.deployment_requests(id).await?;
-        Ok(VersionDetail { project, evidence, digest, awaiting, test_runs, deployment_requests, related })
+        let champion = self.champion(&evidence.version).await?.map(|v| v.id);
+        Ok(VersionDetail { project, evidence, digest, awaiting, test_runs, deployment_requests, related, champion })
+    }
+
+    /// The version of `of`'s group in Prod now (approved there by the portal's record), other than `of`.
+    async fn champion(&self, of: &ModelVersion) -> Result<Option<ModelVersion>, ServiceError> {
+        let query = crate::ports::VersionQuery {
+            project: Some(of.project.clone()),
+            stage: Some(Stage::Prod),
+            status: Some(ApprovalStatus::Approved),
+            central: Some(true),
+            group: Some(of.group.clone()),
+            search: None,
+            window: Window::new(0, Window::MAX_LIMIT),
+            within: None,
+        };
+        let listed = self.ports.registry.list_versions(&query).await?.items;
+        Ok(self
+            .all_as_recorded(listed)
+            .await?
+            .into_iter()
+            .filter(|v| v.stage == Stage::Prod && v.status == ApprovalStatus::Approved)
+            .filter(|v| v.group == of.group && v.id != of.id)
+            .max_by_key(|v| v.number))
     }
 
     /// The version's training run. `Ok(None)` when its lineage names no run; `Ok(Some(Err(..)))` when the
@@ -185,28 +211,10 @@ impl Service {
         authorize(actor, &Action::ReadProject(va.project.clone()))?;
         let vb = match b {
             Some(b) => self.version_or_404(b).await?,
-            None => {
-                let query = crate::ports::VersionQuery {
-                    project: Some(va.project.clone()),
-                    stage: Some(Stage::Prod),
-                    status: Some(ApprovalStatus::Approved),
-                    central: Some(true),
-                    group: Some(va.group.clone()),
-                    search: None,
-                    window: Window::new(0, Window::MAX_LIMIT),
-                    within: None,
-                };
-                let listed = self.ports.registry.list_versions(&query).await?.items;
-                self.all_as_recorded(listed)
-                    .await?
-                    .into_iter()
-                    .filter(|v| v.stage == Stage::Prod && v.status == ApprovalStatus::Approved)
-                    .filter(|v| v.group == va.group && v.id != va.id)
-                    .max_by_key(|v| v.number)
-                    .ok_or_else(|| {
-                        ServiceError::NotFound(format!("A version of {} in Prod to compare with", va.group))
-                    })?
-            }
+            None => self
+                .champion(&va)
+                .await?
+                .ok_or_else(|| ServiceError::NotFound(format!("A version of {} in Prod to compare with", va.group)))?,
         };
         authorize(actor, &Action::ReadProject(vb.project.clone()))?;
         Ok((self.evidence(va).await?, self.evidence(vb).await?))
