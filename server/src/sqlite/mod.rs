@@ -55,7 +55,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .after_release(|connection, _| Box::pin(async move { Ok(out_of_transaction(connection).await) }))
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Self { pool, targets })
     }
@@ -166,6 +170,37 @@ impl SqliteStore {
 /// [`ts`], for tests that write rows directly.
 pub fn ts_for_tests(at: DateTime<Utc>) -> String {
     ts(at)
+}
+
+/// Whether a connection given back to the pool is outside any transaction, so it may be handed out again.
+///
+/// A write that fails for want of space (SQLITE_FULL, an I/O error) can leave a connection inside a transaction
+/// SQLite has half given up on: the rollback sqlx queues may fail too, or SQLite may have rolled back on its own
+/// while sqlx still counts a transaction. Handed out again, such a connection holds the write lock forever
+/// (every other writer: "database is locked") or turns the next transaction into a savepoint that never
+/// commits, so answered writes are lost. Such a connection is closed instead (closing rolls back whatever it
+/// held); the pool opens a fresh one.
+async fn out_of_transaction(connection: &mut sqlx::SqliteConnection) -> bool {
+    use sqlx::Connection;
+    if connection.is_in_transaction() {
+        tracing::error!("a database connection came back inside a transaction; closed");
+        return false;
+    }
+    match connection.lock_handle().await {
+        Ok(mut handle) => {
+            // SAFETY: the handle is locked for this call, so no other statement uses the connection meanwhile;
+            // sqlite3_get_autocommit only reads the connection's state.
+            let autocommit = unsafe { libsqlite3_sys::sqlite3_get_autocommit(handle.as_raw_handle().as_ptr()) } != 0;
+            if !autocommit {
+                tracing::error!("a database connection came back with SQLite inside a transaction; closed");
+            }
+            autocommit
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "a database connection could not be checked; closed");
+            false
+        }
+    }
 }
 
 /// The one text format of times in the database.
