@@ -42,7 +42,8 @@ async fn a_real_full_filesystem_loses_no_answered_write_and_recovers_when_space_
     struct Unmount(std::path::PathBuf);
     impl Drop for Unmount {
         fn drop(&mut self) {
-            let _ = std::process::Command::new("umount").arg(&self.0).status();
+            // Lazy: detached now, freed once the last file on it is closed.
+            let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
         }
     }
     let _unmount = Unmount(mount.clone());
@@ -89,7 +90,7 @@ async fn a_real_full_filesystem_loses_no_answered_write_and_recovers_when_space_
         assert!(matches!(written, Ok(Ok(()))), "write {id} after space was freed: {written:?}");
         answered.insert(format!("evt-{id}"));
     }
-    drop(store);
+    store.pool().close().await;
     let reopened = SqliteStore::open(&path, vec!["webhook".into()]).await.expect("reopen");
     let stored: BTreeSet<String> = sqlx::query_scalar("SELECT id FROM events")
         .fetch_all(reopened.pool())
@@ -99,6 +100,7 @@ async fn a_real_full_filesystem_loses_no_answered_write_and_recovers_when_space_
         .collect();
     let lost: Vec<_> = answered.difference(&stored).collect();
     let announced: Vec<_> = stored.difference(&answered).collect();
+    reopened.pool().close().await;
     assert!(lost.is_empty(), "answered Ok but not in the database: {lost:?}");
     assert!(announced.is_empty(), "in the database but refused: {announced:?}");
 }
