@@ -81,6 +81,7 @@ async fn a_real_full_filesystem_loses_no_answered_write_and_recovers_when_space_
         .status()
         .expect("remount runs");
     assert!(grown.success());
+    store.ready().await.expect("ready again once writes commit");
     for id in n..n + 40 {
         let written = tokio::time::timeout(
             std::time::Duration::from_secs(20),

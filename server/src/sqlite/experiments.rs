@@ -8,7 +8,7 @@ use governance::experiment::{ExperimentError, ExperimentRun, MetricStep, Registe
 use governance::ports::Experiments;
 use sqlx::Row;
 
-use super::{parse_ts, ts, SqliteStore};
+use super::{parse_ts, ts, SqliteStore, BEGIN_WRITE};
 
 /// A run as a tracking client logs it: the run, every metric value, and the model versions registered from it.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,7 +28,7 @@ impl SqliteStore {
     /// Stores a run, replacing an earlier copy of it (seeding is repeatable).
     pub async fn log_run(&self, logged: &LoggedRun) -> Result<(), ExperimentError> {
         let run = &logged.run;
-        let mut tx = self.pool.begin().await.map_err(failed)?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await.map_err(failed)?;
         for table in ["experiment_registered_versions", "experiment_metrics"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE run_id = ?"))
                 .bind(&run.run_id)

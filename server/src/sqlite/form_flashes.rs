@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use governance::ports::StoreError;
 use sqlx::Row;
 
-use super::{ts, unavailable, SqliteStore};
+use super::{ts, unavailable, SqliteStore, BEGIN_WRITE};
 
 /// How long a form's error waits for its page: the redirect is followed at once; a reload soon after shows
 /// the same form again.
@@ -22,7 +22,7 @@ impl SqliteStore {
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await.map_err(unavailable)?;
         sqlx::query("INSERT INTO form_flashes (id, session_id, path, error, created_at) VALUES (?, ?, ?, ?, ?)")
             .bind(id)
             .bind(session_id)

@@ -75,15 +75,23 @@ impl SqliteStore {
             .await
             .map_err(unavailable)?;
         let known = sqlx::migrate!("./migrations").iter().count() as i64;
-        if applied >= known {
-            Ok(())
-        } else {
-            Err(StoreError::Unavailable(format!("{applied} of {known} migrations applied")))
+        if applied < known {
+            return Err(StoreError::Unavailable(format!("{applied} of {known} migrations applied")));
         }
+        // Reading is not enough: a full disk or a lock nobody releases stops every write while reads go on.
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO readiness_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+        )
+        .bind(ts(Utc::now()))
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)
     }
 
     async fn begin(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
-        self.pool.begin().await.map_err(unavailable)
+        self.pool.begin_with(BEGIN_WRITE).await.map_err(unavailable)
     }
 
     /// Writes a change's events (with a delivery row per target) and audit records in `tx`.
@@ -171,6 +179,11 @@ impl SqliteStore {
 pub fn ts_for_tests(at: DateTime<Utc>) -> String {
     ts(at)
 }
+
+/// How every transaction starts: with the write lock taken at once. A deferred transaction that reads first and
+/// then writes must upgrade its lock, and SQLite refuses that upgrade at once (SQLITE_BUSY, no waiting) when another
+/// writer got there first; an immediate one waits its turn under the busy timeout instead.
+pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 /// Whether a connection given back to the pool is outside any transaction, so it may be handed out again.
 ///

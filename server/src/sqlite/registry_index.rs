@@ -12,7 +12,7 @@ use governance::{ApprovalStatus, ProjectId, Stage, VersionId};
 use sqlx::{QueryBuilder, Row, Sqlite};
 
 use super::registry::{awaiting_state, push_filters};
-use super::{from_json, parse_ts, to_json, ts, unavailable, SqliteStore};
+use super::{from_json, parse_ts, to_json, ts, unavailable, SqliteStore, BEGIN_WRITE};
 
 /// What the reconciliation compares with a package summary.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,7 +100,7 @@ impl SqliteStore {
 
     /// Marks rows as confirmed by SageMaker at `now`.
     pub async fn index_agreed(&self, ids: &[VersionId], now: DateTime<Utc>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await.map_err(unavailable)?;
         for id in ids {
             sqlx::query("UPDATE registry_index SET agreed_at = ? WHERE id = ?")
                 .bind(ts(now))
@@ -274,7 +274,7 @@ impl SqliteStore {
         unmanaged: &[(String, String)],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await.map_err(unavailable)?;
         sqlx::query("DELETE FROM registry_index_groups").execute(&mut *tx).await.map_err(unavailable)?;
         for (project, name, description) in groups {
             sqlx::query("INSERT OR REPLACE INTO registry_index_groups (project, name, description) VALUES (?, ?, ?)")
