@@ -313,6 +313,9 @@ pub async fn seed_directory_if_empty(store: &SqliteStore) -> anyhow::Result<bool
     if !store.projects().await?.is_empty() {
         return Ok(false);
     }
+    // Marked first: a crash from here until `seeded` leaves "started", and the next start seeds again from an
+    // empty database (`crate::build_with`) instead of keeping half the demo forever.
+    store.set_portal_state(SEED_STATE, "started").await?;
     for project in projects() {
         store.upsert_project(&project).await?;
     }
@@ -321,6 +324,19 @@ pub async fn seed_directory_if_empty(store: &SqliteStore) -> anyhow::Result<bool
     }
     seed_datasets(store).await?;
     Ok(true)
+}
+
+/// The `portal_state` key of the first start's demo seeding.
+pub const SEED_STATE: &str = "demo_seed";
+
+/// Marks the demo seeding finished.
+pub async fn seeded(store: &SqliteStore) -> anyhow::Result<()> {
+    Ok(store.set_portal_state(SEED_STATE, "complete").await?)
+}
+
+/// Whether a first start crashed while seeding this database (so it holds part of the demo only).
+pub async fn seeding_interrupted(store: &SqliteStore) -> anyhow::Result<bool> {
+    Ok(store.portal_state(SEED_STATE).await?.as_deref() == Some("started"))
 }
 
 /// Seeds the demo data unless projects exist already.
@@ -407,7 +423,7 @@ pub async fn seed_if_empty(store: &SqliteStore, service: &Service) -> anyhow::Re
         .decide("gina", &rt2, Stage::Prod, Verdict::Reject, "Answers cite superseded policies; fix the index first.")
         .await?;
     register(SEARCH, input("rag-retriever", "run-bb03", &[("recall_at_5", 0.9)], rag())).await?;
-    Ok(())
+    seeded(store).await
 }
 
 /// Catalog datasets with their producers (Gina and Erin produce data as well as deciding on models).

@@ -67,12 +67,27 @@ pub async fn build_with(
     std::fs::create_dir_all(&settings.data_dir)
         .map_err(|e| anyhow::anyhow!("cannot create the data directory {}: {e}", settings.data_dir.display()))?;
     let targets = Dispatcher::target_names(&settings.webhooks, settings.aws.is_some());
-    let store = SqliteStore::open(&settings.data_dir.join("portal.sqlite"), targets).await?;
+    let path = settings.data_dir.join("portal.sqlite");
+    let mut store = SqliteStore::open(&path, targets.clone()).await?;
+    if settings.demo_data() && demo::seeding_interrupted(&store).await? {
+        // The first start died while seeding: the database holds nothing but part of the demo. Start it over.
+        tracing::warn!(path = %path.display(), "the first start's demo seeding was interrupted; seeding again from an empty database");
+        store.pool().close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+            if file.exists() {
+                std::fs::remove_file(&file).map_err(|e| anyhow::anyhow!("cannot remove {}: {e}", file.display()))?;
+            }
+        }
+        store = SqliteStore::open(&path, targets).await?;
+    }
     let clock: Arc<dyn governance::ports::Clock> = Arc::new(clock::SystemClock);
     if settings.aws.is_some() && settings.demo_data() {
         // The SageMaker registry knows the projects of the directory at start-up: seed the demo's first. Its
         // versions are not seeded into a real registry.
-        demo::seed_directory_if_empty(&store).await?;
+        if demo::seed_directory_if_empty(&store).await? {
+            demo::seeded(&store).await?;
+        }
     }
     let backends = match (&settings.aws, aws_config) {
         (Some(aws), Some(config)) => Some(aws::AwsBackends::with_config(aws, &config, &store, clock.clone()).await?),

@@ -294,3 +294,41 @@ async fn the_monitoring_overview_aggregated_in_sql_draws_what_the_points_say() {
     let expected = points.iter().filter(|p| p.value > 140.0).count() as u64;
     assert_eq!((after.points, after.breaches), (5000, expected));
 }
+
+/// A first start that dies while seeding the demo leaves "started" behind: the next start seeds again from an
+/// empty database, so the demo is whole (the same versions and groups as an uninterrupted first start), never
+/// half there forever.
+#[tokio::test]
+async fn a_first_start_that_died_while_seeding_is_seeded_again_whole() {
+    let counts = |portal: &server::Portal| {
+        let service = portal.state.service.clone();
+        async move {
+            let reader = common::reader();
+            let versions = service
+                .versions(
+                    &reader,
+                    &governance::ports::VersionQuery { window: Window::new(0, 200), ..Default::default() },
+                )
+                .await
+                .expect("versions")
+                .total;
+            let groups = service.model_groups(&reader, None, Window::new(0, 200)).await.expect("groups").total;
+            (versions, groups)
+        }
+    };
+    let whole_dir = tempfile::tempdir().unwrap();
+    let whole = server::build(common::settings(whole_dir.path(), vec![])).await.expect("a first start");
+    let expected = counts(&whole).await;
+    assert!(expected.0 > 5, "the demo has versions: {expected:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // The first start got as far as the directory, then died.
+        let store = server::sqlite::SqliteStore::open(&dir.path().join("portal.sqlite"), vec![]).await.expect("open");
+        assert!(server::demo::seed_directory_if_empty(&store).await.expect("directory"));
+        store.pool().close().await;
+    }
+    let restarted = server::build(common::settings(dir.path(), vec![])).await.expect("the next start");
+    assert_eq!(counts(&restarted).await, expected, "the demo is whole");
+    assert!(!server::demo::seeding_interrupted(&restarted.state.store).await.expect("state"));
+}

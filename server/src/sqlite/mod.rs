@@ -13,6 +13,7 @@ mod journal;
 mod ledger;
 mod monitoring;
 mod monitoring_overview;
+mod portal_state;
 mod project_setups;
 mod registry;
 mod registry_index;

@@ -1,0 +1,25 @@
+//! Facts about the database itself (table `portal_state`).
+
+use governance::ports::StoreError;
+
+use super::{unavailable, SqliteStore};
+
+impl SqliteStore {
+    pub async fn portal_state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar("SELECT value FROM portal_state WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)
+    }
+
+    pub async fn set_portal_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO portal_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}
