@@ -94,16 +94,19 @@ impl Dispatcher {
             }
         } else {
             for (delivery, envelope) in &bus {
-                self.attempt(delivery, envelope, now).await;
+                self.attempt(delivery, envelope).await;
             }
         }
         for (delivery, envelope) in others {
-            self.attempt(&delivery, &envelope, now).await;
+            self.attempt(&delivery, &envelope).await;
         }
         count
     }
 
-    async fn attempt(&self, delivery: &Delivery, envelope: &EventEnvelope, now: DateTime<Utc>) {
+    /// One delivery, signed and scheduled with the time it is made: after a slow receiver, a batch's later
+    /// posts are not stale on arrival.
+    async fn attempt(&self, delivery: &Delivery, envelope: &EventEnvelope) {
+        let now = self.service.now();
         let result = match self.targets.get(&delivery.target) {
             None => Err(format!("no target named {} in the settings", delivery.target)),
             Some(target) => deliver(target, envelope, now).await,

@@ -332,3 +332,36 @@ async fn a_first_start_that_died_while_seeding_is_seeded_again_whole() {
     assert_eq!(counts(&restarted).await, expected, "the demo is whole");
     assert!(!server::demo::seeding_interrupted(&restarted.state.store).await.expect("state"));
 }
+
+/// A slow receiver (0.15 s a request) gets each post signed with the time it is sent, not the time the batch
+/// started, so a receiver checking the timestamp's freshness accepts the later ones too.
+#[tokio::test]
+async fn each_webhook_post_is_signed_with_the_time_it_is_sent() {
+    let stamps = Arc::new(Mutex::new(Vec::new()));
+    let sink = stamps.clone();
+    let app = Router::new().route(
+        "/hook",
+        post(move |headers: axum::http::HeaderMap| {
+            let sink = sink.clone();
+            async move {
+                let at: i64 = headers.get("webhook-timestamp").and_then(|v| v.to_str().ok()?.parse().ok()).unwrap_or(0);
+                sink.lock().unwrap().push(at);
+                tokio::time::sleep(Duration::from_millis(150)).await;
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let dir = tempfile::tempdir().unwrap();
+    let portal = server::build(common::settings(dir.path(), vec![hook(&url)])).await.unwrap();
+    let started = chrono::Utc::now().timestamp();
+    portal.dispatcher.tick().await;
+    server.abort();
+    let stamps = stamps.lock().unwrap().clone();
+    assert!(stamps.len() >= 5, "the demo's events were posted: {}", stamps.len());
+    let (first, last) = (stamps[0], stamps[stamps.len() - 1]);
+    assert!(first >= started, "signed when sent");
+    assert!(last - first >= 2, "later posts carry later times: {stamps:?}");
+}
