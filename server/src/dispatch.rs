@@ -32,12 +32,34 @@ pub struct Dispatcher {
     /// The outbox is read and marked through the service, never through its port.
     service: Service,
     targets: BTreeMap<String, Target>,
-    max_attempts: u32,
+    schedule: Schedule,
 }
 
-/// The wait before attempt `attempts + 1`: 1 s, 2 s, 4 s ... capped at 5 minutes.
-pub fn backoff(attempts: u32) -> Duration {
-    Duration::from_secs(1u64 << attempts.min(8)).min(Duration::from_secs(300))
+/// When deliveries are tried again: waits doubling from 1 s up to `max_backoff`, `max_attempts` in all, then
+/// the dead-letter list.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Schedule {
+    pub max_attempts: u32,
+    pub max_backoff: Duration,
+}
+
+impl Schedule {
+    pub fn from_settings(settings: &crate::settings::Settings) -> Self {
+        Self {
+            max_attempts: settings.max_delivery_attempts,
+            max_backoff: Duration::from_secs(settings.delivery_backoff_max_secs),
+        }
+    }
+
+    /// The wait before attempt `attempts + 1`.
+    pub fn backoff(&self, attempts: u32) -> Duration {
+        Duration::from_secs(1u64 << attempts.min(30)).min(self.max_backoff)
+    }
+
+    /// How long a target is retried before its events go to the dead-letter list.
+    pub fn retried_for(&self) -> Duration {
+        (1..self.max_attempts).map(|a| self.backoff(a)).sum()
+    }
 }
 
 impl Dispatcher {
@@ -45,7 +67,7 @@ impl Dispatcher {
         service: &Service,
         webhooks: &[WebhookTarget],
         eventbridge: Option<EventBridgePublisher>,
-        max_attempts: u32,
+        schedule: Schedule,
     ) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
@@ -61,7 +83,7 @@ impl Dispatcher {
         if let Some(publisher) = eventbridge {
             targets.insert(EVENTBRIDGE.to_string(), Target::EventBridge(publisher));
         }
-        Ok(Self { service: service.clone(), targets, max_attempts })
+        Ok(Self { service: service.clone(), targets, schedule })
     }
 
     /// The target names every event is queued for.
@@ -120,8 +142,9 @@ impl Dispatcher {
             Ok(()) => self.service.delivered(&delivery.event_id, &delivery.target).await,
             Err(error) => {
                 let attempts = delivery.attempts + 1;
-                let next = (attempts < self.max_attempts).then(|| {
-                    now + chrono::Duration::from_std(backoff(attempts)).unwrap_or(chrono::Duration::seconds(300))
+                let next = (attempts < self.schedule.max_attempts).then(|| {
+                    now + chrono::Duration::from_std(self.schedule.backoff(attempts))
+                        .unwrap_or(chrono::Duration::seconds(300))
                 });
                 tracing::warn!(event = %delivery.event_id, target = %delivery.target, attempts, %error, dead = next.is_none(), "delivery failed");
                 self.service.delivery_failed(&delivery.event_id, &delivery.target, &error, next).await
@@ -186,8 +209,12 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_is_capped() {
-        assert_eq!(backoff(0), Duration::from_secs(1));
-        assert_eq!(backoff(3), Duration::from_secs(8));
-        assert_eq!(backoff(30), Duration::from_secs(256));
+        let schedule = Schedule { max_attempts: 10, max_backoff: Duration::from_secs(256) };
+        assert_eq!(schedule.backoff(0), Duration::from_secs(1));
+        assert_eq!(schedule.backoff(3), Duration::from_secs(8));
+        assert_eq!(schedule.backoff(30), Duration::from_secs(256));
+        // The defaults retry a target for longer than EventBridge's 24 hours.
+        let defaults = Schedule::from_settings(&crate::settings::Settings::default());
+        assert!(defaults.retried_for() >= Duration::from_secs(24 * 3600), "{:?}", defaults.retried_for());
     }
 }

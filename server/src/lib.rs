@@ -143,7 +143,8 @@ pub async fn build_with(
         60,
     ));
     let publisher = backends.as_ref().map(|b| b.publisher.clone());
-    let dispatcher = Dispatcher::new(&service, &settings.webhooks, publisher, settings.max_delivery_attempts)?;
+    let dispatcher =
+        Dispatcher::new(&service, &settings.webhooks, publisher, dispatch::Schedule::from_settings(&settings))?;
     let reconciler = match (&backends, &settings.aws) {
         (Some(b), Some(aws)) => {
             let reconciler = aws::Reconciler::new(b.index.clone(), service.clone(), aws);

@@ -107,6 +107,9 @@ pub struct Settings {
     pub dispatch_interval_ms: u64,
     /// Delivery attempts before an event goes to the dead-letter list.
     pub max_delivery_attempts: u32,
+    /// The longest wait between two attempts (the waits double from 1 s up to it). With the defaults (40
+    /// attempts, one hour) a target is retried for 29 hours, longer than EventBridge's own 24.
+    pub delivery_backoff_max_secs: u64,
     /// Static bearer tokens for CI, per project: a development opt-in, refused in production (CI uses OIDC
     /// tokens and `trust_policies`).
     pub project_tokens: BTreeMap<String, Secret>,
@@ -146,7 +149,8 @@ impl Default for Settings {
             mode: Mode::Development,
             demo_data: None,
             dispatch_interval_ms: 500,
-            max_delivery_attempts: 10,
+            max_delivery_attempts: 40,
+            delivery_backoff_max_secs: 3600,
             project_tokens: BTreeMap::new(),
             trust_policies: Vec::new(),
             oidc: None,
@@ -163,7 +167,7 @@ impl Default for Settings {
 }
 
 /// Every setting's name, as the environment spells them after `PORTAL_`.
-const KEYS: [&str; 18] = [
+const KEYS: [&str; 19] = [
     "addr",
     "data_dir",
     "repositories_dir",
@@ -171,6 +175,7 @@ const KEYS: [&str; 18] = [
     "demo_data",
     "dispatch_interval_ms",
     "max_delivery_attempts",
+    "delivery_backoff_max_secs",
     "project_tokens",
     "webhooks",
     "event_account",
@@ -204,6 +209,12 @@ impl Settings {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
+        if self.max_delivery_attempts == 0 {
+            anyhow::bail!("max_delivery_attempts must be at least 1");
+        }
+        if !(1..=86_400).contains(&self.delivery_backoff_max_secs) {
+            anyhow::bail!("delivery_backoff_max_secs must be 1 to 86400 (a day)");
+        }
         for hook in &self.webhooks {
             crate::webhook::signing_key(&hook.secret)
                 .map_err(|e| anyhow::anyhow!("webhook {:?}: secret {e}", hook.name))?;
@@ -366,6 +377,21 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("mlflow.tracking_uri") && err.to_string().contains("http"), "{err}");
+    }
+
+    #[test]
+    fn a_delivery_schedule_out_of_range_is_named() {
+        for (toml, key) in [
+            ("max_delivery_attempts = 0", "max_delivery_attempts"),
+            ("delivery_backoff_max_secs = 0", "delivery_backoff_max_secs"),
+            ("delivery_backoff_max_secs = 90000", "delivery_backoff_max_secs"),
+        ] {
+            let err = Settings::from_figment(
+                Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string(toml)),
+            )
+            .unwrap_err();
+            assert!(err.to_string().contains(key), "{toml}: {err}");
+        }
     }
 
     #[test]

@@ -63,7 +63,8 @@ fn git(args: &[&str]) -> String {
 }
 
 async fn provision(app: &TestPortal) {
-    let dispatcher = server::dispatch::Dispatcher::new(&app.portal.state.service, &[], None, 10).unwrap();
+    let schedule = server::dispatch::Schedule { max_attempts: 10, max_backoff: std::time::Duration::from_secs(300) };
+    let dispatcher = server::dispatch::Dispatcher::new(&app.portal.state.service, &[], None, schedule).unwrap();
     while dispatcher.tick().await > 0 {}
 }
 
