@@ -431,7 +431,7 @@ async fn api_writes_need_the_project_token() {
     .await;
 
     let app = common::spawn_with_identity().await;
-    app.portal.dispatcher.tick().await; // the consumer makes the deployment requests
+    while app.portal.dispatcher.tick().await > 0 {} // the consumer makes the deployment requests
     let v = app.version("pd-model", 2, true).await;
     let request =
         app.portal.state.service.ports_for_tests().evidence.deployment_requests(&v.id).await.unwrap().remove(0);

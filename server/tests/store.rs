@@ -365,3 +365,49 @@ async fn each_webhook_post_is_signed_with_the_time_it_is_sent() {
     assert!(first >= started, "signed when sent");
     assert!(last - first >= 2, "later posts carry later times: {stamps:?}");
 }
+
+/// After an outage each delivery backs off on its own, so a version's later event is often due before its
+/// earlier one: per target, it waits until the earlier one is delivered (or dead), and other versions' events
+/// and other targets go on meanwhile.
+#[tokio::test]
+async fn a_versions_events_are_delivered_in_order_per_target_whatever_their_backoff() {
+    use governance::ports::{Ledger, RegistryJournal};
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = common::settings(dir.path(), vec![]);
+    settings.demo_data = Some(false);
+    let portal = server::build(settings).await.unwrap();
+    let store = &portal.state.store;
+    let event = |n: usize, version: &str| governance::events::EventEnvelope {
+        version: "0".into(),
+        id: governance::EventId(format!("evt-order-{n}")),
+        detail_type: "ModelVersionRegistered".into(),
+        source: "ml.portal".into(),
+        account: "111111111111".into(),
+        time: chrono::Utc::now(),
+        region: "eu-west-1".into(),
+        resources: vec![],
+        detail: serde_json::json!({ "model": { "versionId": version } }),
+    };
+    let events = vec![event(1, "mv-a"), event(2, "mv-a"), event(3, "mv-b")];
+    store.release(governance::ports::Effects { events, audit: vec![] }).await.unwrap();
+    // The first event of mv-a backed off for an hour; the second is due now.
+    let later = server::sqlite::ts_for_tests(chrono::Utc::now() + chrono::Duration::hours(1));
+    sqlx::query("UPDATE deliveries SET next_attempt_at = ?, attempts = 3 WHERE event_id = 'evt-order-1'")
+        .bind(later)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let due = |store: &server::sqlite::SqliteStore| {
+        let store = store.clone();
+        async move {
+            let due = store.due_deliveries(chrono::Utc::now(), 100).await.unwrap();
+            due.into_iter().map(|(d, _)| d.event_id.0).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(due(store).await, vec!["evt-order-3"], "mv-a's second event waits for its first; mv-b goes");
+    store
+        .mark_delivered(&governance::EventId("evt-order-1".into()), server::dispatch::CONSUMER, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(due(store).await, vec!["evt-order-2", "evt-order-3"], "the first delivered, the second goes");
+}

@@ -161,8 +161,15 @@ impl Ledger for SqliteStore {
         limit: u32,
     ) -> Result<Vec<(Delivery, EventEnvelope)>, StoreError> {
         let rows = sqlx::query(
+            // Per target, one version's events go in the order they were made: an event waits while an earlier
+            // one of its version is still pending for that target (each backs off on its own, so after an
+            // outage the later one would otherwise often go first). A dead earlier event blocks nothing.
             "SELECT d.*, e.envelope FROM deliveries d JOIN events e ON e.id = d.event_id
-             WHERE d.state = 'Pending' AND d.next_attempt_at <= ? ORDER BY e.seq LIMIT ?",
+             WHERE d.state = 'Pending' AND d.next_attempt_at <= ?
+               AND NOT EXISTS (
+                   SELECT 1 FROM events e2 JOIN deliveries d2 ON d2.event_id = e2.id
+                   WHERE e2.version = e.version AND e2.seq < e.seq AND d2.target = d.target AND d2.state = 'Pending')
+             ORDER BY e.seq LIMIT ?",
         )
         .bind(ts(now))
         .bind(i64::from(limit))
