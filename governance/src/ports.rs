@@ -382,10 +382,11 @@ pub trait Ledger: Send + Sync {
     /// Audit entries, newest first.
     async fn audit(&self, window: Window) -> Result<Page<AuditEntry>, StoreError>;
     async fn verify_audit(&self) -> Result<AuditVerification, StoreError>;
-    /// Deliveries due at `now` (pending, next attempt reached), oldest first.
+    /// Deliveries due at `now` (pending, next attempt reached), oldest first; `target`'s only when given.
     async fn due_deliveries(
         &self,
         now: DateTime<Utc>,
+        target: Option<&str>,
         limit: u32,
     ) -> Result<Vec<(Delivery, EventEnvelope)>, StoreError>;
     async fn mark_delivered(&self, event: &EventId, target: &str, at: DateTime<Utc>) -> Result<(), StoreError>;

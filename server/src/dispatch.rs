@@ -94,10 +94,20 @@ impl Dispatcher {
             .collect()
     }
 
-    /// Delivers what is due now; returns how many deliveries were attempted.
+    /// Delivers what is due now to every target, one after the other; returns how many deliveries were
+    /// attempted. (`run` gives each target a worker of its own instead.)
     pub async fn tick(&self) -> usize {
+        self.deliver_due(None).await
+    }
+
+    /// Delivers what is due now to `target`.
+    pub async fn tick_target(&self, target: &str) -> usize {
+        self.deliver_due(Some(target)).await
+    }
+
+    async fn deliver_due(&self, target: Option<&str>) -> usize {
         let now = self.service.now();
-        let due = match self.service.due_deliveries(100).await {
+        let due = match self.service.due_deliveries(target, 100).await {
             Ok(due) => due,
             Err(e) => {
                 tracing::error!(error = %e, "could not read due deliveries");
@@ -156,18 +166,42 @@ impl Dispatcher {
         }
     }
 
-    /// Runs until `shutdown` resolves.
-    pub async fn run(self, interval: Duration, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-        loop {
-            // Keep going while there is a backlog; otherwise wait for the next tick.
-            if self.tick().await == 0 {
-                tokio::select! {
-                    _ = tokio::time::sleep(interval) => {}
-                    _ = shutdown.changed() => return,
-                }
-            }
-            if *shutdown.borrow() {
-                return;
+    /// Runs until `shutdown` resolves: a worker per target, so a slow or dead target (a webhook answering in
+    /// 9 s) never delays another (the consumer that makes central copies).
+    pub async fn run(self, interval: Duration, shutdown: tokio::sync::watch::Receiver<bool>) {
+        let this = std::sync::Arc::new(self);
+        let workers: Vec<_> = this
+            .targets
+            .keys()
+            .cloned()
+            .map(|target| {
+                let (this, mut shutdown) = (this.clone(), shutdown.clone());
+                tokio::spawn(async move {
+                    loop {
+                        // A shutdown does not wait for a slow target's backlog: the tick is dropped between (or
+                        // in) attempts, and what it had not marked stays pending, to be sent after the restart
+                        // (at least once, never lost; a receiver may see a post again and deduplicates on its id).
+                        let attempted = tokio::select! {
+                            n = this.tick_target(&target) => n,
+                            _ = shutdown.changed() => return,
+                        };
+                        // Keep going while there is a backlog; otherwise wait for the next tick.
+                        if attempted == 0 {
+                            tokio::select! {
+                                _ = tokio::time::sleep(interval) => {}
+                                _ = shutdown.changed() => return,
+                            }
+                        }
+                        if *shutdown.borrow() {
+                            return;
+                        }
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            if let Err(e) = worker.await {
+                tracing::error!(error = %e, "a delivery worker stopped abnormally");
             }
         }
     }

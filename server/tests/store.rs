@@ -400,7 +400,7 @@ async fn a_versions_events_are_delivered_in_order_per_target_whatever_their_back
     let due = |store: &server::sqlite::SqliteStore| {
         let store = store.clone();
         async move {
-            let due = store.due_deliveries(chrono::Utc::now(), 100).await.unwrap();
+            let due = store.due_deliveries(chrono::Utc::now(), None, 100).await.unwrap();
             due.into_iter().map(|(d, _)| d.event_id.0).collect::<Vec<_>>()
         }
     };
@@ -410,4 +410,57 @@ async fn a_versions_events_are_delivered_in_order_per_target_whatever_their_back
         .await
         .unwrap();
     assert_eq!(due(store).await, vec!["evt-order-2", "evt-order-3"], "the first delivered, the second goes");
+}
+
+/// A webhook that takes 2 s a post does not hold up the portal's own consumer (central copies, deployment
+/// requests): each target has its own worker. With one loop for all targets the consumer's backlog waited
+/// behind every slow post.
+#[tokio::test]
+async fn a_slow_webhook_does_not_delay_the_consumer() {
+    let posts = Arc::new(Mutex::new(0usize));
+    let sink = posts.clone();
+    let app = Router::new().route(
+        "/hook",
+        post(move || {
+            let sink = sink.clone();
+            async move {
+                *sink.lock().unwrap() += 1;
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let receiver = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let dir = tempfile::tempdir().unwrap();
+    let portal = server::build(common::settings(dir.path(), vec![hook(&url)])).await.unwrap();
+    let store = portal.state.store.clone();
+    let pending = |target: &'static str| {
+        let store = store.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM deliveries WHERE target = ? AND state = 'Pending'")
+                .bind(target)
+                .fetch_one(store.pool())
+                .await
+                .unwrap()
+        }
+    };
+    let backlog = pending(server::dispatch::CONSUMER).await;
+    assert!(backlog > 10, "the demo's events await the consumer: {backlog}");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let dispatcher = tokio::spawn(portal.dispatcher.run(Duration::from_millis(50), stopped));
+    let started = std::time::Instant::now();
+    while pending(server::dispatch::CONSUMER).await > 0 {
+        assert!(started.elapsed() < Duration::from_secs(15), "the consumer's backlog waited behind the webhook");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let posted = *posts.lock().unwrap();
+    assert!(pending("ops").await > 0 && posted < backlog as usize, "the webhook is still far behind: {posted} posts");
+    // Shutdown does not wait for the slow target's backlog.
+    let stopping = std::time::Instant::now();
+    let _ = stop.send(true);
+    let _ = dispatcher.await;
+    assert!(stopping.elapsed() < Duration::from_secs(5), "stopped in {:?}", stopping.elapsed());
+    receiver.abort();
 }

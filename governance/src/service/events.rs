@@ -157,12 +157,13 @@ impl Service {
 /// The outbox as the dispatcher sees it: deliveries due, and their outcomes. The dispatcher is the portal's
 /// own worker, not a person: it reads and marks deliveries through these methods and nothing else.
 impl Service {
-    /// Deliveries due now (pending, next attempt reached), oldest first.
+    /// Deliveries due now (pending, next attempt reached), oldest first; `target`'s only when given.
     pub async fn due_deliveries(
         &self,
+        target: Option<&str>,
         limit: u32,
     ) -> Result<Vec<(crate::ports::Delivery, EventEnvelope)>, ServiceError> {
-        Ok(self.ports.ledger.due_deliveries(self.ports.clock.now(), limit).await?)
+        Ok(self.ports.ledger.due_deliveries(self.ports.clock.now(), target, limit).await?)
     }
 
     /// Marks a delivery delivered.

@@ -158,6 +158,7 @@ impl Ledger for SqliteStore {
     async fn due_deliveries(
         &self,
         now: DateTime<Utc>,
+        target: Option<&str>,
         limit: u32,
     ) -> Result<Vec<(Delivery, EventEnvelope)>, StoreError> {
         let rows = sqlx::query(
@@ -165,13 +166,14 @@ impl Ledger for SqliteStore {
             // one of its version is still pending for that target (each backs off on its own, so after an
             // outage the later one would otherwise often go first). A dead earlier event blocks nothing.
             "SELECT d.*, e.envelope FROM deliveries d JOIN events e ON e.id = d.event_id
-             WHERE d.state = 'Pending' AND d.next_attempt_at <= ?
+             WHERE d.state = 'Pending' AND d.next_attempt_at <= ?1 AND (?2 IS NULL OR d.target = ?2)
                AND NOT EXISTS (
                    SELECT 1 FROM events e2 JOIN deliveries d2 ON d2.event_id = e2.id
                    WHERE e2.version = e.version AND e2.seq < e.seq AND d2.target = d.target AND d2.state = 'Pending')
-             ORDER BY e.seq LIMIT ?",
+             ORDER BY e.seq LIMIT ?3",
         )
         .bind(ts(now))
+        .bind(target)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await
