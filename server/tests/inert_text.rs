@@ -539,3 +539,47 @@ async fn the_version_page_links_what_it_names_and_writes_numbers_once() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(count(&parsed(&html), &format!("a[href='/versions/{}']", prod.id)), 1, "the event links to its version");
 }
+
+/// An event whose webhook is down shows, per target, its attempts, the last error and when it is tried next.
+#[tokio::test]
+async fn an_event_page_shows_when_a_failed_delivery_is_tried_next() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let down = server::settings::WebhookTarget {
+        name: "ops".into(),
+        url: "http://127.0.0.1:9/hook".into(),
+        secret: server::settings::Secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()),
+    };
+    let portal = server::build(common::settings(dir.path(), vec![down])).await.expect("portal builds");
+    let router = server::routes::router(portal.state.clone());
+    let app = common::TestPortal { portal, router, dir, provider: None, ci: None };
+    app.portal.dispatcher.tick().await;
+    let v = app.version("pd-model", 1, true).await;
+    let events = Request::get(format!("/api/v1/events?version={}", v.id))
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .body(Body::empty())
+        .unwrap();
+    let (_, body) = app.send(events).await;
+    let listed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let failed = listed["items"]
+        .as_array()
+        .and_then(|items| {
+            items.iter().find(|i| {
+                i["deliveries"].as_array().is_some_and(|d| d.iter().any(|d| d["target"] == "ops" && d["attempts"] == 1))
+            })
+        })
+        .map(|i| i["envelope"]["id"].as_str().unwrap_or_default().to_string())
+        .expect("an event the webhook failed once");
+    let gina = app.sign_in("gina").await;
+    let (status, html) = app.send(page(&format!("/events/{failed}"), &gina)).await;
+    assert_eq!(status, StatusCode::OK);
+    let doc = parsed(&html);
+    let row = doc
+        .select(&scraper::Selector::parse("tr").unwrap())
+        .find(|tr| tr.text().any(|t| t.trim() == "ops"))
+        .expect("the webhook's row");
+    let text: String = row.text().collect();
+    assert!(text.contains("could not reach"), "the last error: {text}");
+    let next: String =
+        row.select(&scraper::Selector::parse("[data-testid=next-attempt]").unwrap()).flat_map(|e| e.text()).collect();
+    assert!(next.contains("UTC"), "when it is tried next: {text}");
+}

@@ -44,6 +44,7 @@ pub fn EventPage() -> impl IntoView {
                                 <th class="p-2">"State"</th>
                                 <th class="p-2">"Attempts"</th>
                                 <th class="p-2">"Delivered"</th>
+                                <th class="p-2">"Next attempt"</th>
                                 <th class="p-2">"Last error"</th>
                                 <th class="p-2"><span class="sr-only">"Actions"</span></th>
                             </tr>
@@ -61,6 +62,9 @@ pub fn EventPage() -> impl IntoView {
                                         <td class="p-2">{d.state.as_str()}</td>
                                         <td class="p-2">{d.attempts}</td>
                                         <td class="p-2">{d.delivered_at.map(|t| time(&t)).unwrap_or_default()}</td>
+                                        <td class="p-2" data-testid="next-attempt">
+                                            {(d.state == governance::ports::DeliveryState::Pending).then(|| time(&d.next_attempt_at))}
+                                        </td>
                                         <td class="p-2">{d.last_error.unwrap_or_default()}</td>
                                         <td class="p-2">
                                             <ActionForm action=redeliver>
