@@ -583,3 +583,28 @@ async fn an_event_page_shows_when_a_failed_delivery_is_tried_next() {
         row.select(&scraper::Selector::parse("[data-testid=next-attempt]").unwrap()).flat_map(|e| e.text()).collect();
     assert!(next.contains("UTC"), "when it is tried next: {text}");
 }
+
+/// A variant of the restyling case the issue did not list: markup in a monitoring series' names, which the
+/// charts draw inside SVG (`<title>` tooltips, the legend, the caption): text, no style, no element added.
+#[tokio::test]
+async fn markup_in_a_monitoring_series_is_drawn_as_text_in_the_charts() {
+    let app = common::spawn().await;
+    let prod = app.version("pd-model", 1, true).await;
+    let hostile = "</title><style>svg{display:none}</style><b>x</b>";
+    let push = serde_json::json!({
+        "metric": format!("drift {hostile}"), "endpoint": "pd-model-prod", "variant": hostile, "threshold": 0.2,
+        "points": [{"at": chrono::Utc::now().to_rfc3339(), "value": 0.5}]
+    });
+    let (status, body) = app.send(api(&format!("/api/v1/versions/{}/monitoring", prod.id), push)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let gina = app.sign_in("gina").await;
+    let (_, html) = app.send(page(&format!("/versions/{}", prod.id), &gina)).await;
+    let doc = parsed(&html);
+    assert_eq!(count(&doc, "style"), 0, "no style element");
+    assert_eq!(count(&doc, "[data-testid=chart] b"), 0, "no element from the name");
+    let titles: Vec<String> = doc
+        .select(&scraper::Selector::parse("[data-testid=chart] title").unwrap())
+        .map(|t| t.text().collect())
+        .collect();
+    assert!(titles.iter().any(|t| t.starts_with(hostile)), "the tooltip names the series as sent: {titles:?}");
+}

@@ -11,6 +11,7 @@ mod experiments;
 mod form_flashes;
 mod journal;
 mod ledger;
+mod listing;
 mod monitoring;
 mod monitoring_overview;
 mod portal_state;

@@ -13,7 +13,7 @@ use governance::{ApprovalStatus, DecisionId, EventId, Persona, ProjectId, Regist
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::{from_json, parse_ts, to_json, ts, unavailable, SqliteStore};
+use super::{from_json, listing, parse_ts, to_json, ts, unavailable, SqliteStore};
 
 fn stage(text: &str) -> Result<Stage, StoreError> {
     Stage::parse(text).ok_or_else(|| StoreError::Unavailable(format!("unknown stage {text:?} in the database")))
@@ -147,63 +147,13 @@ pub(super) fn awaiting_state(stage: Stage) -> (&'static str, Stage, ApprovalStat
 #[async_trait]
 impl ModelRegistry for SqliteStore {
     async fn list_groups(&self, project: Option<&ProjectId>, window: Window) -> Result<Page<ModelGroup>, StoreError> {
-        let project = project.map(|p| p.as_str().to_string());
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM model_groups WHERE (?1 IS NULL OR project = ?1)")
-            .bind(&project)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        // One query with the newest version of each group joined in: no query per row.
-        let rows = sqlx::query(
-            "SELECT g.project, g.name, g.description,
-                    g.dev_versions AS version_count,
-                    l.number AS latest_number, l.stage AS latest_stage, l.status AS latest_status
-             FROM model_groups g
-             LEFT JOIN model_versions l ON l.id = (
-                 SELECT id FROM model_versions v WHERE v.project = g.project AND v.group_name = g.name
-                 ORDER BY v.number DESC, v.registry = 'central' DESC LIMIT 1)
-             WHERE (?1 IS NULL OR g.project = ?1)
-             ORDER BY g.project, g.name LIMIT ?2 OFFSET ?3",
-        )
-        .bind(&project)
-        .bind(window.limit as i64)
-        .bind(window.offset as i64)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        let items = rows
-            .iter()
-            .map(|row| {
-                let latest = match row.get::<Option<i64>, _>("latest_number") {
-                    Some(n) => Some((n as u32, stage(row.get("latest_stage"))?, status(row.get("latest_status"))?)),
-                    None => None,
-                };
-                Ok(ModelGroup {
-                    project: ProjectId(row.get("project")),
-                    name: ModelGroupName(row.get("name")),
-                    description: row.get("description"),
-                    version_count: row.get::<i64, _>("version_count") as u32,
-                    latest,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(Page { items, total: total as u64, offset: window.offset, limit: window.limit })
+        listing::groups(&self.pool, &listing::EMBEDDED, project, window).await
     }
 
     async fn list_versions(&self, q: &VersionQuery) -> Result<Page<ModelVersion>, StoreError> {
-        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM model_versions");
-        push_filters(&mut count, q, "model_versions_fts");
-        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await.map_err(unavailable)?;
-        let mut list = QueryBuilder::<Sqlite>::new("SELECT * FROM model_versions");
-        push_filters(&mut list, q, "model_versions_fts");
-        // Versions registered in the same instant: the higher number is the newer (as on SageMaker).
-        list.push(" ORDER BY registered_at DESC, number DESC, id LIMIT ")
-            .push_bind(q.window.limit as i64)
-            .push(" OFFSET ")
-            .push_bind(q.window.offset as i64);
-        let rows = list.build().fetch_all(&self.pool).await.map_err(unavailable)?;
+        let (rows, total) = listing::versions(&self.pool, &listing::EMBEDDED, q).await?;
         let items = rows.iter().map(version_from_row).collect::<Result<Vec<_>, _>>()?;
-        Ok(Page { items, total: total as u64, offset: q.window.offset, limit: q.window.limit })
+        Ok(Page { items, total, offset: q.window.offset, limit: q.window.limit })
     }
 
     async fn version(&self, id: &VersionId) -> Result<Option<ModelVersion>, StoreError> {
@@ -221,32 +171,9 @@ impl ModelRegistry for SqliteStore {
         projects: &[ProjectId],
         window: Window,
     ) -> Result<Page<ModelVersion>, StoreError> {
-        let (registry, at_stage, at_status) = awaiting_state(stage);
-        let filter = |qb: &mut QueryBuilder<'_, Sqlite>| {
-            qb.push(" WHERE registry = ")
-                .push_bind(registry)
-                .push(" AND stage = ")
-                .push_bind(at_stage.as_str())
-                .push(" AND status = ")
-                .push_bind(at_status.as_str())
-                .push(" AND project IN (NULL");
-            for p in projects {
-                qb.push(", ").push_bind(p.as_str().to_string());
-            }
-            qb.push(")");
-        };
-        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM model_versions");
-        filter(&mut count);
-        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await.map_err(unavailable)?;
-        let mut qb = QueryBuilder::<Sqlite>::new("SELECT * FROM model_versions");
-        filter(&mut qb);
-        qb.push(" ORDER BY registered_at, number LIMIT ")
-            .push_bind(window.limit as i64)
-            .push(" OFFSET ")
-            .push_bind(window.offset as i64);
-        let rows = qb.build().fetch_all(&self.pool).await.map_err(unavailable)?;
+        let (rows, total) = listing::awaiting(&self.pool, &listing::EMBEDDED, stage, projects, window).await?;
         let items = rows.iter().map(version_from_row).collect::<Result<Vec<_>, _>>()?;
-        Ok(Page { total: total as u64, items, offset: window.offset, limit: window.limit })
+        Ok(Page { total, items, offset: window.offset, limit: window.limit })
     }
 
     async fn register(

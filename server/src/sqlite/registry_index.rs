@@ -5,14 +5,12 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use governance::ids::ModelGroupName;
 use governance::model::{ModelGroup, ModelVersion};
 use governance::ports::{Page, StoreError, VersionQuery, Window};
 use governance::{ApprovalStatus, ProjectId, Stage, VersionId};
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::Row;
 
-use super::registry::{awaiting_state, push_filters};
-use super::{from_json, parse_ts, to_json, ts, unavailable, SqliteStore, BEGIN_WRITE};
+use super::{from_json, listing, parse_ts, to_json, ts, unavailable, SqliteStore, BEGIN_WRITE};
 
 /// What the reconciliation compares with a package summary.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,23 +141,8 @@ impl SqliteStore {
     }
 
     pub async fn index_list_versions(&self, q: &VersionQuery) -> Result<Page<ModelVersion>, StoreError> {
-        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM registry_index");
-        push_filters(&mut count, q, "registry_index_fts");
-        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await.map_err(unavailable)?;
-        let mut list = QueryBuilder::<Sqlite>::new("SELECT version FROM registry_index");
-        push_filters(&mut list, q, "registry_index_fts");
-        // As SageMaker sorts: newest first; the higher number first within one instant.
-        list.push(" ORDER BY registered_at DESC, number DESC, id LIMIT ")
-            .push_bind(q.window.limit as i64)
-            .push(" OFFSET ")
-            .push_bind(q.window.offset as i64);
-        let rows = list.build().fetch_all(&self.pool).await.map_err(unavailable)?;
-        Ok(Page {
-            items: rows_to_versions(&rows)?,
-            total: total as u64,
-            offset: q.window.offset,
-            limit: q.window.limit,
-        })
+        let (rows, total) = listing::versions(&self.pool, &listing::INDEX, q).await?;
+        Ok(Page { items: rows_to_versions(&rows)?, total, offset: q.window.offset, limit: q.window.limit })
     }
 
     pub async fn index_awaiting(
@@ -168,32 +151,8 @@ impl SqliteStore {
         projects: &[ProjectId],
         window: Window,
     ) -> Result<Page<ModelVersion>, StoreError> {
-        let (registry, at_stage, at_status) = awaiting_state(stage);
-        let filter = |qb: &mut QueryBuilder<'_, Sqlite>| {
-            qb.push(" WHERE registry = ")
-                .push_bind(registry)
-                .push(" AND stage = ")
-                .push_bind(at_stage.as_str())
-                .push(" AND status = ")
-                .push_bind(at_status.as_str())
-                .push(" AND project IN (NULL");
-            for p in projects {
-                qb.push(", ").push_bind(p.as_str().to_string());
-            }
-            qb.push(")");
-        };
-        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM registry_index");
-        filter(&mut count);
-        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await.map_err(unavailable)?;
-        let mut list = QueryBuilder::<Sqlite>::new("SELECT version FROM registry_index");
-        filter(&mut list);
-        // Oldest first: what waits longest comes first.
-        list.push(" ORDER BY registered_at, number LIMIT ")
-            .push_bind(window.limit as i64)
-            .push(" OFFSET ")
-            .push_bind(window.offset as i64);
-        let rows = list.build().fetch_all(&self.pool).await.map_err(unavailable)?;
-        Ok(Page { items: rows_to_versions(&rows)?, total: total as u64, offset: window.offset, limit: window.limit })
+        let (rows, total) = listing::awaiting(&self.pool, &listing::INDEX, stage, projects, window).await?;
+        Ok(Page { items: rows_to_versions(&rows)?, total, offset: window.offset, limit: window.limit })
     }
 
     /// The Dev groups, each with its exact number of Dev versions and its newest version (any registry).
@@ -202,51 +161,7 @@ impl SqliteStore {
         project: Option<&ProjectId>,
         window: Window,
     ) -> Result<Page<ModelGroup>, StoreError> {
-        let project = project.map(|p| p.as_str().to_string());
-        let total: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM registry_index_groups WHERE (?1 IS NULL OR project = ?1)")
-                .bind(&project)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(unavailable)?;
-        let rows = sqlx::query(
-            "SELECT g.project, g.name, g.description,
-                    g.dev_versions AS version_count,
-                    l.number AS latest_number, l.stage AS latest_stage, l.status AS latest_status
-             FROM registry_index_groups g
-             LEFT JOIN registry_index l ON l.id = (
-                 SELECT id FROM registry_index v WHERE v.project = g.project AND v.group_name = g.name
-                 ORDER BY v.number DESC, v.registry = 'central' DESC LIMIT 1)
-             WHERE (?1 IS NULL OR g.project = ?1)
-             ORDER BY g.project, g.name LIMIT ?2 OFFSET ?3",
-        )
-        .bind(&project)
-        .bind(window.limit as i64)
-        .bind(window.offset as i64)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        let items = rows
-            .iter()
-            .map(|row| {
-                let latest = match row.get::<Option<i64>, _>("latest_number") {
-                    Some(n) => {
-                        let stage = Stage::parse(row.get("latest_stage"));
-                        let status = ApprovalStatus::parse(row.get("latest_status"));
-                        stage.zip(status).map(|(s, st)| (n as u32, s, st))
-                    }
-                    None => None,
-                };
-                ModelGroup {
-                    project: ProjectId(row.get("project")),
-                    name: ModelGroupName(row.get("name")),
-                    description: row.get("description"),
-                    version_count: row.get::<i64, _>("version_count") as u32,
-                    latest,
-                }
-            })
-            .collect();
-        Ok(Page { items, total: total as u64, offset: window.offset, limit: window.limit })
+        listing::groups(&self.pool, &listing::INDEX, project, window).await
     }
 
     /// Records a Dev group (made by a registration, or listed by a reconciliation).
