@@ -16,6 +16,17 @@ pub struct UnmanagedGroup {
     pub name: String,
 }
 
+/// How current the portal's lists of a registry it reads through an index (SageMaker) are: a version page reads
+/// its package live, while lists, counts and inboxes read the index, which state-change events keep current
+/// and a full reconciliation repairs each period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexFreshness {
+    /// The registry the index mirrors, as people call it ("SageMaker").
+    pub registry: String,
+    /// When the last full reconciliation finished; `None` before the first one.
+    pub reconciled_at: Option<DateTime<Utc>>,
+}
+
 /// A named line of model versions in a project (SageMaker's model package group).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelGroup {

@@ -198,6 +198,12 @@ pub trait ModelRegistry: Send + Sync {
     async fn unmanaged_groups(&self) -> Result<Vec<crate::model::UnmanagedGroup>, StoreError> {
         Ok(Vec::new())
     }
+
+    /// How current the lists are, where they are read from an index of another registry. None where the
+    /// lists are the registry itself (the embedded one).
+    async fn index_freshness(&self) -> Result<Option<crate::model::IndexFreshness>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// A decision recorded as pending in the portal database while it is applied to a registry that shares no
@@ -244,15 +250,32 @@ pub trait RegistryJournal: Send + Sync {
         -> Result<Page<Decision>, StoreError>;
     /// Stores the effects of a change already made in the registry (a registration).
     async fn release(&self, effects: Effects) -> Result<(), StoreError>;
-    /// Claims the central copy of `source`; a claim older than `stale_before` without a copy counts as abandoned.
-    async fn claim_copy(&self, source: &VersionId, stale_before: DateTime<Utc>) -> Result<CopyClaim, StoreError>;
+    /// Claims the central copy of `source`; a claim older than `stale_before` without a copy counts as abandoned,
+    /// and a claim of an earlier package of the same version number counts for nothing.
+    async fn claim_copy(&self, source: &PackageKey, stale_before: DateTime<Utc>) -> Result<CopyClaim, StoreError>;
     /// Records the copy made under a claim and releases its effects, in one transaction.
-    async fn record_copy(&self, source: &VersionId, copy: &VersionId, effects: Effects) -> Result<(), StoreError>;
-    /// The central copy of a Dev version, once made.
-    async fn copy_of(&self, source: &VersionId) -> Result<Option<VersionId>, StoreError>;
-    /// What the registry has no field for, by version.
-    async fn details(&self, version: &VersionId) -> Result<Option<VersionDetails>, StoreError>;
-    async fn save_details(&self, version: &VersionId, details: VersionDetails) -> Result<(), StoreError>;
+    async fn record_copy(&self, source: &PackageKey, copy: &VersionId, effects: Effects) -> Result<(), StoreError>;
+    /// The central copy of a Dev package, once made.
+    async fn copy_of(&self, source: &PackageKey) -> Result<Option<VersionId>, StoreError>;
+    /// What the registry has no field for, by package: what was saved for an earlier package of the same
+    /// version number is not returned.
+    async fn details(&self, package: &PackageKey) -> Result<Option<VersionDetails>, StoreError>;
+    async fn save_details(&self, package: &PackageKey, details: VersionDetails) -> Result<(), StoreError>;
+}
+
+/// A registry package's identity: its version id and when it was created. A version number is reused when a
+/// package is deleted and made again, so what the portal keeps of a package (its details, its central copy) is
+/// keyed by both: the new package, which nobody has reviewed, inherits nothing of the old one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageKey {
+    pub version: VersionId,
+    pub created: DateTime<Utc>,
+}
+
+impl PackageKey {
+    pub fn new(version: VersionId, created: DateTime<Utc>) -> Self {
+        Self { version, created }
+    }
 }
 
 /// The parts of a version a SageMaker model package holds no field for (its `ModelMetrics` are S3 pointers).

@@ -56,6 +56,27 @@ impl Run {
         (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
     }
 
+    /// A page as a demo person sees it (signed in through the development sign-in); its HTML.
+    async fn page(&self, uri: String, who: &str) -> String {
+        let sign_in = Request::post("/fn/sign_in")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(format!("subject={who}")))
+            .expect("request");
+        let response = self.router.clone().oneshot(sign_in).await.expect("answer");
+        let cookie = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .expect("a session cookie")
+            .to_string();
+        let request = Request::get(uri).header("cookie", cookie).body(Body::empty()).expect("request");
+        let response = self.router.clone().oneshot(request).await.expect("answer");
+        assert_eq!(response.status(), StatusCode::OK);
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        String::from_utf8_lossy(&bytes).to_string()
+    }
+
     /// Registers a pd-model version with a complete model card through the API as CI does; returns its id.
     async fn register(&self, training_run: &str) -> VersionId {
         let bearer = format!("Bearer {TOKEN}");
@@ -1075,4 +1096,56 @@ async fn decisions_on_an_earlier_package_of_the_same_number_do_not_count_for_a_n
         registry.decisions(&id).await.expect("decisions").is_empty(),
         "the earlier package's approval does not count"
     );
+}
+
+#[tokio::test]
+async fn a_package_made_again_under_an_earlier_number_inherits_neither_its_details_nor_its_central_copy() {
+    use governance::ports::CopyOutcome;
+    let run = start().await;
+    let id = run.register("run-recreated").await;
+    let registry = run.portal.state.service.ports_for_tests().registry.clone();
+    let v = registry.version(&id).await.expect("read").expect("exists");
+    assert_eq!(v.metrics.get("auc"), Some(&0.82), "the registration's metrics, kept in the portal database");
+    let approved = run.decide("dana", &v, Stage::Dev).await;
+    let first_copy = approved.central_copy.clone().expect("the consumer made the central copy");
+
+    // What the journal kept now belongs to an earlier package of the same number: the package SageMaker holds
+    // was made an hour after it (deleted and registered again outside the portal, as the emulator cannot).
+    let pool = run.portal.state.store.pool();
+    for sql in [
+        "UPDATE journal_version_details SET package_created = package_created - 3600000 WHERE version = ?",
+        "UPDATE journal_copy_claims SET source_created = source_created - 3600000 WHERE source = ?",
+    ] {
+        let done = sqlx::query(sql).bind(id.as_str()).execute(pool).await.expect("the journal's rows");
+        assert_eq!(done.rows_affected(), 1, "{sql}");
+    }
+    let v = registry.version(&id).await.expect("read").expect("exists");
+    assert!(v.metrics.is_empty(), "the earlier package's metrics are not this one's: {:?}", v.metrics);
+    assert_eq!(v.model_card, governance::model::ModelCard::default(), "nor is its model card");
+    assert_eq!(v.central_copy, None, "nor its central copy");
+    let page = run.page("/versions/".to_string() + id.as_str(), "dana").await;
+    assert!(!page.contains(first_copy.as_str()), "the version page links no central copy of the earlier package");
+    // The page says where its state comes from: the package read live, the lists as of the last reconciliation.
+    assert!(page.contains("Read live from SageMaker at"), "{page}");
+    assert!(
+        page.contains("the registry&#x27;s lists last agreed with SageMaker in full at")
+            || page.contains("the registry's lists last agreed with SageMaker in full at"),
+        "the reconciliation's time"
+    );
+
+    // Its Dev approval is copied afresh, not answered "already copied".
+    let outcome = registry
+        .copy_to_central(
+            &id,
+            VersionId("unused".into()),
+            &governance::EventId("evt-recreated".into()),
+            chrono::Utc::now(),
+            Box::new(|_| governance::ports::Effects::default()),
+        )
+        .await
+        .expect("the copy");
+    match outcome {
+        CopyOutcome::Created(copy) => assert_ne!(copy.id, first_copy, "a new central package"),
+        CopyOutcome::AlreadyCopied(copy) => panic!("answered 'already copied' with the earlier package's {copy}"),
+    }
 }

@@ -8,8 +8,8 @@ use governance::decision::{Decision, Verdict};
 use governance::events::EventEnvelope;
 use governance::policy::Transition;
 use governance::ports::{
-    CopyClaim, DecisionCommit, Effects, Ledger, ModelRegistry, PendingDecision, RegistryJournal, StoreError,
-    VersionDetails, Window,
+    CopyClaim, DecisionCommit, Effects, Ledger, ModelRegistry, PackageKey, PendingDecision, RegistryJournal,
+    StoreError, VersionDetails, Window,
 };
 use governance::project::{Project, ProjectPolicy};
 use governance::{ApprovalStatus, DecisionId, EventId, Persona, ProjectId, Stage, Subject, VersionId};
@@ -159,7 +159,8 @@ async fn the_journal_lets_one_pending_decision_per_version_and_releases_its_effe
 async fn the_journal_claims_each_central_copy_once_and_keeps_details() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = store(&dir).await;
-    let source = VersionId("dev.credit-risk.pd-model.3".into());
+    let created = Utc::now() - Duration::hours(2);
+    let source = PackageKey::new(VersionId("dev.credit-risk.pd-model.3".into()), created);
     let copy = VersionId("central.credit-risk.pd-model.1".into());
     let long_ago = Utc::now() - Duration::minutes(5);
     assert_eq!(store.claim_copy(&source, long_ago).await.expect("claim"), CopyClaim::Claimed);
@@ -176,7 +177,7 @@ async fn the_journal_claims_each_central_copy_once_and_keeps_details() {
         .await
         .expect("record");
     assert_eq!(store.claim_copy(&source, future).await.expect("claim"), CopyClaim::Copied(copy.clone()));
-    assert_eq!(store.copy_of(&source).await.expect("copy of"), Some(copy));
+    assert_eq!(store.copy_of(&source).await.expect("copy of"), Some(copy.clone()));
 
     let details = VersionDetails {
         metrics: [("auc".to_string(), 0.81)].into_iter().collect(),
@@ -186,5 +187,22 @@ async fn the_journal_claims_each_central_copy_once_and_keeps_details() {
     assert_eq!(store.details(&source).await.expect("details"), None);
     store.save_details(&source, details.clone()).await.expect("save");
     store.save_details(&source, details.clone()).await.expect("save again");
-    assert_eq!(store.details(&source).await.expect("details"), Some(details));
+    assert_eq!(store.details(&source).await.expect("details"), Some(details.clone()));
+
+    // The package deleted and made again under the same number: it inherits neither the copy nor the details.
+    let recreated = PackageKey::new(source.version.clone(), created + Duration::minutes(30));
+    assert_eq!(store.copy_of(&recreated).await.expect("copy of"), None, "the earlier package's copy is not this one's");
+    assert_eq!(store.details(&recreated).await.expect("details"), None, "nor are its metrics and card");
+    assert_eq!(
+        store.claim_copy(&recreated, long_ago).await.expect("claim"),
+        CopyClaim::Claimed,
+        "the re-created package is copied afresh, not 'already copied'"
+    );
+    let second = VersionId("central.credit-risk.pd-model.2".into());
+    store
+        .record_copy(&recreated, &second, Effects { events: vec![event("evt-copy-2")], audit: vec![] })
+        .await
+        .expect("record");
+    assert_eq!(store.copy_of(&recreated).await.expect("copy of"), Some(second));
+    assert_eq!(store.copy_of(&source).await.expect("copy of"), None, "and the earlier package's claim is gone");
 }

@@ -138,6 +138,11 @@ pub fn VersionPage() -> impl IntoView {
                         <p class="text-sm text-slate-600 mt-1">
                             {format!("Registered by {} at {} · id {}", v.registered_by, time(&v.registered_at), v.id)}
                         </p>
+                        {p.freshness.clone().map(|(read_at, index)| view! {
+                            <p class="text-sm text-slate-600 mt-1" data-testid="index-freshness">
+                                {freshness(&read_at, &index)}
+                            </p>
+                        })}
                         {(!v.description.is_empty()).then(|| view! { <p class="mt-2">{v.description.clone()}</p> })}
                         {p.champion.clone().map(|champion| view! {
                             <p class="mt-2 text-sm">
@@ -213,4 +218,18 @@ pub fn VersionPage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// Where this page's state comes from, on a registry read through the portal's index: the version is read live,
+/// the lists it appears in are as current as the last reconciliation and the state-change events since.
+fn freshness(read_at: &chrono::DateTime<chrono::Utc>, index: &governance::model::IndexFreshness) -> String {
+    let lists = match &index.reconciled_at {
+        Some(at) => format!("the registry's lists last agreed with {} in full at {}", index.registry, time(at)),
+        None => format!("the registry's lists have not been reconciled with {} in full yet", index.registry),
+    };
+    format!(
+        "Read live from {} at {}; {lists} (its state-change events update them in between).",
+        index.registry,
+        time(read_at)
+    )
 }

@@ -6,7 +6,7 @@
 use aws_sdk_sagemaker::types::ModelApprovalStatus;
 use chrono::{DateTime, Duration, Utc};
 use governance::model::ModelVersion;
-use governance::ports::{CopyClaim, CopyOutcome, EffectsFn, ModelRegistry, StoreError};
+use governance::ports::{CopyClaim, CopyOutcome, EffectsFn, StoreError};
 use governance::{ApprovalStatus, EventId, Registry, Stage, VersionId};
 use sha2::{Digest, Sha256};
 
@@ -29,7 +29,9 @@ pub async fn copy_to_central(
     effects: EffectsFn<ModelVersion>,
 ) -> Result<CopyOutcome, StoreError> {
     let stale_before = registry.clock.now() - Duration::seconds(CLAIM_TIMEOUT_SECS);
-    let claim = registry.journal.claim_copy(source, stale_before).await?;
+    // The Dev package first: the claim is this package's (its number may have been another's before).
+    let dev = registry.package_or_404(source).await?;
+    let claim = registry.journal.claim_copy(&dev.key(), stale_before).await?;
     match claim.clone() {
         CopyClaim::Copied(copy) => return Ok(CopyOutcome::AlreadyCopied(copy)),
         CopyClaim::InProgress => {
@@ -41,7 +43,6 @@ pub async fn copy_to_central(
         CopyClaim::Claimed | CopyClaim::TakenOver => {}
     }
     let taken_over = claim == CopyClaim::TakenOver;
-    let dev = registry.package_or_404(source).await?;
     if !matches!(dev.at.registry, Registry::Dev(_)) {
         return Err(StoreError::Conflict(format!("{source} is not in a Dev registry")));
     }
@@ -49,7 +50,7 @@ pub async fn copy_to_central(
     let group = central.group_name();
     let client = &registry.clients.central;
     registry.ensure_group(client, &group, &format!("Central registry of {}", central.group)).await?;
-    let earlier = if taken_over { existing_copy(registry, &central, &dev.arn).await? } else { None };
+    let earlier = if taken_over { existing_copy(registry, &central, &dev).await? } else { None };
     let number = match earlier {
         Some(number) => number,
         None => {
@@ -60,7 +61,8 @@ pub async fn copy_to_central(
             meta.set(metadata::SOURCE_ARN, dev.arn.as_str());
             meta.set(metadata::SOURCE_VERSION, source.as_str());
             meta.set(metadata::REGISTERED_BY, dev.metadata.get(metadata::REGISTERED_BY).unwrap_or("unknown"));
-            let token = hex::encode(Sha256::digest(format!("copy:{}", dev.arn)));
+            // The package's creation time too: a re-created package of the same number is copied again.
+            let token = hex::encode(Sha256::digest(format!("copy:{}:{}", dev.arn, dev.created.timestamp_millis())));
             let created = client
                 .create_model_package()
                 .model_package_group_name(&group)
@@ -92,13 +94,13 @@ pub async fn copy_to_central(
         }
     };
     let copy_id = PackageRef { number, ..central }.id();
-    if let Some(details) = registry.journal.details(source).await? {
-        registry.journal.save_details(&copy_id, details).await?;
+    let copied = registry.package_or_404(&copy_id).await?;
+    if let Some(details) = registry.journal.details(&dev.key()).await? {
+        registry.journal.save_details(&copied.key(), details).await?;
     }
-    let copy =
-        registry.version(&copy_id).await?.ok_or_else(|| StoreError::NotFound(format!("model version {copy_id}")))?;
+    let copy = registry.to_version(copied).await?;
     tracing::info!(%source, copy = %copy_id, event = %triggering_event, "copied to the central registry");
-    registry.journal.record_copy(source, &copy_id, effects(&copy)).await?;
+    registry.journal.record_copy(&dev.key(), &copy_id, effects(&copy)).await?;
     Ok(CopyOutcome::Created(Box::new(copy)))
 }
 
@@ -107,7 +109,7 @@ pub async fn copy_to_central(
 async fn existing_copy(
     registry: &SageMakerRegistry,
     central: &PackageRef,
-    source_arn: &str,
+    dev: &package::Package,
 ) -> Result<Option<u32>, StoreError> {
     let known = registry.projects();
     let scan = Scan {
@@ -120,14 +122,16 @@ async fn existing_copy(
     };
     let mut candidates = Vec::new();
     list::each(&scan, |s| {
-        if s.at.group == central.group {
+        // A copy of this package is never older than it (both times are SageMaker's): an older one is the copy
+        // of an earlier package of the same number.
+        if s.at.group == central.group && s.created >= dev.created {
             candidates.push(s);
         }
     })
     .await?;
     for s in candidates {
         if let Some(p) = package::describe(&registry.clients.central, &s.at, &s.arn).await? {
-            if p.metadata.get(metadata::SOURCE_ARN) == Some(source_arn) {
+            if p.metadata.get(metadata::SOURCE_ARN) == Some(dev.arn.as_str()) {
                 return Ok(Some(s.at.number));
             }
         }

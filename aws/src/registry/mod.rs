@@ -126,10 +126,10 @@ impl SageMakerRegistry {
     }
 
     async fn to_version(&self, package: Package) -> Result<ModelVersion, StoreError> {
-        let id = package.at.id();
-        let details = self.journal.details(&id).await?.unwrap_or_default();
+        let key = package.key();
+        let details = self.journal.details(&key).await?.unwrap_or_default();
         let copy = match package.at.registry {
-            Registry::Dev(_) => self.journal.copy_of(&id).await?,
+            Registry::Dev(_) => self.journal.copy_of(&key).await?,
             Registry::Central => None,
         };
         Ok(package.version(details, copy))
@@ -423,8 +423,10 @@ impl ModelRegistry for SageMakerRegistry {
             model_card: new.model_card.clone(),
             training_data: new.lineage.training_data.clone(),
         };
-        self.journal.save_details(&id, details).await?;
-        let version = self.version(&id).await?.ok_or_else(|| StoreError::NotFound(format!("model version {id}")))?;
+        // Described first: the details are the new package's, keyed by its creation time.
+        let package = self.package_or_404(&id).await?;
+        self.journal.save_details(&package.key(), details).await?;
+        let version = self.to_version(package).await?;
         // SageMaker holds the version now; its event follows. A crash in between loses the registration event
         // only, never the version (SageMaker's own state-change event still reports it).
         self.journal.release(effects(&version)).await?;
@@ -464,9 +466,9 @@ impl ModelRegistry for SageMakerRegistry {
         let description = format!("model card updated ({})", self.clock.now().format("%Y-%m-%d %H:%M"));
         package::update(self.client(&package.at.registry), &package, package.stage, package.status, &description, meta)
             .await?;
-        let mut details = self.journal.details(version).await?.unwrap_or_default();
+        let mut details = self.journal.details(&package.key()).await?.unwrap_or_default();
         details.model_card = card;
-        self.journal.save_details(version, details).await?;
+        self.journal.save_details(&package.key(), details).await?;
         self.journal.release(effects).await
     }
 

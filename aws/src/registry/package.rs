@@ -6,7 +6,7 @@ use aws_sdk_sagemaker::types::{
 use aws_sdk_sagemaker::Client;
 use chrono::{DateTime, Utc};
 use governance::model::{Lineage, ModelVersion};
-use governance::ports::{StoreError, VersionDetails};
+use governance::ports::{PackageKey, StoreError, VersionDetails};
 use governance::{ApprovalStatus, Stage, Subject, VersionId};
 
 use crate::error::store_error;
@@ -27,6 +27,13 @@ pub struct Package {
     pub model_data_url: String,
     pub generated_by: Option<String>,
     pub commit_id: Option<String>,
+}
+
+impl Package {
+    /// The package's identity in the portal database: its version number may be reused by a later package.
+    pub fn key(&self) -> PackageKey {
+        PackageKey::new(self.at.id(), self.created)
+    }
 }
 
 pub fn approval(status: ApprovalStatus) -> ModelApprovalStatus {

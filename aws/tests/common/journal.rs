@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use governance::decision::Decision;
 use governance::events::EventEnvelope;
 use governance::ports::{
-    CopyClaim, Effects, Page, PendingDecision, RegistryJournal, StoreError, VersionDetails, Window,
+    CopyClaim, Effects, PackageKey, Page, PendingDecision, RegistryJournal, StoreError, VersionDetails, Window,
 };
 use governance::{DecisionId, ProjectId, VersionId};
 
@@ -19,8 +19,8 @@ struct State {
     decisions: Vec<(ProjectId, Decision)>,
     failed: Vec<(String, String)>,
     outbox: Vec<EventEnvelope>,
-    claims: BTreeMap<String, (DateTime<Utc>, Option<VersionId>)>,
-    details: BTreeMap<String, VersionDetails>,
+    claims: BTreeMap<(String, i64), (DateTime<Utc>, Option<VersionId>)>,
+    details: BTreeMap<(String, i64), VersionDetails>,
 }
 
 #[derive(Default)]
@@ -93,36 +93,41 @@ impl RegistryJournal for MemoryJournal {
         self.lock().outbox.extend(effects.events);
         Ok(())
     }
-    async fn claim_copy(&self, source: &VersionId, stale_before: DateTime<Utc>) -> Result<CopyClaim, StoreError> {
+    async fn claim_copy(&self, source: &PackageKey, stale_before: DateTime<Utc>) -> Result<CopyClaim, StoreError> {
         let mut s = self.lock();
         let now = Utc::now();
-        match s.claims.get(source.as_str()).cloned() {
+        let key = key(source);
+        match s.claims.get(&key).cloned() {
             Some((_, Some(copy))) => Ok(CopyClaim::Copied(copy)),
             Some((at, None)) if at >= stale_before => Ok(CopyClaim::InProgress),
             Some((_, None)) => {
-                s.claims.insert(source.0.clone(), (now, None));
+                s.claims.insert(key, (now, None));
                 Ok(CopyClaim::TakenOver)
             }
             None => {
-                s.claims.insert(source.0.clone(), (now, None));
+                s.claims.insert(key, (now, None));
                 Ok(CopyClaim::Claimed)
             }
         }
     }
-    async fn record_copy(&self, source: &VersionId, copy: &VersionId, effects: Effects) -> Result<(), StoreError> {
+    async fn record_copy(&self, source: &PackageKey, copy: &VersionId, effects: Effects) -> Result<(), StoreError> {
         let mut s = self.lock();
-        s.claims.insert(source.0.clone(), (Utc::now(), Some(copy.clone())));
+        s.claims.insert(key(source), (Utc::now(), Some(copy.clone())));
         s.outbox.extend(effects.events);
         Ok(())
     }
-    async fn copy_of(&self, source: &VersionId) -> Result<Option<VersionId>, StoreError> {
-        Ok(self.lock().claims.get(source.as_str()).and_then(|(_, c)| c.clone()))
+    async fn copy_of(&self, source: &PackageKey) -> Result<Option<VersionId>, StoreError> {
+        Ok(self.lock().claims.get(&key(source)).and_then(|(_, c)| c.clone()))
     }
-    async fn details(&self, version: &VersionId) -> Result<Option<VersionDetails>, StoreError> {
-        Ok(self.lock().details.get(version.as_str()).cloned())
+    async fn details(&self, package: &PackageKey) -> Result<Option<VersionDetails>, StoreError> {
+        Ok(self.lock().details.get(&key(package)).cloned())
     }
-    async fn save_details(&self, version: &VersionId, details: VersionDetails) -> Result<(), StoreError> {
-        self.lock().details.insert(version.0.clone(), details);
+    async fn save_details(&self, package: &PackageKey, details: VersionDetails) -> Result<(), StoreError> {
+        self.lock().details.insert(key(package), details);
         Ok(())
     }
+}
+
+fn key(package: &PackageKey) -> (String, i64) {
+    (package.version.0.clone(), package.created.timestamp_millis())
 }

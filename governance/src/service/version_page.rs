@@ -2,12 +2,13 @@
 //! what this person's approve and reject would do (or why not), what they may edit, monitoring over a range,
 //! the training run and the timeline. Assembled here so the page's server function only calls it.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::decision::{Decision, Verdict};
 use crate::deployment::{DeploymentRequest, SavedDeploymentConfig};
 use crate::gates::Gate;
-use crate::model::ModelVersion;
+use crate::model::{IndexFreshness, ModelVersion};
 use crate::monitoring::{SeriesOverview, TimeRange};
 use crate::policy::{check, check_card_edit, check_config_edit, Transition};
 use crate::ports::Window;
@@ -59,6 +60,9 @@ pub struct VersionView {
     pub training_run: Option<Result<TrainingRun, crate::experiment::ExperimentError>>,
     /// Registration, decisions, test runs, deployments and events, newest first.
     pub timeline: Vec<TimelineEntry>,
+    /// When this page read the version, and how current the registry's lists are, where the registry is read
+    /// through an index (SageMaker); None on the embedded registry, whose lists are the registry.
+    pub freshness: Option<(DateTime<Utc>, IndexFreshness)>,
 }
 
 impl Service {
@@ -111,6 +115,7 @@ impl Service {
         let monitoring = self.monitoring(&actor, id, now - range.duration(), now, 150).await?;
         let training_run = self.training_run(&actor, &evidence.version).await?;
         let events = self.events(&actor, Some(id), Window::new(0, 200)).await?.items;
+        let freshness = self.ports.registry.index_freshness().await?.map(|f| (now, f));
         let timeline = crate::timeline::timeline(
             &evidence.version,
             &evidence.decisions,
@@ -135,6 +140,7 @@ impl Service {
             range,
             training_run,
             timeline,
+            freshness,
         })
     }
 }

@@ -307,4 +307,9 @@ impl ModelRegistry for IndexedRegistry {
         let groups = self.store.index_unmanaged_groups().await?;
         Ok(groups.into_iter().map(|(account, name)| governance::model::UnmanagedGroup { account, name }).collect())
     }
+
+    async fn index_freshness(&self) -> Result<Option<governance::model::IndexFreshness>, StoreError> {
+        let reconciled_at = self.store.index_reconciled_at().await?;
+        Ok(Some(governance::model::IndexFreshness { registry: "SageMaker".into(), reconciled_at }))
+    }
 }

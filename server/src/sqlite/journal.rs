@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use governance::audit::AuditRecord;
 use governance::decision::Decision;
 use governance::ports::{
-    CopyClaim, Effects, Page, PendingDecision, RegistryJournal, StoreError, VersionDetails, Window,
+    CopyClaim, Effects, PackageKey, Page, PendingDecision, RegistryJournal, StoreError, VersionDetails, Window,
 };
 use governance::{DecisionId, ProjectId, Subject, VersionId};
 
@@ -134,15 +134,27 @@ impl RegistryJournal for SqliteStore {
         tx.commit().await.map_err(unavailable)
     }
 
-    async fn claim_copy(&self, source: &VersionId, stale_before: DateTime<Utc>) -> Result<CopyClaim, StoreError> {
+    async fn claim_copy(&self, source: &PackageKey, stale_before: DateTime<Utc>) -> Result<CopyClaim, StoreError> {
         let now = ts(Utc::now());
+        let created = source.created.timestamp_millis();
         let mut tx = self.begin().await?;
+        // A claim of an earlier package of this version number is no claim on this one.
+        sqlx::query(
+            "DELETE FROM journal_copy_claims WHERE source = ? AND source_created IS NOT NULL AND source_created != ?",
+        )
+        .bind(source.version.as_str())
+        .bind(created)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
         // A write first: the claim is taken under SQLite's write lock, so two callers never both see "free".
         let inserted = sqlx::query(
-            "INSERT INTO journal_copy_claims (source, claimed_at) VALUES (?, ?) ON CONFLICT (source) DO NOTHING",
+            "INSERT INTO journal_copy_claims (source, claimed_at, source_created) VALUES (?, ?, ?)
+             ON CONFLICT (source) DO NOTHING",
         )
-        .bind(source.as_str())
+        .bind(source.version.as_str())
         .bind(&now)
+        .bind(created)
         .execute(&mut *tx)
         .await
         .map_err(unavailable)?;
@@ -152,7 +164,7 @@ impl RegistryJournal for SqliteStore {
         }
         let (claimed_at, copy): (String, Option<String>) =
             sqlx::query_as("SELECT claimed_at, copy FROM journal_copy_claims WHERE source = ?")
-                .bind(source.as_str())
+                .bind(source.version.as_str())
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(unavailable)?;
@@ -163,7 +175,7 @@ impl RegistryJournal for SqliteStore {
             None => {
                 sqlx::query("UPDATE journal_copy_claims SET claimed_at = ? WHERE source = ?")
                     .bind(&now)
-                    .bind(source.as_str())
+                    .bind(source.version.as_str())
                     .execute(&mut *tx)
                     .await
                     .map_err(unavailable)?;
@@ -174,15 +186,16 @@ impl RegistryJournal for SqliteStore {
         Ok(claim)
     }
 
-    async fn record_copy(&self, source: &VersionId, copy: &VersionId, effects: Effects) -> Result<(), StoreError> {
+    async fn record_copy(&self, source: &PackageKey, copy: &VersionId, effects: Effects) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         sqlx::query(
-            "INSERT INTO journal_copy_claims (source, claimed_at, copy) VALUES (?, ?, ?)
-             ON CONFLICT (source) DO UPDATE SET copy = excluded.copy",
+            "INSERT INTO journal_copy_claims (source, claimed_at, copy, source_created) VALUES (?, ?, ?, ?)
+             ON CONFLICT (source) DO UPDATE SET copy = excluded.copy, source_created = excluded.source_created",
         )
-        .bind(source.as_str())
+        .bind(source.version.as_str())
         .bind(ts(Utc::now()))
         .bind(copy.as_str())
+        .bind(source.created.timestamp_millis())
         .execute(&mut *tx)
         .await
         .map_err(unavailable)?;
@@ -190,31 +203,40 @@ impl RegistryJournal for SqliteStore {
         tx.commit().await.map_err(unavailable)
     }
 
-    async fn copy_of(&self, source: &VersionId) -> Result<Option<VersionId>, StoreError> {
-        let copy: Option<Option<String>> = sqlx::query_scalar("SELECT copy FROM journal_copy_claims WHERE source = ?")
-            .bind(source.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(unavailable)?;
+    async fn copy_of(&self, source: &PackageKey) -> Result<Option<VersionId>, StoreError> {
+        let copy: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT copy FROM journal_copy_claims
+             WHERE source = ? AND (source_created IS NULL OR source_created = ?)",
+        )
+        .bind(source.version.as_str())
+        .bind(source.created.timestamp_millis())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
         Ok(copy.flatten().map(VersionId))
     }
 
-    async fn details(&self, version: &VersionId) -> Result<Option<VersionDetails>, StoreError> {
-        let row: Option<String> = sqlx::query_scalar("SELECT details FROM journal_version_details WHERE version = ?")
-            .bind(version.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(unavailable)?;
+    async fn details(&self, package: &PackageKey) -> Result<Option<VersionDetails>, StoreError> {
+        let row: Option<String> = sqlx::query_scalar(
+            "SELECT details FROM journal_version_details
+             WHERE version = ? AND (package_created IS NULL OR package_created = ?)",
+        )
+        .bind(package.version.as_str())
+        .bind(package.created.timestamp_millis())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
         row.as_deref().map(from_json).transpose()
     }
 
-    async fn save_details(&self, version: &VersionId, details: VersionDetails) -> Result<(), StoreError> {
+    async fn save_details(&self, package: &PackageKey, details: VersionDetails) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO journal_version_details (version, details) VALUES (?, ?)
-             ON CONFLICT (version) DO UPDATE SET details = excluded.details",
+            "INSERT INTO journal_version_details (version, details, package_created) VALUES (?, ?, ?)
+             ON CONFLICT (version) DO UPDATE SET details = excluded.details, package_created = excluded.package_created",
         )
-        .bind(version.as_str())
+        .bind(package.version.as_str())
         .bind(to_json(&details)?)
+        .bind(package.created.timestamp_millis())
         .execute(&self.pool)
         .await
         .map_err(unavailable)?;
