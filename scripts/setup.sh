@@ -7,7 +7,8 @@
 #                                   (a Python venv in $MLFLOW_VENV, default ~/.cache/governance-portal/venv-mlflow)
 #                                   and the AWS emulator moto 5.x for aws/tests (a venv in $MOTO_VENV, default
 #                                   ~/.cache/governance-portal/venv-moto), and schemathesis 4.x for the API
-#                                   fuzzing step (a venv in $SCHEMATHESIS_VENV)
+#                                   fuzzing step (a venv in $SCHEMATHESIS_VENV), and Debian's prometheus for the
+#                                   metrics test
 #
 # The Rust build cache lives outside the clone, in $CARGO_TARGET_DIR
 # (default ~/.cache/governance-portal/target), so fresh clones and CI workspaces reuse it.
@@ -94,19 +95,27 @@ npm_ci() {
 npm_ci . "tailwindcss, binaryen (npm)"
 
 if [ "$TESTS" = 1 ]; then
-  # 5. Debian's Chromium for Playwright (never `npx playwright install`).
-  if command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; then
-    say "chromium: present ($(command -v chromium || echo /usr/bin/chromium))"
-  else
-    say "chromium: installing with apt-get"
+  # Debian packages the tests run: apt_package COMMAND PACKAGE PURPOSE. Installs unless COMMAND is there.
+  apt_package() {
+    local command="$1" package="$2" purpose="$3"
+    if command -v "$command" >/dev/null 2>&1 || [ -x "/usr/bin/$command" ]; then
+      say "$package: present ($(command -v "$command" || echo "/usr/bin/$command"))"
+      return
+    fi
+    say "$package: installing with apt-get ($purpose)"
     SUDO=""
     if [ "$(id -u)" -ne 0 ]; then
-      command -v sudo >/dev/null 2>&1 || die "installing chromium needs root or sudo"
+      command -v sudo >/dev/null 2>&1 || die "installing $package needs root or sudo"
       SUDO="sudo"
     fi
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
-  fi
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package"
+  }
+
+  # 5. Debian's Chromium for Playwright (never `npx playwright install`), and Debian's Prometheus, which
+  #    scrapes the portal's /metrics in server/tests/operations.rs.
+  apt_package chromium chromium "the browser tests"
+  apt_package prometheus prometheus "the metrics test"
 
   # A Python package in a virtual environment outside the clone, so every clone and CI run reuses it:
   # python_venv DIR PACKAGE MAJOR PIP_SPEC EXECUTABLE PURPOSE COST. Installs unless PACKAGE MAJOR.x is there.

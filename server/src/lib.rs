@@ -11,6 +11,8 @@ pub mod fn_errors;
 pub mod form_flash;
 pub mod git;
 pub mod identity;
+pub mod logging;
+pub mod metrics;
 pub mod mlflow;
 pub mod oidc;
 pub mod routes;
@@ -66,6 +68,7 @@ pub async fn build_with(
 ) -> anyhow::Result<Portal> {
     std::fs::create_dir_all(&settings.data_dir)
         .map_err(|e| anyhow::anyhow!("cannot create the data directory {}: {e}", settings.data_dir.display()))?;
+    let metrics = metrics::Metrics::new();
     let targets = Dispatcher::target_names(&settings.webhooks, settings.aws.is_some());
     let path = settings.data_dir.join("portal.sqlite");
     let mut store = SqliteStore::open(&path, targets.clone()).await?;
@@ -96,7 +99,7 @@ pub async fn build_with(
     };
     // MLflow when the settings name a tracking server; else the runs the embedded store holds (demo data).
     let experiments: Arc<dyn Experiments> = match &settings.mlflow {
-        Some(mlflow) => Arc::new(MlflowExperiments::from_settings(mlflow)?),
+        Some(mlflow) => Arc::new(MlflowExperiments::from_settings(mlflow)?.with_metrics(metrics.clone())),
         None => Arc::new(store.clone()),
     };
     let (registry, monitoring): (Arc<dyn ModelRegistry>, Arc<dyn Monitoring>) = match &backends {
@@ -139,7 +142,8 @@ pub async fn build_with(
     });
     let ci_tokens = Arc::new(ci_tokens::CiTokenVerifier::new(
         Arc::new(settings.trust_policies.clone()),
-        ci_tokens::JwksCache::new(std::time::Duration::from_secs(30), std::time::Duration::from_secs(3600)),
+        ci_tokens::JwksCache::new(std::time::Duration::from_secs(30), std::time::Duration::from_secs(3600))
+            .with_metrics(metrics.clone()),
         60,
     ));
     let publisher = backends.as_ref().map(|b| b.publisher.clone());
@@ -155,6 +159,10 @@ pub async fn build_with(
         _ => None,
     };
     let sagemaker = backends.as_ref().map(|b| b.registry.clone());
+    if let Some(registry) = &sagemaker {
+        let metrics = metrics.clone();
+        registry.calls().observe(move |operation, took, ok| metrics.call("sagemaker", operation, took, ok));
+    }
     let queue = backends.and_then(|b| b.state_change_queue);
     let state = AppState {
         leptos_options: leptos_options(&settings),
@@ -164,6 +172,7 @@ pub async fn build_with(
         store,
         settings: Arc::new(settings),
         sagemaker,
+        metrics,
     };
     let state_change_queue = match (queue, aws::state_change::StateChangeIntake::from_state(&state)) {
         (Some(queue), Some(intake)) => Some(aws::queue::StateChangeConsumer::new(queue, intake)),

@@ -3,14 +3,12 @@
 use std::time::Duration;
 
 use server::settings::Settings;
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
-        .init();
+    // The settings first: they say how to log (an error loading them goes to stderr as it is).
     let settings = Settings::load()?;
+    server::logging::init(settings.log_format);
     if std::env::args().nth(1).as_deref() == Some("verify-audit") {
         return verify_audit(settings).await;
     }

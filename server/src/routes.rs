@@ -26,6 +26,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::metrics::scrape))
         .merge(crate::api::routes())
         .merge(crate::oidc::routes())
         .leptos_routes_with_context(
@@ -46,6 +47,10 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(crate::api::BODY_TIMEOUT))
         .layer(middleware::from_fn(crate::web_defences::refuse_large_bodies))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
+        // Outermost: every answer is counted and timed (refusals and timeouts too), and every log line of a
+        // request carries its id.
+        .layer(middleware::from_fn_with_state(state.metrics.clone(), crate::metrics::record_http))
+        .layer(middleware::from_fn(crate::logging::request_id))
         .with_state(state)
 }
 
@@ -81,6 +86,7 @@ async fn require_sign_in(State(state): State<AppState>, request: Request<Body>, 
         || path.starts_with("/auth/")
         || path == "/healthz"
         || path == "/readyz"
+        || path == "/metrics"
         || path.starts_with("/pkg/")
         || path.starts_with("/api/")
         || path.starts_with(app::server_fns::PREFIX)

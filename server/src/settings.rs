@@ -134,6 +134,11 @@ pub struct Settings {
     /// requests whose `Origin` is any other are refused. Default: the origin of `oidc.redirect_url`; without
     /// either, the request's own `Host` (development).
     pub public_origin: Option<String>,
+    /// When set, `GET /metrics` answers only `Authorization: Bearer <this>`; else it is open (keep it on a
+    /// network only the scraper reaches).
+    pub metrics_token: Option<Secret>,
+    /// `text` (default) or `json`: one JSON object per log line, with the request id.
+    pub log_format: crate::logging::LogFormat,
 }
 
 /// The shortest idle expiry: a session's last use is written at most once a minute, so a shorter expiry would
@@ -162,12 +167,14 @@ impl Default for Settings {
             session_idle_minutes: 60,
             aws: None,
             public_origin: None,
+            metrics_token: None,
+            log_format: crate::logging::LogFormat::Text,
         }
     }
 }
 
 /// Every setting's name, as the environment spells them after `PORTAL_`.
-const KEYS: [&str; 19] = [
+const KEYS: [&str; 21] = [
     "addr",
     "data_dir",
     "repositories_dir",
@@ -187,6 +194,8 @@ const KEYS: [&str; 19] = [
     "oidc",
     "aws",
     "public_origin",
+    "metrics_token",
+    "log_format",
 ];
 
 impl Settings {

@@ -8,6 +8,7 @@ use leptos::config::LeptosOptions;
 
 use crate::ci_tokens::CiTokenVerifier;
 use crate::identity::PortalIdentity;
+use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::sqlite::SqliteStore;
 
@@ -21,6 +22,14 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The SageMaker registry when the `[aws]` settings select it (its state-change webhook needs it).
     pub sagemaker: Option<Arc<portal_aws::SageMakerRegistry>>,
+    /// This process's metrics (`GET /metrics`).
+    pub metrics: Metrics,
+}
+
+impl FromRef<AppState> for Metrics {
+    fn from_ref(state: &AppState) -> Self {
+        state.metrics.clone()
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

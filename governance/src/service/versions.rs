@@ -165,6 +165,17 @@ impl Service {
         Ok(Some(read.await))
     }
 
+    /// How many versions await a decision on each stage, over every project: what operators watch (the
+    /// portal's metrics), not a person's view, so no principal is needed and no version is read.
+    pub async fn awaiting_totals(&self) -> Result<Vec<(Stage, u64)>, ServiceError> {
+        let projects: Vec<ProjectId> = self.ports.directory.projects().await?.into_iter().map(|p| p.id).collect();
+        let mut totals = Vec::with_capacity(Stage::ALL.len());
+        for stage in Stage::ALL {
+            totals.push((stage, self.ports.registry.awaiting(stage, &projects, Window::new(0, 1)).await?.total));
+        }
+        Ok(totals)
+    }
+
     /// What awaits `principal`'s decision across their projects, oldest first.
     pub async fn inbox(&self, principal: &Principal) -> Result<Vec<InboxItem>, ServiceError> {
         let mut items = Vec::new();

@@ -36,6 +36,7 @@ pub struct JwksCache {
     /// Keys older than this are refetched even when the kid is known (a revoked key goes away).
     max_age: Duration,
     fetches: AtomicU64,
+    metrics: Option<crate::metrics::Metrics>,
 }
 
 #[derive(Deserialize)]
@@ -68,7 +69,13 @@ impl JwksCache {
             .connect_timeout(Duration::from_secs(3))
             .build()
             .unwrap_or_default();
-        Self { http, issuers: Default::default(), min_refresh, max_age, fetches: AtomicU64::new(0) }
+        Self { http, issuers: Default::default(), min_refresh, max_age, fetches: AtomicU64::new(0), metrics: None }
+    }
+
+    /// Times every key fetch in the portal's metrics (backend `jwks`).
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// How many times keys were fetched (for operators' logs and the rate-limit test).
@@ -124,6 +131,13 @@ impl JwksCache {
     }
 
     async fn fetch(&self, issuer: &str) -> Result<JwkSet, reqwest::Error> {
+        match &self.metrics {
+            Some(metrics) => metrics.timed("jwks", "fetch", self.fetch_once(issuer)).await,
+            None => self.fetch_once(issuer).await,
+        }
+    }
+
+    async fn fetch_once(&self, issuer: &str) -> Result<JwkSet, reqwest::Error> {
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let discovery_url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
         let discovery: Discovery = self.http.get(discovery_url).send().await?.error_for_status()?.json().await?;

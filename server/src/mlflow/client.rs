@@ -83,6 +83,7 @@ pub struct Client {
     http: reqwest::Client,
     uri: TrackingUri,
     auth: Auth,
+    metrics: Option<crate::metrics::Metrics>,
 }
 
 /// MLflow's error body: `{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "..."}`.
@@ -107,7 +108,13 @@ impl Client {
             builder = builder.pool_max_idle_per_host(0);
         }
         let http = builder.build().map_err(|e| anyhow::anyhow!("cannot build the MLflow HTTP client: {e}"))?;
-        Ok(Client { http, uri, auth })
+        Ok(Client { http, uri, auth, metrics: None })
+    }
+
+    /// Times every call in the portal's metrics (backend `mlflow`, the API path as the operation).
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Client {
+        self.metrics = Some(metrics);
+        self
     }
 
     pub fn uri(&self) -> &TrackingUri {
@@ -120,6 +127,19 @@ impl Client {
     /// 404 or `RESOURCE_DOES_NOT_EXIST` -> `RunNotFound`; 401/403 -> `Refused`; no connection, a timeout or a 5xx ->
     /// `Unreachable` (with the URL and cause); any other answer or a body that is not `T` -> `Malformed`.
     pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        run_id: &str,
+    ) -> Result<T, ExperimentError> {
+        match &self.metrics {
+            // The path is one of the few the adapter calls (`runs/get`, ...): a bounded label.
+            Some(metrics) => metrics.timed("mlflow", path, self.get_once(path, query, run_id)).await,
+            None => self.get_once(path, query, run_id).await,
+        }
+    }
+
+    async fn get_once<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, &str)],

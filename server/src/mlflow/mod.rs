@@ -60,6 +60,12 @@ impl MlflowExperiments {
         Ok(MlflowExperiments { client: client::Client::new(uri, auth, options)?, page_size: DEFAULT_PAGE_SIZE })
     }
 
+    /// Times every call to the tracking server in the portal's metrics.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> MlflowExperiments {
+        self.client = self.client.with_metrics(metrics);
+        self
+    }
+
     /// Points or versions asked for per request (tests use a small one to cross pages).
     pub fn with_page_size(mut self, page_size: u32) -> MlflowExperiments {
         self.page_size = page_size.max(1);

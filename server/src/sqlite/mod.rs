@@ -14,6 +14,7 @@ mod ledger;
 mod listing;
 mod monitoring;
 mod monitoring_overview;
+mod operations;
 mod portal_state;
 mod project_setups;
 mod registry;
@@ -34,6 +35,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use experiments::LoggedRun;
+pub use operations::{OperationsFigures, TargetFigures};
 pub use registry_index::IndexedPackage;
 pub use sessions::{NewSession, SessionRecord};
 pub use sign_in_flows::SignInFlow;
