@@ -184,6 +184,18 @@ pub trait ModelRegistry: Send + Sync {
         effects: Effects,
     ) -> Result<(), StoreError>;
     async fn decisions(&self, version: &VersionId) -> Result<Vec<Decision>, StoreError>;
+    /// The decisions of each of a list's versions, in one read where the store can: a page of a list must not
+    /// cost a query per row. Versions without decisions may be left out of the map.
+    async fn decisions_of(
+        &self,
+        versions: &[ModelVersion],
+    ) -> Result<std::collections::HashMap<VersionId, Vec<Decision>>, StoreError> {
+        let mut all = std::collections::HashMap::with_capacity(versions.len());
+        for v in versions {
+            all.insert(v.id.clone(), self.decisions(&v.id).await?);
+        }
+        Ok(all)
+    }
     async fn recent_decisions(&self, project: Option<&ProjectId>, window: Window)
         -> Result<Page<Decision>, StoreError>;
     /// Where decisions being applied right now (recorded pending, not yet committed) put the version: a
@@ -246,6 +258,17 @@ pub trait RegistryJournal: Send + Sync {
     /// Decisions still pending that were recorded before `before`, oldest first.
     async fn pending_decisions(&self, before: DateTime<Utc>) -> Result<Vec<PendingDecision>, StoreError>;
     async fn decisions(&self, version: &VersionId) -> Result<Vec<Decision>, StoreError>;
+    /// The decisions of several versions in one read, oldest first each (see `ModelRegistry::decisions_of`).
+    async fn decisions_of(
+        &self,
+        versions: &[VersionId],
+    ) -> Result<std::collections::HashMap<VersionId, Vec<Decision>>, StoreError> {
+        let mut all = std::collections::HashMap::with_capacity(versions.len());
+        for v in versions {
+            all.insert(v.clone(), self.decisions(v).await?);
+        }
+        Ok(all)
+    }
     async fn recent_decisions(&self, project: Option<&ProjectId>, window: Window)
         -> Result<Page<Decision>, StoreError>;
     /// Stores the effects of a change already made in the registry (a registration).

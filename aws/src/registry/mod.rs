@@ -476,6 +476,14 @@ impl ModelRegistry for SageMakerRegistry {
         self.journal.decisions(version).await
     }
 
+    async fn decisions_of(
+        &self,
+        versions: &[ModelVersion],
+    ) -> Result<std::collections::HashMap<VersionId, Vec<Decision>>, StoreError> {
+        let ids: Vec<VersionId> = versions.iter().map(|v| v.id.clone()).collect();
+        self.journal.decisions_of(&ids).await
+    }
+
     async fn recent_decisions(
         &self,
         project: Option<&ProjectId>,

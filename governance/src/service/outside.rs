@@ -44,11 +44,13 @@ impl Service {
         Ok(version)
     }
 
-    /// Versions of a list, each as the portal's record has it.
+    /// Versions of a list, each as the portal's record has it: their decisions read in one go.
     pub(crate) async fn all_as_recorded(&self, versions: Vec<ModelVersion>) -> Result<Vec<ModelVersion>, ServiceError> {
+        let mut decisions = self.ports.registry.decisions_of(&versions).await?;
         let mut out = Vec::with_capacity(versions.len());
         for v in versions {
-            out.push(self.as_recorded(v).await?);
+            let of_this = decisions.remove(&v.id).unwrap_or_default();
+            out.push(self.as_recorded_with(v, &of_this).await?);
         }
         Ok(out)
     }

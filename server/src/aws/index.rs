@@ -291,6 +291,20 @@ impl ModelRegistry for IndexedRegistry {
         })
     }
 
+    async fn decisions_of(
+        &self,
+        versions: &[ModelVersion],
+    ) -> Result<std::collections::HashMap<VersionId, Vec<Decision>>, StoreError> {
+        let mut all = self.live.decisions_of(versions).await?;
+        // A listed version comes from the index, whose registration time is its package's creation time.
+        for v in versions {
+            if let Some(decisions) = all.remove(&v.id) {
+                all.insert(v.id.clone(), of_this_package(decisions, v.registered_at));
+            }
+        }
+        Ok(all)
+    }
+
     async fn recent_decisions(
         &self,
         project: Option<&ProjectId>,

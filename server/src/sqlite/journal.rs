@@ -102,6 +102,21 @@ impl RegistryJournal for SqliteStore {
         rows.iter().map(|r| from_json(r)).collect()
     }
 
+    async fn decisions_of(
+        &self,
+        versions: &[VersionId],
+    ) -> Result<std::collections::HashMap<VersionId, Vec<Decision>>, StoreError> {
+        let ids: Vec<&str> = versions.iter().map(|v| v.as_str()).collect();
+        let decode = |row: &sqlx::sqlite::SqliteRow| {
+            from_json::<Decision>(&row.try_get::<String, _>("decision").map_err(unavailable)?)
+        };
+        let mut all = std::collections::HashMap::new();
+        for d in super::decisions_of(&self.pool, "SELECT decision FROM journal_decisions", &ids, decode).await? {
+            all.entry(d.version.clone()).or_insert_with(Vec::new).push(d);
+        }
+        Ok(all)
+    }
+
     async fn decisions(&self, version: &VersionId) -> Result<Vec<Decision>, StoreError> {
         let rows: Vec<String> =
             sqlx::query_scalar("SELECT decision FROM journal_decisions WHERE version = ? ORDER BY decided_at, rowid")

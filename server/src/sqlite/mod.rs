@@ -255,3 +255,28 @@ pub fn to_millis(at: DateTime<Utc>) -> DateTime<Utc> {
     use chrono::SubsecRound;
     at.trunc_subsecs(3)
 }
+
+/// The decisions of several versions in one query (`select` names the table and columns), oldest first:
+/// a list's page reads them together instead of one query per row. Chunked under SQLite's bound-parameter
+/// limit.
+pub(crate) async fn decisions_of<T>(
+    pool: &sqlx::SqlitePool,
+    select: &str,
+    ids: &[&str],
+    decode: impl Fn(&sqlx::sqlite::SqliteRow) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(select);
+        q.push(" WHERE version IN (");
+        let mut list = q.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        q.push(") ORDER BY decided_at, rowid");
+        for row in q.build().fetch_all(pool).await.map_err(unavailable)? {
+            out.push(decode(&row)?);
+        }
+    }
+    Ok(out)
+}

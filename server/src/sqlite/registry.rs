@@ -367,6 +367,18 @@ impl ModelRegistry for SqliteStore {
         rows.iter().map(decision_from_row).collect()
     }
 
+    async fn decisions_of(
+        &self,
+        versions: &[ModelVersion],
+    ) -> Result<std::collections::HashMap<VersionId, Vec<Decision>>, StoreError> {
+        let ids: Vec<&str> = versions.iter().map(|v| v.id.as_str()).collect();
+        let mut all = std::collections::HashMap::new();
+        for d in super::decisions_of(&self.pool, "SELECT * FROM decisions", &ids, decision_from_row).await? {
+            all.entry(d.version.clone()).or_insert_with(Vec::new).push(d);
+        }
+        Ok(all)
+    }
+
     async fn recent_decisions(
         &self,
         project: Option<&ProjectId>,
