@@ -113,6 +113,7 @@ mkdir -p "$WORK/embedded"
 start_portal "$WORK/embedded" target/site
 PIDS+=("$PORTAL_PID")
 seed_portal "$PORTAL_BASE" "$PACKAGES" 17
+wait_drained "$PORTAL_BASE"
 measure embedded "$PORTAL_BASE"
 
 python3 - "$RESULTS" <<'PY'

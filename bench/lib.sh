@@ -70,6 +70,16 @@ if failed: sys.exit(failed[0])
 PY
 }
 
+# wait_drained BASE: until no event waits for delivery (the in-process consumer takes every registration's
+# event), read from /metrics, so the measurements do not share the cores with the dispatcher.
+wait_drained() {
+  local waited=0
+  while curl -s "$1/metrics" | awk '/^portal_outbox_pending\{/ {sum += $2} END {exit !(sum > 0)}'; do
+    sleep 1; waited=$((waited + 1))
+    [ "$waited" -lt 900 ] || { echo "bench: the outbox did not drain in 15 minutes" >&2; return 1; }
+  done
+}
+
 # A development sign-in's session cookie (name=value).
 sign_in() {
   curl -s -D - -o /dev/null -X POST -d "subject=$2" "$1/fn/sign_in" | awk -F'[ ;]' 'tolower($1)=="set-cookie:" {print $2}'

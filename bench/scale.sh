@@ -40,6 +40,8 @@ for N in "${SIZES[@]}"; do
   start=$SECONDS
   seed_portal "$PORTAL_BASE" "$N" "$GROUPS_N"
   echo "    $N registrations through the API in $((SECONDS - start)) s (4 connections)"
+  wait_drained "$PORTAL_BASE"
+  echo "    their events delivered after $((SECONDS - start)) s"
   COOKIE="$(sign_in "$PORTAL_BASE" gina)"
   PAGE=(-H "Cookie: $COOKIE" -H "Accept: text/html")
   API=(-H "Authorization: Bearer $BENCH_TOKEN")

@@ -49,3 +49,29 @@ mod tests {
         assert_eq!(path_segment("a/b?c#d e"), "a%2Fb%3Fc%23d%20e");
     }
 }
+
+/// A count as people read it: `10,000`, `2,013`, `7`.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod count_tests {
+    #[test]
+    fn counts_get_thousands_separators() {
+        assert_eq!(super::count(0), "0");
+        assert_eq!(super::count(999), "999");
+        assert_eq!(super::count(1000), "1,000");
+        assert_eq!(super::count(2013), "2,013");
+        assert_eq!(super::count(10_000), "10,000");
+        assert_eq!(super::count(1_234_567), "1,234,567");
+    }
+}

@@ -53,6 +53,10 @@ pub struct Effects {
 /// Builds the effects of a change once the adapter knows what it stored (e.g. the version number).
 pub type EffectsFn<T> = Box<dyn FnOnce(&T) -> Effects + Send>;
 
+/// How far a list whose total is not kept (a search's) is counted: a total above this is a lower bound, "more
+/// than 10,000", so a search never counts its whole result on every page.
+pub const COUNT_BOUND: u64 = 10_000;
+
 /// A page of a list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Page<T> {
@@ -63,6 +67,11 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// Whether `total` is exact; `false` when a bounded count stopped past [`COUNT_BOUND`].
+    pub fn total_is_exact(&self) -> bool {
+        self.total <= COUNT_BOUND
+    }
+
     /// The `window` of a whole list held in memory.
     pub fn of(all: Vec<T>, window: Window) -> Self {
         let total = all.len() as u64;

@@ -4,7 +4,7 @@
 
 use governance::ids::ModelGroupName;
 use governance::model::ModelGroup;
-use governance::ports::{Page, StoreError, VersionQuery, Window};
+use governance::ports::{Page, StoreError, VersionQuery, Window, COUNT_BOUND};
 use governance::{ApprovalStatus, ProjectId, Stage};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
@@ -19,16 +19,24 @@ pub(super) struct Tables {
     pub fts: &'static str,
     /// Its groups, with their maintained `dev_versions`.
     pub groups: &'static str,
+    /// Its versions counted per (project, group, registry, stage, status), kept by triggers (migration 0015).
+    pub counts: &'static str,
     /// The columns a row decoder reads.
     pub select: &'static str,
 }
 
-pub(super) const EMBEDDED: Tables =
-    Tables { versions: "model_versions", fts: "model_versions_fts", groups: "model_groups", select: "*" };
+pub(super) const EMBEDDED: Tables = Tables {
+    versions: "model_versions",
+    fts: "model_versions_fts",
+    groups: "model_groups",
+    counts: "model_versions_counts",
+    select: "*",
+};
 pub(super) const INDEX: Tables = Tables {
     versions: "registry_index",
     fts: "registry_index_fts",
     groups: "registry_index_groups",
+    counts: "registry_index_counts",
     select: "version",
 };
 
@@ -38,18 +46,33 @@ pub(super) async fn versions(
     t: &Tables,
     q: &VersionQuery,
 ) -> Result<(Vec<SqliteRow>, u64), StoreError> {
-    let mut count = QueryBuilder::<Sqlite>::new(format!("SELECT COUNT(*) FROM {}", t.versions));
-    push_filters(&mut count, q, t.fts);
-    let total: i64 = count.build_query_scalar().fetch_one(pool).await.map_err(unavailable)?;
+    let total = total(pool, t, q).await?;
     let mut list = QueryBuilder::<Sqlite>::new(format!("SELECT {} FROM {}", t.select, t.versions));
     push_filters(&mut list, q, t.fts);
     // Versions registered in the same instant: the higher number is the newer (as on SageMaker).
-    list.push(" ORDER BY registered_at DESC, number DESC, id LIMIT ")
+    list.push(" ORDER BY registered_at DESC, number DESC, id DESC LIMIT ")
         .push_bind(q.window.limit as i64)
         .push(" OFFSET ")
         .push_bind(q.window.offset as i64);
     let rows = list.build().fetch_all(pool).await.map_err(unavailable)?;
-    Ok((rows, total as u64))
+    Ok((rows, total))
+}
+
+/// A list's total without counting its rows: a sum over the maintained counts for the filters they hold
+/// (project, group, registry, stage, status), and a count that stops past [`COUNT_BOUND`] for a search.
+async fn total(pool: &SqlitePool, t: &Tables, q: &VersionQuery) -> Result<u64, StoreError> {
+    let searching = q.search.as_deref().is_some_and(|s| !s.trim().is_empty());
+    let total: i64 = if searching {
+        let mut count = QueryBuilder::<Sqlite>::new(format!("SELECT COUNT(*) FROM (SELECT 1 FROM {}", t.versions));
+        push_filters(&mut count, q, t.fts);
+        count.push(" LIMIT ").push_bind(COUNT_BOUND as i64 + 1).push(")");
+        count.build_query_scalar().fetch_one(pool).await.map_err(unavailable)?
+    } else {
+        let mut sum = QueryBuilder::<Sqlite>::new(format!("SELECT COALESCE(SUM(n), 0) FROM {}", t.counts));
+        push_filters(&mut sum, q, t.fts);
+        sum.build_query_scalar().fetch_one(pool).await.map_err(unavailable)?
+    };
+    Ok(total.max(0) as u64)
 }
 
 /// A page of the versions awaiting a decision on `stage` in `projects`, oldest first (what waits longest comes
@@ -76,7 +99,7 @@ pub(super) async fn awaiting(
         }
         qb.push(")");
     };
-    let mut count = QueryBuilder::<Sqlite>::new(format!("SELECT COUNT(*) FROM {}", t.versions));
+    let mut count = QueryBuilder::<Sqlite>::new(format!("SELECT COALESCE(SUM(n), 0) FROM {}", t.counts));
     filter(&mut count);
     let total: i64 = count.build_query_scalar().fetch_one(pool).await.map_err(unavailable)?;
     let mut list = QueryBuilder::<Sqlite>::new(format!("SELECT {} FROM {}", t.select, t.versions));
