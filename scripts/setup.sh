@@ -149,6 +149,9 @@ if [ "$TESTS" = 1 ]; then
   #    environment outside the clone. The tests read the same MOTO_VENV default and fail (never skip) without it.
   MOTO_VENV="${MOTO_VENV:-$HOME/.cache/governance-portal/venv-moto}"
   python_venv "$MOTO_VENV" moto 5 "moto[server]>=5,<6" bin/moto_server "the AWS emulator (moto)" "~30 s"
+  # cfn-lint beside it: server/tests/deploy_cloudformation.rs checks deploy/cloudformation/portal.yaml with
+  # AWS's resource specifications (moto creates only what it supports; the lint covers the rest).
+  python_venv "$MOTO_VENV" cfn-lint 1 "cfn-lint>=1,<2" bin/cfn-lint "the CloudFormation template's lint" "~20 s"
 
   # 10. Schemathesis for the API fuzzing step (scripts/api_fuzz.sh): PyPI schemathesis 4.x in its own venv.
   SCHEMATHESIS_VENV="${SCHEMATHESIS_VENV:-$HOME/.cache/governance-portal/venv-schemathesis}"

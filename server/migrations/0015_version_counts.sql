@@ -67,3 +67,6 @@ END;
 -- lets a page across several projects stop after its rows instead of sorting every version of those projects.
 CREATE INDEX model_versions_list_order ON model_versions (registered_at, number, id);
 CREATE INDEX registry_index_list_order ON registry_index (registered_at, number, id);
+-- And one group's versions in that order (the exact model-group filter), without a sort.
+CREATE INDEX model_versions_group_order ON model_versions (project, group_name, registered_at, number, id);
+CREATE INDEX registry_index_group_order ON registry_index (project, group_name, registered_at, number, id);

@@ -84,9 +84,14 @@ fn persona_name(p: Persona) -> String {
 /// The filters of a version query, on the columns `model_versions` and `registry_index` share; `fts` is the
 /// table's full-text index (migration 0011).
 pub(super) fn push_filters<'a>(qb: &mut QueryBuilder<'a, Sqlite>, q: &'a VersionQuery, fts: &str) {
+    // A search of three characters or more is served by the full-text index: its matches are looked up by
+    // rowid and sorted. The other filters then must not pick an index of their own (`+column` keeps SQLite's
+    // planner off it), or the query walks a whole project's versions probing each against the matches.
+    let searching = q.search.as_deref().map(str::trim).is_some_and(|t| t.chars().count() >= 3);
+    let col = |name: &str| if searching { format!("+{name}") } else { name.to_string() };
     qb.push(" WHERE 1 = 1");
     if let Some(p) = &q.project {
-        qb.push(" AND project = ").push_bind(p.as_str());
+        qb.push(format!(" AND {} = ", col("project"))).push_bind(p.as_str());
     }
     match q.within.as_deref() {
         None => {}
@@ -106,16 +111,16 @@ pub(super) fn push_filters<'a>(qb: &mut QueryBuilder<'a, Sqlite>, q: &'a Version
         }
     }
     if let Some(s) = q.stage {
-        qb.push(" AND stage = ").push_bind(s.as_str());
+        qb.push(format!(" AND {} = ", col("stage"))).push_bind(s.as_str());
     }
     if let Some(s) = q.status {
-        qb.push(" AND status = ").push_bind(s.as_str());
+        qb.push(format!(" AND {} = ", col("status"))).push_bind(s.as_str());
     }
     if let Some(group) = &q.group {
-        qb.push(" AND group_name = ").push_bind(group.as_str());
+        qb.push(format!(" AND {} = ", col("group_name"))).push_bind(group.as_str());
     }
     if let Some(central) = q.central {
-        qb.push(" AND registry = ").push_bind(if central { "central" } else { "dev" });
+        qb.push(format!(" AND {} = ", col("registry"))).push_bind(if central { "central" } else { "dev" });
     }
     if let Some(text) = q.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         // Three characters or more: through the trigram index, one phrase (quotes doubled), so the text is
