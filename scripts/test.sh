@@ -82,7 +82,16 @@ trap 'if [ -n "$CURRENT" ]; then RESULT[$CURRENT]="interrupted"; summary "interr
 
 rust_tests() {
   if cargo nextest --version >/dev/null 2>&1; then
-    like_leptos cargo nextest run --workspace
+    local log status
+    log="$(mktemp)"
+    like_leptos cargo nextest run --workspace 2>&1 | tee "$log"
+    status=${PIPESTATUS[0]}
+    # What the step's time goes to: the ten slowest tests (nextest prints each with its duration).
+    echo "    the ten slowest tests:"
+    sed -nE 's/^ *(PASS|FAIL|SLOW|TIMEOUT) \[ *([0-9.]+)s\] \([0-9]+\/[0-9]+\) (.*)$/\2 \3/p' "$log" \
+      | sort -rn | head -10 | awk '{ d = $1; $1 = ""; printf "    %7.1f s %s\n", d, $0 }'
+    rm -f "$log"
+    return "$status"
   else
     echo "    (cargo-nextest not installed: using cargo test)"
     like_leptos cargo test --workspace
