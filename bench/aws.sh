@@ -20,12 +20,7 @@ MOTO_VENV="${MOTO_VENV:-$HOME/.cache/governance-portal/venv-moto}"
 need_wrk
 setup_and_build
 
-WORK="$(mktemp -d)"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-RESULTS="$WORK/results.tsv"
-: >"$RESULTS"
+bench_workspace
 
 MOTO_PORT="$(free_port)"
 MOTO="http://127.0.0.1:$MOTO_PORT"

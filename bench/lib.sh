@@ -21,6 +21,16 @@ setup_and_build() {
   cargo leptos build --release >/dev/null 2>&1 || cargo leptos build --release
 }
 
+# bench_workspace: a temporary directory WORK (with RESULTS, an empty results file) and PIDS, the processes
+# started into it; on exit every one of them is stopped and WORK removed.
+bench_workspace() {
+  WORK="$(mktemp -d)"
+  PIDS=()
+  RESULTS="$WORK/results.tsv"
+  : >"$RESULTS"
+  trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # start_portal DATA_DIR SITE_ROOT [extra env...]: starts the release binary, waits for /readyz, sets PORTAL_PID

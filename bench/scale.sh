@@ -21,12 +21,7 @@ GROUPS_N=40
 need_wrk
 setup_and_build
 
-WORK="$(mktemp -d)"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-RESULTS="$WORK/results.tsv"
-: >"$RESULTS"
+bench_workspace
 record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$RESULTS"; }  # size server what req/s
 CLOSE=(-H "Connection: close")
 
