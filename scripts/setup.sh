@@ -112,10 +112,16 @@ if [ "$TESTS" = 1 ]; then
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package"
   }
 
-  # 5. Debian's Chromium for Playwright (never `npx playwright install`), and Debian's Prometheus, which
-  #    scrapes the portal's /metrics in server/tests/operations.rs.
+  # 5. Debian's Chromium for Playwright (never `npx playwright install`), Debian's Prometheus, which
+  #    scrapes the portal's /metrics in server/tests/operations.rs, and Debian's PostgreSQL.
   apt_package chromium chromium "the browser tests"
   apt_package prometheus prometheus "the metrics test"
+  # PostgreSQL's server (its programs live outside PATH): the PostgreSQL store's tests start their own.
+  if compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+    say "postgresql: present ($(compgen -G "/usr/lib/postgresql/*/bin/initdb" | head -1))"
+  else
+    apt_package initdb postgresql "the PostgreSQL store's tests"
+  fi
 
   # A Python package in a virtual environment outside the clone, so every clone and CI run reuses it:
   # python_venv DIR PACKAGE MAJOR PIP_SPEC EXECUTABLE PURPOSE COST. Installs unless PACKAGE MAJOR.x is there.
@@ -152,6 +158,9 @@ if [ "$TESTS" = 1 ]; then
   # cfn-lint beside it: server/tests/deploy_cloudformation.rs checks deploy/cloudformation/portal.yaml with
   # AWS's resource specifications (moto creates only what it supports; the lint covers the rest).
   python_venv "$MOTO_VENV" cfn-lint 1 "cfn-lint>=1,<2" bin/cfn-lint "the CloudFormation template's lint" "~20 s"
+  # kubernetes-validate beside them: server/tests/deploy_kubernetes.rs checks deploy/kubernetes/ against the
+  # Kubernetes API's own schemas (bundled with the package, no cluster needed).
+  python_venv "$MOTO_VENV" kubernetes-validate 1 "kubernetes-validate>=1.30,<2" bin/kubernetes-validate "the Kubernetes example's schema check" "~10 s"
 
   # 10. Schemathesis for the API fuzzing step (scripts/api_fuzz.sh): PyPI schemathesis 4.x in its own venv.
   SCHEMATHESIS_VENV="${SCHEMATHESIS_VENV:-$HOME/.cache/governance-portal/venv-schemathesis}"

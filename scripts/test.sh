@@ -80,7 +80,34 @@ on_failure() {
 # An interrupt (Ctrl-C) still prints where it stopped.
 trap 'if [ -n "$CURRENT" ]; then RESULT[$CURRENT]="interrupted"; summary "interrupted at $CURRENT"; fi; exit 130' INT TERM
 
+# One PostgreSQL server for every test binary of the run (scripts/postgres.sh; each test makes its own
+# database on it), stopped when the run ends however it ends.
+start_postgres() {
+  PG_DIR="$(mktemp -d)"
+  PORTAL_TEST_POSTGRES_URL="$(bash scripts/postgres.sh start "$PG_DIR/pg" "" $$ | tail -n 1)" || return 1
+  export PORTAL_TEST_POSTGRES_URL
+  echo "    PostgreSQL for the tests: $PORTAL_TEST_POSTGRES_URL"
+}
+stop_postgres() {
+  if [ -n "${PG_DIR:-}" ]; then
+    bash scripts/postgres.sh stop "$PG_DIR/pg"
+    rm -rf "$PG_DIR"
+  fi
+}
+
+# The build cache outside the clone only grows (every edit leaves an incremental session, every test binary a
+# new hash): what no build used for three days goes, so a long-lived machine does not fill its disk.
+prune_build_cache() {
+  local debug="$CARGO_TARGET_DIR/debug"
+  [ -d "$debug" ] || return 0
+  find "$debug/incremental" -mindepth 1 -maxdepth 1 -mtime +3 -exec rm -rf {} + 2>/dev/null || true
+  find "$debug/deps" -maxdepth 1 -type f -executable -atime +3 -delete 2>/dev/null || true
+}
+
 rust_tests() {
+  prune_build_cache
+  start_postgres || return 1
+  trap stop_postgres EXIT
   if cargo nextest --version >/dev/null 2>&1; then
     local log status
     log="$(mktemp)"

@@ -428,6 +428,13 @@ pub struct AuditVerification {
     pub broken: Option<ChainBreak>,
 }
 
+/// Who takes deliveries to attempt them, and until when no one else may.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryClaim {
+    pub holder: String,
+    pub until: DateTime<Utc>,
+}
+
 /// The audit log and the outbox of events.
 #[async_trait]
 pub trait Ledger: Send + Sync {
@@ -437,13 +444,18 @@ pub trait Ledger: Send + Sync {
     /// Audit entries, newest first.
     async fn audit(&self, window: Window) -> Result<Page<AuditEntry>, StoreError>;
     async fn verify_audit(&self) -> Result<AuditVerification, StoreError>;
-    /// Deliveries due at `now` (pending, next attempt reached), oldest first; `target`'s only when given.
+    /// Claims the deliveries due at `now` (pending, next attempt reached, not claimed by another holder whose
+    /// claim is unexpired), oldest first, `target`'s only when given, for `claim.holder` until `claim.until`:
+    /// of several replicas each delivery is attempted by one at a time, and a dead replica's claims lapse.
     async fn due_deliveries(
         &self,
         now: DateTime<Utc>,
+        claim: &DeliveryClaim,
         target: Option<&str>,
         limit: u32,
     ) -> Result<Vec<(Delivery, EventEnvelope)>, StoreError>;
+    /// Extends `claim.holder`'s unfinished claims to `claim.until` (a batch still being attempted).
+    async fn extend_claims(&self, claim: &DeliveryClaim) -> Result<(), StoreError>;
     async fn mark_delivered(&self, event: &EventId, target: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
     /// Records a failed attempt; `next_attempt_at` None puts the delivery on the dead-letter list.
     async fn mark_failed(

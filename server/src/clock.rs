@@ -8,7 +8,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        crate::sqlite::to_millis(Utc::now())
+        crate::store::to_millis(Utc::now())
     }
 }
 

@@ -11,13 +11,13 @@ use governance::experiment::{ExperimentRun, MetricStep, RegisteredModelVersion, 
 use governance::model::{ModelCard, ModelVersion, RegisterVersionInput};
 use governance::monitoring::{MonitoringPush, Point};
 use governance::persona::Machine;
-use governance::ports::{Directory, Window};
+use governance::ports::Window;
 use governance::project::{Bound, MetricThreshold, Project, ProjectPolicy};
 use governance::service::Service;
 use governance::test_run::{CaseStatus, TestCase, TestRunReport};
 use governance::{Actor, Environment, Persona, Principal, ProjectId, Stage, Subject};
 
-use crate::sqlite::{LoggedRun, SqliteStore};
+use crate::store::{LoggedRun, Store};
 
 const CREDIT: &str = "credit-risk";
 const SUPPORT: &str = "support-assistant";
@@ -309,8 +309,8 @@ impl Seeder<'_> {
 }
 
 /// Seeds the demo projects and people unless projects exist already; returns whether it seeded.
-pub async fn seed_directory_if_empty(store: &SqliteStore) -> anyhow::Result<bool> {
-    if !store.projects().await?.is_empty() {
+pub async fn seed_directory_if_empty(store: &Store) -> anyhow::Result<bool> {
+    if !store.ports().directory.projects().await?.is_empty() {
         return Ok(false);
     }
     // Marked first: a crash from here until `seeded` leaves "started", and the next start seeds again from an
@@ -330,17 +330,17 @@ pub async fn seed_directory_if_empty(store: &SqliteStore) -> anyhow::Result<bool
 pub const SEED_STATE: &str = "demo_seed";
 
 /// Marks the demo seeding finished.
-pub async fn seeded(store: &SqliteStore) -> anyhow::Result<()> {
+pub async fn seeded(store: &Store) -> anyhow::Result<()> {
     Ok(store.set_portal_state(SEED_STATE, "complete").await?)
 }
 
 /// Whether a first start crashed while seeding this database (so it holds part of the demo only).
-pub async fn seeding_interrupted(store: &SqliteStore) -> anyhow::Result<bool> {
+pub async fn seeding_interrupted(store: &Store) -> anyhow::Result<bool> {
     Ok(store.portal_state(SEED_STATE).await?.as_deref() == Some("started"))
 }
 
 /// Seeds the demo data unless projects exist already.
-pub async fn seed_if_empty(store: &SqliteStore, service: &Service) -> anyhow::Result<()> {
+pub async fn seed_if_empty(store: &Store, service: &Service) -> anyhow::Result<()> {
     if !seed_directory_if_empty(store).await? {
         return Ok(());
     }
@@ -427,9 +427,9 @@ pub async fn seed_if_empty(store: &SqliteStore, service: &Service) -> anyhow::Re
 }
 
 /// Catalog datasets with their producers (Gina and Erin produce data as well as deciding on models).
-async fn seed_datasets(store: &SqliteStore) -> anyhow::Result<()> {
+async fn seed_datasets(store: &Store) -> anyhow::Result<()> {
     use governance::catalog::DatasetInput;
-    use governance::ports::{Catalog, Effects};
+    use governance::ports::Effects;
     let datasets = [
         (
             "loan-applications",
@@ -458,7 +458,7 @@ async fn seed_datasets(store: &SqliteStore) -> anyhow::Result<()> {
             schema: schema.into(),
         };
         let dataset = input.parse(governance::Subject(producer.into())).map_err(|e| anyhow::anyhow!("{e}"))?;
-        store.save_dataset(&dataset, true, Effects::default()).await?;
+        store.ports().catalog.save_dataset(&dataset, true, Effects::default()).await?;
     }
     Ok(())
 }

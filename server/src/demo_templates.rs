@@ -3,14 +3,14 @@
 //! the CI OIDC token) and deploy pipeline (per-environment config files). Their files are in
 //! `server/seed-templates/`.
 
-use governance::ports::{Effects, TemplateStore};
+use governance::ports::Effects;
 use governance::project::{Bound, MetricThreshold, ProjectPolicy};
 use governance::template::{
     FieldKind, ParamField, Template, TemplateDefinition, TemplateFile, TemplateId, TemplateStatus,
 };
 use governance::{Stage, Subject};
 
-use crate::sqlite::SqliteStore;
+use crate::store::Store;
 
 macro_rules! seed_file {
     ($path:literal, $source:literal) => {
@@ -224,8 +224,8 @@ pub fn seed_templates() -> Vec<(TemplateId, TemplateDefinition)> {
 }
 
 /// Stores and publishes the seed templates when there are no templates at all (a fresh portal).
-pub async fn seed_if_none(store: &SqliteStore) -> anyhow::Result<()> {
-    if !store.templates().await?.is_empty() {
+pub async fn seed_if_none(store: &Store) -> anyhow::Result<()> {
+    if !store.ports().templates.templates().await?.is_empty() {
         return Ok(());
     }
     let by = Subject("portal:seed".into());
@@ -239,8 +239,12 @@ pub async fn seed_if_none(store: &SqliteStore) -> anyhow::Result<()> {
             updated_by: by.clone(),
             updated_at: chrono::Utc::now(),
         };
-        store.save_template(&template, Effects::default()).await?;
-        store.set_template_status(&id, 1, TemplateStatus::Draft, TemplateStatus::Published, Effects::default()).await?;
+        store.ports().templates.save_template(&template, Effects::default()).await?;
+        store
+            .ports()
+            .templates
+            .set_template_status(&id, 1, TemplateStatus::Draft, TemplateStatus::Published, Effects::default())
+            .await?;
     }
     Ok(())
 }

@@ -15,6 +15,17 @@ use portal_aws::EventBridgePublisher;
 use crate::aws::EVENTBRIDGE;
 use crate::settings::WebhookTarget;
 
+/// How long one webhook post may take.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many deliveries a target's worker claims at a time: a claim held by a slow target delays only its own.
+const CLAIM_BATCH: u32 = 10;
+/// How long a claim lasts without being extended: one attempt's timeout and a margin.
+const CLAIM_LEASE: Duration = Duration::from_secs(30);
+
+fn claim_lease() -> chrono::Duration {
+    chrono::Duration::from_std(CLAIM_LEASE).unwrap_or(chrono::Duration::seconds(30))
+}
+
 /// The name of the in-process consumer target.
 pub const CONSUMER: &str = "portal-consumer";
 
@@ -31,6 +42,8 @@ pub enum Target {
 pub struct Dispatcher {
     /// The outbox is read and marked through the service, never through its port.
     service: Service,
+    /// Who this dispatcher claims deliveries as: one per process, so replicas never attempt one delivery at once.
+    holder: String,
     targets: BTreeMap<String, Target>,
     schedule: Schedule,
 }
@@ -69,10 +82,8 @@ impl Dispatcher {
         eventbridge: Option<EventBridgePublisher>,
         schedule: Schedule,
     ) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .connect_timeout(Duration::from_secs(5))
-            .build()?;
+        let client =
+            reqwest::Client::builder().timeout(ATTEMPT_TIMEOUT).connect_timeout(Duration::from_secs(5)).build()?;
         let mut targets = BTreeMap::new();
         targets.insert(CONSUMER.to_string(), Target::Consumer(service.clone()));
         for hook in webhooks {
@@ -83,7 +94,7 @@ impl Dispatcher {
         if let Some(publisher) = eventbridge {
             targets.insert(EVENTBRIDGE.to_string(), Target::EventBridge(publisher));
         }
-        Ok(Self { service: service.clone(), targets, schedule })
+        Ok(Self { service: service.clone(), holder: crate::replica::id().to_string(), targets, schedule })
     }
 
     /// The target names every event is queued for.
@@ -97,17 +108,19 @@ impl Dispatcher {
     /// Delivers what is due now to every target, one after the other; returns how many deliveries were
     /// attempted. (`run` gives each target a worker of its own instead.)
     pub async fn tick(&self) -> usize {
-        self.deliver_due(None).await
+        self.deliver_due(None, 100).await
     }
 
-    /// Delivers what is due now to `target`.
+    /// Delivers what is due now to `target`, a few at a time.
     pub async fn tick_target(&self, target: &str) -> usize {
-        self.deliver_due(Some(target)).await
+        self.deliver_due(Some(target), CLAIM_BATCH).await
     }
 
-    async fn deliver_due(&self, target: Option<&str>) -> usize {
+    async fn deliver_due(&self, target: Option<&str>, limit: u32) -> usize {
         let now = self.service.now();
-        let due = match self.service.due_deliveries(target, 100).await {
+        // Claimed for one attempt's time and a margin, and extended before each later attempt of the batch: if
+        // this process dies, another replica takes its claims over within `CLAIM_LEASE`.
+        let due = match self.service.due_deliveries(&self.holder, claim_lease(), target, limit).await {
             Ok(due) => due,
             Err(e) => {
                 tracing::error!(error = %e, "could not read due deliveries");
@@ -138,6 +151,10 @@ impl Dispatcher {
     /// One delivery, signed and scheduled with the time it is made: after a slow receiver, a batch's later
     /// posts are not stale on arrival.
     async fn attempt(&self, delivery: &Delivery, envelope: &EventEnvelope) {
+        // The batch's claims outlast this attempt too.
+        if let Err(e) = self.service.extend_claims(&self.holder, claim_lease()).await {
+            tracing::warn!(error = %e, "could not extend this replica's delivery claims");
+        }
         let now = self.service.now();
         let result = match self.targets.get(&delivery.target) {
             None => Err(format!("no target named {} in the settings", delivery.target)),

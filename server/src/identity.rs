@@ -12,13 +12,13 @@ use governance::{Principal, Subject};
 use http::request::Parts;
 
 use crate::oidc::OidcSignIn;
-use crate::sqlite::{NewSession, SqliteStore};
+use crate::store::{NewSession, Store};
 
 /// The session cookie's name; distinct from the identity provider's (`_session*`, `_interaction*`).
 pub const COOKIE: &str = "portal_session";
 
 pub struct PortalIdentity {
-    pub store: SqliteStore,
+    pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub development: bool,
     /// Absolute session lifetime.
@@ -61,7 +61,7 @@ impl PortalIdentity {
             Ok(Some(session)) => {
                 let mut principal = session.principal;
                 // Personas given as a member of projects made in the portal join those of sign-in.
-                match governance::ports::ProjectStore::memberships(&self.store, &principal.subject).await {
+                match self.store.ports().projects.memberships(&principal.subject).await {
                     Ok(extra) => principal.join_projects(extra),
                     Err(e) => tracing::error!(error = %e, "could not read project memberships"),
                 }

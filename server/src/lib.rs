@@ -11,14 +11,18 @@ pub mod fn_errors;
 pub mod form_flash;
 pub mod git;
 pub mod identity;
+pub mod lease;
 pub mod logging;
 pub mod metrics;
 pub mod mlflow;
 pub mod oidc;
+pub mod postgres;
+pub mod replica;
 pub mod routes;
 pub mod settings;
 pub mod sqlite;
 pub mod state;
+pub mod store;
 pub mod web_defences;
 pub mod webhook;
 
@@ -33,7 +37,6 @@ use crate::dispatch::Dispatcher;
 use crate::identity::PortalIdentity;
 use crate::mlflow::MlflowExperiments;
 use crate::settings::Settings;
-use crate::sqlite::SqliteStore;
 use crate::state::AppState;
 
 /// A wired portal: the router's state and the dispatcher (and, on AWS, the reconciler and the state-change
@@ -70,19 +73,12 @@ pub async fn build_with(
         .map_err(|e| anyhow::anyhow!("cannot create the data directory {}: {e}", settings.data_dir.display()))?;
     let metrics = metrics::Metrics::new();
     let targets = Dispatcher::target_names(&settings.webhooks, settings.aws.is_some());
-    let path = settings.data_dir.join("portal.sqlite");
-    let mut store = SqliteStore::open(&path, targets.clone()).await?;
+    let mut store = store::open(&settings, targets.clone()).await?;
+    // Seeding happens once, by one replica: the others wait here, then find it done.
+    let first_start = store::FirstStart::begin(&store).await?;
     if settings.demo_data() && demo::seeding_interrupted(&store).await? {
         // The first start died while seeding: the database holds nothing but part of the demo. Start it over.
-        tracing::warn!(path = %path.display(), "the first start's demo seeding was interrupted; seeding again from an empty database");
-        store.pool().close().await;
-        for suffix in ["", "-wal", "-shm"] {
-            let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
-            if file.exists() {
-                std::fs::remove_file(&file).map_err(|e| anyhow::anyhow!("cannot remove {}: {e}", file.display()))?;
-            }
-        }
-        store = SqliteStore::open(&path, targets).await?;
+        store = store::start_over(store, &settings, targets).await?;
     }
     let clock: Arc<dyn governance::ports::Clock> = Arc::new(clock::SystemClock);
     if settings.aws.is_some() && settings.demo_data() {
@@ -98,24 +94,25 @@ pub async fn build_with(
         (None, _) => None,
     };
     // MLflow when the settings name a tracking server; else the runs the embedded store holds (demo data).
+    let stored = store.ports();
     let experiments: Arc<dyn Experiments> = match &settings.mlflow {
         Some(mlflow) => Arc::new(MlflowExperiments::from_settings(mlflow)?.with_metrics(metrics.clone())),
-        None => Arc::new(store.clone()),
+        None => stored.experiments.clone(),
     };
     let (registry, monitoring): (Arc<dyn ModelRegistry>, Arc<dyn Monitoring>) = match &backends {
         Some(b) => (b.index.clone(), b.monitoring.clone()),
-        None => (Arc::new(store.clone()), Arc::new(store.clone())),
+        None => (stored.registry.clone(), stored.monitoring.clone()),
     };
     let ports = Ports {
-        directory: Arc::new(store.clone()),
+        directory: stored.directory.clone(),
         registry,
-        evidence: Arc::new(store.clone()),
+        evidence: stored.evidence.clone(),
         monitoring,
         experiments,
-        ledger: Arc::new(store.clone()),
-        templates: Arc::new(store.clone()),
-        projects: Arc::new(store.clone()),
-        catalog: Arc::new(store.clone()),
+        ledger: stored.ledger.clone(),
+        templates: stored.templates.clone(),
+        projects: stored.projects.clone(),
+        catalog: stored.catalog.clone(),
         repositories: Arc::new(git::GitRepositories::new(settings.repositories_dir())),
         clock: clock.clone(),
         ids: Arc::new(clock::RandomIds),
@@ -127,6 +124,7 @@ pub async fn build_with(
     if settings.demo_data() && backends.is_none() {
         demo::seed_if_empty(&store, &service).await?;
     }
+    first_start.end(&store).await;
     if !settings.development() && settings.oidc.is_none() {
         tracing::warn!("production mode without [oidc]: nobody can sign in to the pages");
     }
@@ -151,7 +149,7 @@ pub async fn build_with(
         Dispatcher::new(&service, &settings.webhooks, publisher, dispatch::Schedule::from_settings(&settings))?;
     let reconciler = match (&backends, &settings.aws) {
         (Some(b), Some(aws)) => {
-            let reconciler = aws::Reconciler::new(b.index.clone(), service.clone(), aws);
+            let reconciler = aws::Reconciler::new(b.index.clone(), service.clone(), aws, &store);
             // Before serving: decisions a crash left pending are finished (or failed) first.
             reconciler.once().await;
             Some(reconciler)
@@ -175,7 +173,9 @@ pub async fn build_with(
         metrics,
     };
     let state_change_queue = match (queue, aws::state_change::StateChangeIntake::from_state(&state)) {
-        (Some(queue), Some(intake)) => Some(aws::queue::StateChangeConsumer::new(queue, intake)),
+        (Some(queue), Some(intake)) => Some(aws::queue::StateChangeConsumer::new(queue, intake).with_lease(
+            lease::Lease::new(state.store.clone(), "state-change-queue", std::time::Duration::from_secs(60)),
+        )),
         _ => None,
     };
     Ok(Portal { state, dispatcher, reconciler, state_change_queue })

@@ -59,9 +59,8 @@ async fn shutdown_signal() {
 
 /// `portal verify-audit`: walks the audit log's hash chain and says whether, and where, it breaks.
 async fn verify_audit(settings: Settings) -> anyhow::Result<()> {
-    use governance::ports::Ledger;
-    let store = server::sqlite::SqliteStore::open(&settings.data_dir.join("portal.sqlite"), vec![]).await?;
-    let verification = store.verify_audit().await?;
+    let store = server::store::open(&settings, vec![]).await?;
+    let verification = store.ports().ledger.verify_audit().await?;
     match verification.broken {
         None => {
             tracing::info!(entries = verification.entries, "audit hash chain verified");

@@ -139,6 +139,13 @@ pub struct Settings {
     pub metrics_token: Option<Secret>,
     /// `text` (default) or `json`: one JSON object per log line, with the request id.
     pub log_format: crate::logging::LogFormat,
+    /// `postgres://user:password@host:5432/portal`: the PostgreSQL store, which any number of replicas share.
+    /// Without it, the SQLite store in `data_dir` (one process).
+    pub database_url: Option<Secret>,
+    /// The PostgreSQL pool's connections per replica.
+    pub database_pool_size: u32,
+    /// A PostgreSQL statement running longer is cancelled and its transaction rolled back.
+    pub database_statement_timeout_secs: u64,
 }
 
 /// The shortest idle expiry: a session's last use is written at most once a minute, so a shorter expiry would
@@ -169,12 +176,15 @@ impl Default for Settings {
             public_origin: None,
             metrics_token: None,
             log_format: crate::logging::LogFormat::Text,
+            database_url: None,
+            database_pool_size: 10,
+            database_statement_timeout_secs: 30,
         }
     }
 }
 
 /// Every setting's name, as the environment spells them after `PORTAL_`.
-const KEYS: [&str; 21] = [
+const KEYS: [&str; 24] = [
     "addr",
     "data_dir",
     "repositories_dir",
@@ -196,6 +206,9 @@ const KEYS: [&str; 21] = [
     "public_origin",
     "metrics_token",
     "log_format",
+    "database_url",
+    "database_pool_size",
+    "database_statement_timeout_secs",
 ];
 
 impl Settings {
@@ -264,6 +277,20 @@ impl Settings {
         }
         if self.session_hours == 0 || self.session_idle_minutes > self.session_hours * 60 {
             anyhow::bail!("session_hours must be at least 1 and not shorter than session_idle_minutes");
+        }
+        if let Some(url) = &self.database_url {
+            if !(url.0.starts_with("postgres://") || url.0.starts_with("postgresql://")) {
+                anyhow::bail!("database_url must be a PostgreSQL URL (postgres://user:password@host:5432/database)");
+            }
+        }
+        if !(1..=1000).contains(&self.database_pool_size) {
+            anyhow::bail!("database_pool_size must be 1 to 1000 (it is {})", self.database_pool_size);
+        }
+        if !(1..=3600).contains(&self.database_statement_timeout_secs) {
+            anyhow::bail!(
+                "database_statement_timeout_secs must be 1 to 3600 (it is {})",
+                self.database_statement_timeout_secs
+            );
         }
         if let Some(origin) = &self.public_origin {
             let url = url::Url::parse(origin).map_err(|e| anyhow::anyhow!("public_origin {origin:?}: {e}"))?;

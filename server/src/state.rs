@@ -10,7 +10,7 @@ use crate::ci_tokens::CiTokenVerifier;
 use crate::identity::PortalIdentity;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
-use crate::sqlite::SqliteStore;
+use crate::store::Store;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -18,7 +18,7 @@ pub struct AppState {
     pub service: Service,
     pub identity: Arc<PortalIdentity>,
     pub ci_tokens: Arc<CiTokenVerifier>,
-    pub store: SqliteStore,
+    pub store: Store,
     pub settings: Arc<Settings>,
     /// The SageMaker registry when the `[aws]` settings select it (its state-change webhook needs it).
     pub sagemaker: Option<Arc<portal_aws::SageMakerRegistry>>,

@@ -11,7 +11,7 @@ use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_types::body::SdkBody;
 use chrono::Utc;
 use governance::events::EventEnvelope;
-use governance::ports::{DeliveryState, Effects, RegistryJournal, Window};
+use governance::ports::{DeliveryState, Effects, Window};
 use governance::EventId;
 use portal_aws::AwsSettings;
 use server::aws::EVENTBRIDGE;
@@ -95,7 +95,12 @@ async fn a_refused_entry_stays_pending_and_is_retried_alone_while_the_accepted_o
     };
     let portal = server::build_with(settings, Some(config)).await.expect("the portal builds on AWS");
     let store = portal.state.store.clone();
-    store.release(Effects { events: (1..=3).map(envelope).collect(), audit: vec![] }).await.expect("outbox");
+    store
+        .ports()
+        .journal
+        .release(Effects { events: (1..=3).map(envelope).collect(), audit: vec![] })
+        .await
+        .expect("outbox");
 
     let bus_deliveries = || async {
         let events =

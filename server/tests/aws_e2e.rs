@@ -1038,7 +1038,7 @@ async fn a_package_with_full_metadata_refuses_a_decision_with_the_reason_and_cha
     run.dispatch().await;
     assert!(run.received().await.is_empty(), "no event");
     let pending = governance::ports::RegistryJournal::pending_decisions(
-        &run.portal.state.store,
+        run.portal.state.store.ports().journal.as_ref(),
         chrono::DateTime::<chrono::Utc>::MAX_UTC,
     )
     .await
@@ -1085,11 +1085,11 @@ async fn decisions_on_an_earlier_package_of_the_same_number_do_not_count_for_a_n
     let registry = &run.portal.state.service.ports_for_tests().registry;
     assert_eq!(registry.decisions(&id).await.expect("decisions").len(), 1, "the Dev approval of this package");
 
-    let later = server::sqlite::ts_for_tests(chrono::Utc::now() + chrono::Duration::hours(1));
+    let later = server::store::ts_for_tests(chrono::Utc::now() + chrono::Duration::hours(1));
     sqlx::query("UPDATE registry_index SET registered_at = ? WHERE id = ?")
         .bind(later)
         .bind(id.as_str())
-        .execute(run.portal.state.store.pool())
+        .execute(run.portal.state.store.sqlite_pool().expect("the SQLite store"))
         .await
         .expect("the index learns of a package made again");
     assert!(
@@ -1111,7 +1111,7 @@ async fn a_package_made_again_under_an_earlier_number_inherits_neither_its_detai
 
     // What the journal kept now belongs to an earlier package of the same number: the package SageMaker holds
     // was made an hour after it (deleted and registered again outside the portal, as the emulator cannot).
-    let pool = run.portal.state.store.pool();
+    let pool = run.portal.state.store.sqlite_pool().expect("the SQLite store");
     for sql in [
         "UPDATE journal_version_details SET package_created = package_created - 3600000 WHERE version = ?",
         "UPDATE journal_copy_claims SET source_created = source_created - 3600000 WHERE source = ?",

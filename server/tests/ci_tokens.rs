@@ -36,7 +36,7 @@ fn post(uri: &str, token: &str, body: String) -> Request<Body> {
 
 /// What a write could change.
 async fn written(app: &common::TestPortal) -> (i64, i64, i64) {
-    let pool = app.portal.state.store.pool();
+    let pool = app.portal.state.store.sqlite_pool().expect("the SQLite store");
     let count = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.unwrap() };
     (
         count("SELECT COUNT(*) FROM model_versions").await,
@@ -58,7 +58,7 @@ async fn a_trusted_pipeline_registers_and_the_record_names_its_run() {
         "repo:acme/credit-risk:ref:refs/heads/main (repository acme/credit-risk, workflow train, run 4711/2)"
     );
     let actor: String = sqlx::query_scalar("SELECT actor FROM audit_log ORDER BY seq DESC LIMIT 1")
-        .fetch_one(app.portal.state.store.pool())
+        .fetch_one(app.portal.state.store.sqlite_pool().expect("the SQLite store"))
         .await
         .unwrap();
     assert_eq!(actor, by, "the audit log names the same run");

@@ -469,3 +469,44 @@ async fn the_portal_runs_on_what_its_cloudformation_template_creates() {
     assert_eq!(on_queue(&config, &dead_letters_url).await, (0, 0), "nothing dead-lettered");
     eprintln!("stack on moto, portal against it: {:.1?}", started.elapsed());
 }
+
+/// The Kubernetes example (deploy/kubernetes/portal.yaml) against the Kubernetes API's own schemas
+/// (`kubernetes-validate --strict`, in moto's venv: an unknown or misspelt field fails), and what it must say for
+/// a fleet: two replicas, readiness on `/readyz`, a disruption budget over the same pods, the database URL from
+/// a Secret, and settings the portal itself accepts.
+#[test]
+fn the_kubernetes_example_validates_and_runs_two_ready_replicas_on_postgres() {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../deploy/kubernetes/portal.yaml");
+    let check = Command::new(moto::venv().join("bin/kubernetes-validate"))
+        .arg("--strict")
+        .arg(&manifest)
+        .output()
+        .expect("run kubernetes-validate (bash scripts/setup.sh --tests installs it)");
+    let said = format!("{}{}", String::from_utf8_lossy(&check.stdout), String::from_utf8_lossy(&check.stderr));
+    assert!(check.status.success(), "kubernetes-validate refuses the example:\n{said}");
+    for kind in ["configmap/portal-settings", "deployment/portal", "poddisruptionbudget/portal", "service/portal"] {
+        assert!(said.contains(&format!("passed for resource {kind}")), "{kind} not checked:\n{said}");
+    }
+    let text = std::fs::read_to_string(&manifest).expect("the manifest");
+    assert!(text.contains("replicas: 2"), "two replicas");
+    assert!(text.contains("path: /readyz"), "readiness on /readyz");
+    assert!(text.contains("kind: PodDisruptionBudget") && text.contains("minAvailable: 1"));
+    assert!(text.contains("name: PORTAL_DATABASE_URL") && text.contains("secretKeyRef:"), "the URL from a Secret");
+    // The ConfigMap's portal.toml, as the portal reads it (with the database URL the Secret would give).
+    let toml: String = text
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("portal.toml: |"))
+        .skip(1)
+        .take_while(|l| l.starts_with("    ") || l.trim().is_empty())
+        .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
+        .collect();
+    assert!(toml.contains("mode = \"production\""), "{toml}");
+    let settings = Settings::from_figment(
+        figment::Figment::from(figment::providers::Serialized::defaults(Settings::default()))
+            .merge(<figment::providers::Toml as figment::providers::Format>::string(&toml))
+            .merge(figment::providers::Serialized::default("database_url", "postgres://portal@db:5432/portal")),
+    )
+    .expect("the example's settings are valid");
+    assert_eq!(settings.database_url, Some(Secret("postgres://portal@db:5432/portal".into())));
+    assert_eq!(settings.addr.port(), 3000);
+}

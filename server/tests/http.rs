@@ -31,7 +31,7 @@ const ACTORS: [&str; 12] = [
 
 /// A digest of everything a request could change (sessions aside).
 async fn fingerprint(app: &TestPortal) -> Vec<i64> {
-    let pool = app.portal.state.store.pool();
+    let pool = app.portal.state.store.sqlite_pool().expect("the SQLite store");
     let mut out = Vec::new();
     for sql in [
         "SELECT COUNT(*) FROM model_versions",
@@ -1044,7 +1044,7 @@ fn no_request_path_reaches_a_port_around_the_service() {
 
 /// Projects and members, which a refused project creation must leave as they were.
 async fn projects_fingerprint(app: &TestPortal) -> (i64, i64, String) {
-    let pool = app.portal.state.store.pool();
+    let pool = app.portal.state.store.sqlite_pool().expect("the SQLite store");
     let count = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.unwrap() };
     let members: String = sqlx::query_scalar(
         "SELECT COALESCE(GROUP_CONCAT(project || '/' || subject || '=' || personas, ';'), '') FROM project_members",
@@ -1095,7 +1095,7 @@ async fn nobody_becomes_admin_through_a_projects_members_nor_grants_herself_a_pe
     assert_eq!(status, StatusCode::OK, "{text}");
     // A store holding Admin among a project's members (written before the rule, or by hand) makes nobody Admin.
     sqlx::query("UPDATE project_members SET personas = '[\"DataScientist\",\"Admin\"]' WHERE subject = 'dana'")
-        .execute(app.portal.state.store.pool())
+        .execute(app.portal.state.store.sqlite_pool().expect("the SQLite store"))
         .await
         .unwrap();
     let dana = Caller { cookie: Some(app.sign_in("dana").await), bearer: None };
@@ -1185,7 +1185,7 @@ async fn a_dataset_location_belongs_to_one_producer_and_nobody_approves_her_own_
     let (status, text) = app.send(request(&dana, "POST", "/fn/request_subscription", FORM, ask)).await;
     assert_eq!(status, StatusCode::OK, "{text}");
     let id: String = sqlx::query_scalar("SELECT id FROM subscriptions WHERE dataset = 'tickets-raw'")
-        .fetch_one(app.portal.state.store.pool())
+        .fetch_one(app.portal.state.store.sqlite_pool().expect("the SQLite store"))
         .await
         .unwrap();
     let decide = |to: &str| form(&[("id", id.as_str()), ("decision", to), ("reason", "Checked.")]);
@@ -1206,7 +1206,7 @@ async fn a_dataset_location_belongs_to_one_producer_and_nobody_approves_her_own_
 #[tokio::test]
 async fn a_policy_that_requires_lineage_refuses_prod_for_a_version_without_it() {
     let app = common::spawn().await;
-    let pool = app.portal.state.store.pool();
+    let pool = app.portal.state.store.sqlite_pool().expect("the SQLite store");
     sqlx::query("UPDATE projects SET policy = json_set(policy, '$.lineage_required', json('[\"Prod\"]')) WHERE id = 'credit-risk'")
         .execute(pool)
         .await
@@ -1242,7 +1242,7 @@ async fn a_policy_that_requires_lineage_refuses_prod_for_a_version_without_it() 
 #[tokio::test]
 async fn a_person_reads_only_the_records_of_projects_she_is_a_member_of() {
     let app = common::spawn().await;
-    let pool = app.portal.state.store.pool();
+    let pool = app.portal.state.store.sqlite_pool().expect("the SQLite store");
     // Paula is a Data Scientist of policy-search only.
     sqlx::query(
         "INSERT INTO people (subject, display_name, memberships, admin) VALUES ('paula', 'Paula', '{\"policy-search\":[\"DataScientist\"]}', 0)",

@@ -226,7 +226,7 @@ async fn template_to_project_to_cloned_repositories_to_data_access() {
     let (_, page) = post(&app, &dana, "project_page", &[("id", "churn")]).await;
     assert!(page.contains("\"Approved\"") && page.contains("Within policy."), "{page}");
     let events: Vec<String> = sqlx::query_scalar("SELECT detail_type FROM events ORDER BY seq")
-        .fetch_all(app.portal.state.store.pool())
+        .fetch_all(app.portal.state.store.sqlite_pool().expect("the SQLite store"))
         .await
         .unwrap();
     for t in [
@@ -297,7 +297,7 @@ async fn template_to_project_to_cloned_repositories_to_data_access() {
         "SELECT envelope FROM events WHERE detail_type = 'ModelApproved' AND version = ? ORDER BY seq DESC LIMIT 1",
     )
     .bind(central.id.as_str())
-    .fetch_one(app.portal.state.store.pool())
+    .fetch_one(app.portal.state.store.sqlite_pool().expect("the SQLite store"))
     .await
     .unwrap();
     let envelope: serde_json::Value = serde_json::from_str(&envelope).unwrap();
@@ -350,7 +350,7 @@ async fn template_to_project_to_cloned_repositories_to_data_access() {
     let refused = register_trained_on(&app, "churn", "loan-applications").await.unwrap_err().to_string();
     assert!(refused.contains("loan-applications"), "{refused}");
     let events: Vec<String> = sqlx::query_scalar("SELECT detail_type FROM events ORDER BY seq")
-        .fetch_all(app.portal.state.store.pool())
+        .fetch_all(app.portal.state.store.sqlite_pool().expect("the SQLite store"))
         .await
         .unwrap();
     for t in ["DatasetSubscriptionRejected", "DatasetSubscriptionRevoked"] {

@@ -1,5 +1,5 @@
-//! The embedded adapter on a temporary database: the outbox survives a restart, a redelivered Dev
-//! approval makes one central copy, and of 50 concurrent decisions on one version exactly one wins.
+//! The store on a temporary database, SQLite and PostgreSQL alike: the outbox survives a restart, a redelivered
+//! Dev approval makes one central copy, and of 50 concurrent decisions on one version exactly one wins.
 
 mod common;
 
@@ -9,11 +9,22 @@ use std::time::Duration;
 
 use axum::routing::post;
 use axum::Router;
+use common::Db;
 use governance::decision::{DecisionRequest, Verdict};
 use governance::ports::{DeliveryState, Window};
 use governance::service::ServiceError;
 use governance::Stage;
 use server::settings::{Secret, WebhookTarget};
+
+on_both_databases!(
+    a_restart_in_the_middle_of_delivery_loses_no_event,
+    a_failing_target_backs_off_and_lands_on_the_dead_letter_list,
+    a_redelivered_dev_approval_makes_one_central_copy,
+    of_fifty_concurrent_decisions_exactly_one_wins,
+    the_monitoring_overview_aggregated_in_sql_draws_what_the_points_say,
+    each_webhook_post_is_signed_with_the_time_it_is_sent,
+    a_first_start_that_died_while_seeding_is_seeded_again_whole,
+);
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
@@ -50,12 +61,11 @@ fn hook(url: &str) -> WebhookTarget {
     WebhookTarget { name: "ops".into(), url: url.into(), secret: Secret(SECRET.into()) }
 }
 
-#[tokio::test]
-async fn a_restart_in_the_middle_of_delivery_loses_no_event() {
+async fn a_restart_in_the_middle_of_delivery_loses_no_event(db: Db) {
     let dir = tempfile::tempdir().unwrap();
     // First life: the webhook target is down; half a tick's worth of deliveries fail and stay pending.
     let down = "http://127.0.0.1:9/hook";
-    let portal = server::build(common::settings(dir.path(), vec![hook(down)])).await.unwrap();
+    let portal = server::build(db.settings(dir.path(), vec![hook(down)])).await.unwrap();
     let all_events = stored_event_ids(&portal).await;
     assert!(all_events.len() > 40, "demo data emits events: {}", all_events.len());
     portal.dispatcher.tick().await;
@@ -63,7 +73,7 @@ async fn a_restart_in_the_middle_of_delivery_loses_no_event() {
 
     // Second life, same database, the target is up now.
     let (url, got, _task) = receiver().await;
-    let portal = server::build(common::settings(dir.path(), vec![hook(&url)])).await.unwrap();
+    let portal = server::build(db.settings(dir.path(), vec![hook(&url)])).await.unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         portal.dispatcher.tick().await;
@@ -89,10 +99,9 @@ async fn a_restart_in_the_middle_of_delivery_loses_no_event() {
     }
 }
 
-#[tokio::test]
-async fn a_failing_target_backs_off_and_lands_on_the_dead_letter_list() {
+async fn a_failing_target_backs_off_and_lands_on_the_dead_letter_list(db: Db) {
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = common::settings(dir.path(), vec![hook("http://127.0.0.1:9/hook")]);
+    let mut settings = db.settings(dir.path(), vec![hook("http://127.0.0.1:9/hook")]);
     settings.max_delivery_attempts = 1;
     let portal = server::build(settings).await.unwrap();
     while portal.dispatcher.tick().await > 0 {}
@@ -114,9 +123,8 @@ async fn a_failing_target_backs_off_and_lands_on_the_dead_letter_list() {
     assert_eq!(again.deliveries.iter().find(|d| d.target == "ops").unwrap().state, DeliveryState::Pending);
 }
 
-#[tokio::test]
-async fn a_redelivered_dev_approval_makes_one_central_copy() {
-    let app = common::spawn().await;
+async fn a_redelivered_dev_approval_makes_one_central_copy(db: Db) {
+    let app = common::spawn_on(&db).await;
     let service = &app.portal.state.service;
     let dev = app.version("pd-model", 3, false).await;
     let dana = server::demo::people().into_iter().find(|p| p.subject.as_str() == "dana").unwrap();
@@ -173,9 +181,8 @@ async fn a_redelivered_dev_approval_makes_one_central_copy() {
     assert_eq!(app.reload(&dev).await.central_copy.as_ref(), Some(&copy.id));
 }
 
-#[tokio::test]
-async fn of_fifty_concurrent_decisions_exactly_one_wins() {
-    let app = common::spawn().await;
+async fn of_fifty_concurrent_decisions_exactly_one_wins(db: Db) {
+    let app = common::spawn_on(&db).await;
     let service = app.portal.state.service.clone();
     let version = app.version("pd-model", 2, true).await;
     let digest = app.evidence_digest(&version).await;
@@ -224,7 +231,7 @@ async fn the_audit_chain_verifies_and_the_database_refuses_edits() {
     let verification = ledger.verify_audit().await.unwrap();
     assert!(verification.entries > 20);
     assert_eq!(verification.broken, None);
-    let pool = app.portal.state.store.pool();
+    let pool = app.portal.state.store.sqlite_pool().expect("the SQLite store");
     let err = sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3").execute(pool).await.unwrap_err();
     assert!(err.to_string().contains("append-only"), "{err}");
     assert!(sqlx::query("DELETE FROM audit_log WHERE seq = 3").execute(pool).await.is_err());
@@ -235,13 +242,39 @@ async fn the_audit_chain_verifies_and_the_database_refuses_edits() {
     assert_eq!(broken.seq, 3);
 }
 
+/// On PostgreSQL the audit log refuses UPDATE, DELETE and TRUNCATE alike (triggers), and an entry edited by
+/// someone who dropped them breaks the chain where it was edited.
 #[tokio::test]
-async fn the_monitoring_overview_aggregated_in_sql_draws_what_the_points_say() {
-    use governance::monitoring::{MonitoringPush, Point, SeriesOverview};
-    use governance::ports::{Effects, Monitoring};
+async fn on_postgres_the_audit_chain_verifies_and_the_database_refuses_edits() {
+    use sqlx::Connection;
+    let db = Db::postgres().await;
+    let app = common::spawn_on(&db).await;
+    let ledger = &app.portal.state.service.ports_for_tests().ledger;
+    let verification = ledger.verify_audit().await.unwrap();
+    assert!(verification.entries > 20);
+    assert_eq!(verification.broken, None);
+    let Db::Postgres(url) = &db else { unreachable!("a PostgreSQL database") };
+    let mut pg = sqlx::PgConnection::connect(url).await.unwrap();
+    for edit in [
+        "UPDATE audit_log SET actor = 'mallory' WHERE seq = 3",
+        "DELETE FROM audit_log WHERE seq = 3",
+        "TRUNCATE audit_log",
+    ] {
+        let err = sqlx::query(edit).execute(&mut pg).await.unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{edit}: {err}");
+    }
+    sqlx::query("DROP TRIGGER audit_log_no_update ON audit_log").execute(&mut pg).await.unwrap();
+    sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3").execute(&mut pg).await.unwrap();
+    let broken = ledger.verify_audit().await.unwrap().broken.expect("broken");
+    assert_eq!(broken.seq, 3);
+}
 
-    let app = common::spawn().await;
-    let store = app.portal.state.store.clone();
+async fn the_monitoring_overview_aggregated_in_sql_draws_what_the_points_say(db: Db) {
+    use governance::monitoring::{MonitoringPush, Point, SeriesOverview};
+    use governance::ports::Effects;
+
+    let app = common::spawn_on(&db).await;
+    let store = app.portal.state.store.ports().monitoring.clone();
     let version = app.version("pd-model", 2, true).await;
     // Whole milliseconds: the store keeps times to the millisecond.
     let now = chrono::DateTime::from_timestamp_millis(chrono::Utc::now().timestamp_millis()).unwrap();
@@ -298,8 +331,7 @@ async fn the_monitoring_overview_aggregated_in_sql_draws_what_the_points_say() {
 /// A first start that dies while seeding the demo leaves "started" behind: the next start seeds again from an
 /// empty database, so the demo is whole (the same versions and groups as an uninterrupted first start), never
 /// half there forever.
-#[tokio::test]
-async fn a_first_start_that_died_while_seeding_is_seeded_again_whole() {
+async fn a_first_start_that_died_while_seeding_is_seeded_again_whole(db: Db) {
     let counts = |portal: &server::Portal| {
         let service = portal.state.service.clone();
         async move {
@@ -324,19 +356,18 @@ async fn a_first_start_that_died_while_seeding_is_seeded_again_whole() {
     let dir = tempfile::tempdir().unwrap();
     {
         // The first start got as far as the directory, then died.
-        let store = server::sqlite::SqliteStore::open(&dir.path().join("portal.sqlite"), vec![]).await.expect("open");
+        let store = server::store::open(&db.settings(dir.path(), vec![]), vec![]).await.expect("open");
         assert!(server::demo::seed_directory_if_empty(&store).await.expect("directory"));
-        store.pool().close().await;
+        store.close().await;
     }
-    let restarted = server::build(common::settings(dir.path(), vec![])).await.expect("the next start");
+    let restarted = server::build(db.settings(dir.path(), vec![])).await.expect("the next start");
     assert_eq!(counts(&restarted).await, expected, "the demo is whole");
     assert!(!server::demo::seeding_interrupted(&restarted.state.store).await.expect("state"));
 }
 
 /// A slow receiver (0.15 s a request) gets each post signed with the time it is sent, not the time the batch
 /// started, so a receiver checking the timestamp's freshness accepts the later ones too.
-#[tokio::test]
-async fn each_webhook_post_is_signed_with_the_time_it_is_sent() {
+async fn each_webhook_post_is_signed_with_the_time_it_is_sent(db: Db) {
     let stamps = Arc::new(Mutex::new(Vec::new()));
     let sink = stamps.clone();
     let app = Router::new().route(
@@ -355,7 +386,7 @@ async fn each_webhook_post_is_signed_with_the_time_it_is_sent() {
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let dir = tempfile::tempdir().unwrap();
-    let portal = server::build(common::settings(dir.path(), vec![hook(&url)])).await.unwrap();
+    let portal = server::build(db.settings(dir.path(), vec![hook(&url)])).await.unwrap();
     let started = chrono::Utc::now().timestamp();
     portal.dispatcher.tick().await;
     server.abort();
@@ -376,7 +407,7 @@ async fn a_versions_events_are_delivered_in_order_per_target_whatever_their_back
     let mut settings = common::settings(dir.path(), vec![]);
     settings.demo_data = Some(false);
     let portal = server::build(settings).await.unwrap();
-    let store = &portal.state.store;
+    let store = portal.state.store.sqlite().expect("the SQLite store");
     let event = |n: usize, version: &str| governance::events::EventEnvelope {
         version: "0".into(),
         id: governance::EventId(format!("evt-order-{n}")),
@@ -391,7 +422,7 @@ async fn a_versions_events_are_delivered_in_order_per_target_whatever_their_back
     let events = vec![event(1, "mv-a"), event(2, "mv-a"), event(3, "mv-b")];
     store.release(governance::ports::Effects { events, audit: vec![] }).await.unwrap();
     // The first event of mv-a backed off for an hour; the second is due now.
-    let later = server::sqlite::ts_for_tests(chrono::Utc::now() + chrono::Duration::hours(1));
+    let later = server::store::ts_for_tests(chrono::Utc::now() + chrono::Duration::hours(1));
     sqlx::query("UPDATE deliveries SET next_attempt_at = ?, attempts = 3 WHERE event_id = 'evt-order-1'")
         .bind(later)
         .execute(store.pool())
@@ -400,7 +431,11 @@ async fn a_versions_events_are_delivered_in_order_per_target_whatever_their_back
     let due = |store: &server::sqlite::SqliteStore| {
         let store = store.clone();
         async move {
-            let due = store.due_deliveries(chrono::Utc::now(), None, 100).await.unwrap();
+            let claim = governance::ports::DeliveryClaim {
+                holder: "test".into(),
+                until: chrono::Utc::now() + chrono::Duration::seconds(60),
+            };
+            let due = store.due_deliveries(chrono::Utc::now(), &claim, None, 100).await.unwrap();
             due.into_iter().map(|(d, _)| d.event_id.0).collect::<Vec<_>>()
         }
     };
@@ -435,7 +470,7 @@ async fn a_slow_webhook_does_not_delay_the_consumer() {
     let receiver = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let dir = tempfile::tempdir().unwrap();
     let portal = server::build(common::settings(dir.path(), vec![hook(&url)])).await.unwrap();
-    let store = portal.state.store.clone();
+    let store = portal.state.store.sqlite().expect("the SQLite store").clone();
     let pending = |target: &'static str| {
         let store = store.clone();
         async move {

@@ -13,7 +13,7 @@ use governance::{ApprovalStatus, ProjectId, Stage};
 /// Every filter combination the counts serve, read through the service and counted from the table.
 async fn assert_totals_agree(app: &common::TestPortal, when: &str) {
     let service = &app.portal.state.service;
-    let pool = app.portal.state.store.pool();
+    let pool = app.portal.state.store.sqlite_pool().expect("the SQLite store");
     let queries: Vec<(VersionQuery, String)> = vec![
         (VersionQuery::default(), "1 = 1".into()),
         (
@@ -81,7 +81,7 @@ async fn list_totals_come_from_maintained_counts_and_stay_exact_through_registra
 #[tokio::test]
 async fn a_search_past_ten_thousand_matches_reads_more_than_10000_and_pages_on() {
     let app = common::spawn().await;
-    let pool = app.portal.state.store.pool();
+    let pool = app.portal.state.store.sqlite_pool().expect("the SQLite store");
     let before = app.portal.state.service.versions(&common::reader(), &VersionQuery::default()).await.expect("list");
     let bulk = COUNT_BOUND + 50;
     // Written straight into the table (the triggers keep the counts and the search index), so the test does

@@ -157,13 +157,24 @@ impl Service {
 /// The outbox as the dispatcher sees it: deliveries due, and their outcomes. The dispatcher is the portal's
 /// own worker, not a person: it reads and marks deliveries through these methods and nothing else.
 impl Service {
-    /// Deliveries due now (pending, next attempt reached), oldest first; `target`'s only when given.
+    /// Claims the deliveries due now for `holder` for `lease` (pending, next attempt reached, nobody else's
+    /// unexpired claim), oldest first; `target`'s only when given.
     pub async fn due_deliveries(
         &self,
+        holder: &str,
+        lease: chrono::Duration,
         target: Option<&str>,
         limit: u32,
     ) -> Result<Vec<(crate::ports::Delivery, EventEnvelope)>, ServiceError> {
-        Ok(self.ports.ledger.due_deliveries(self.ports.clock.now(), target, limit).await?)
+        let now = self.ports.clock.now();
+        let claim = crate::ports::DeliveryClaim { holder: holder.to_string(), until: now + lease };
+        Ok(self.ports.ledger.due_deliveries(now, &claim, target, limit).await?)
+    }
+
+    /// Keeps `holder`'s claimed deliveries its own for another `lease` while it works through them.
+    pub async fn extend_claims(&self, holder: &str, lease: chrono::Duration) -> Result<(), ServiceError> {
+        let claim = crate::ports::DeliveryClaim { holder: holder.to_string(), until: self.ports.clock.now() + lease };
+        Ok(self.ports.ledger.extend_claims(&claim).await?)
     }
 
     /// Marks a delivery delivered.

@@ -1,4 +1,4 @@
-//! The SageMaker registry read through the portal's registry index (`crate::sqlite::registry_index`).
+//! The SageMaker registry read through the portal's registry index (`crate::store::sql::registry_index`).
 //!
 //! Lists, counts, filters, searches and inboxes read the index: exact totals at any offset, no SageMaker call.
 //! A single version is read live (its status is SageMaker's, authoritative) and the index is corrected from
@@ -23,7 +23,7 @@ use portal_aws::names::PackageRef;
 use portal_aws::registry::inventory::GroupListing;
 use portal_aws::SageMakerRegistry;
 
-use crate::sqlite::{to_millis, SqliteStore};
+use crate::store::{to_millis, Store};
 
 /// What one reconciliation of the index did.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -42,7 +42,7 @@ pub struct IndexReconciled {
 
 pub struct IndexedRegistry {
     live: Arc<SageMakerRegistry>,
-    store: SqliteStore,
+    store: Store,
     clock: Arc<dyn Clock>,
     /// The pause between the reconciliation's describes.
     pace: Duration,
@@ -52,7 +52,7 @@ pub struct IndexedRegistry {
 impl IndexedRegistry {
     pub fn new(
         live: Arc<SageMakerRegistry>,
-        store: SqliteStore,
+        store: Store,
         clock: Arc<dyn Clock>,
         settings: &portal_aws::AwsSettings,
     ) -> Self {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use governance::ports::{Clock, Directory, EvidenceStore, StoreError};
+use governance::ports::{Clock, StoreError};
 use governance::VersionId;
 use portal_aws::clients::{self, SageMakerClients};
 use portal_aws::sdk::{aws_config, aws_sdk_cloudwatch, aws_sdk_eventbridge, aws_sdk_sqs};
@@ -19,7 +19,7 @@ use portal_aws::{
     AwsSettings, CloudWatchMonitoring, Endpoints, EventBridgePublisher, SageMakerRegistry, StateChangeQueue,
 };
 
-use crate::sqlite::SqliteStore;
+use crate::store::Store;
 
 /// The name of the EventBridge delivery target in the outbox.
 pub const EVENTBRIDGE: &str = "eventbridge";
@@ -37,12 +37,12 @@ pub struct AwsBackends {
 }
 
 /// The endpoints a version is deployed to, from the portal's deployment requests (CloudWatch's dimensions).
-struct DeployedEndpoints(SqliteStore);
+struct DeployedEndpoints(Store);
 
 #[async_trait]
 impl Endpoints for DeployedEndpoints {
     async fn endpoints(&self, version: &VersionId) -> Result<Vec<(String, Vec<String>)>, StoreError> {
-        let requests = self.0.deployment_requests(version).await?;
+        let requests = self.0.ports().evidence.deployment_requests(version).await?;
         Ok(requests
             .into_iter()
             .map(|r| (r.endpoint_name, r.config.variants.into_iter().map(|v| v.name).collect()))
@@ -53,7 +53,7 @@ impl Endpoints for DeployedEndpoints {
 impl AwsBackends {
     /// Builds the SDK clients (the standard credential chain, `AssumeRole` per account) and the adapters. The
     /// projects are the directory's at start-up; projects made later join with their first registration.
-    pub async fn connect(settings: &AwsSettings, store: &SqliteStore, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+    pub async fn connect(settings: &AwsSettings, store: &Store, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let base = clients::base_config(settings).await;
         Self::with_config(settings, &base, store, clock).await
     }
@@ -62,13 +62,13 @@ impl AwsBackends {
     pub async fn with_config(
         settings: &AwsSettings,
         base: &aws_config::SdkConfig,
-        store: &SqliteStore,
+        store: &Store,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
-        let projects = store.projects().await?.into_iter().map(|p| p.id).collect();
+        let projects = store.ports().directory.projects().await?.into_iter().map(|p| p.id).collect();
         let sagemaker = SageMakerClients::new(base, settings).await;
         let central = clients::account_config(base, &settings.central, "portal-central").await;
-        let journal = Arc::new(store.clone());
+        let journal = store.ports().journal.clone();
         let registry =
             Arc::new(SageMakerRegistry::new(settings.clone(), sagemaker, journal.clone(), clock.clone(), projects));
         let index = Arc::new(index::IndexedRegistry::new(registry.clone(), store.clone(), clock, settings));
@@ -99,15 +99,22 @@ pub struct Reconciler {
     pub service: governance::service::Service,
     pub interval: Duration,
     pub grace: chrono::Duration,
+    /// One replica's passes at a time.
+    pub lease: crate::lease::Lease,
 }
+
+/// How long a reconciliation pass's lease lasts between renewals.
+const RECONCILE_LEASE: Duration = Duration::from_secs(60);
 
 impl Reconciler {
     pub fn new(
         index: Arc<index::IndexedRegistry>,
         service: governance::service::Service,
         settings: &AwsSettings,
+        store: &Store,
     ) -> Self {
         Self {
+            lease: crate::lease::Lease::new(store.clone(), "reconciler", RECONCILE_LEASE),
             registry: index.live().clone(),
             index,
             service,
@@ -116,8 +123,18 @@ impl Reconciler {
         }
     }
 
+    /// One pass, unless another replica is running one (then its pass serves this one's purpose); returns
+    /// whether this replica ran it.
+    pub async fn once(&self) -> bool {
+        let ran = self.lease.exclusively(self.pass()).await.is_some();
+        if !ran {
+            tracing::debug!("another replica holds the reconciler's lease; no pass here");
+        }
+        ran
+    }
+
     /// One pass; a failure is logged and the next pass tries again (AWS may be briefly unreachable).
-    pub async fn once(&self) {
+    async fn pass(&self) {
         match self.registry.reconcile(self.grace).await {
             Ok(done) if done.completed.is_empty() && done.failed.is_empty() => {}
             Ok(done) => {

@@ -61,11 +61,19 @@ pub struct StateChangeConsumer {
     intake: StateChangeIntake,
     /// The pause after a failed `ReceiveMessage` before the next one (SQS unreachable, access denied).
     pause: Duration,
+    /// One replica reads the queue at a time (renewed at every poll); the others wait to take over.
+    lease: Option<crate::lease::Lease>,
 }
 
 impl StateChangeConsumer {
     pub fn new(queue: StateChangeQueue, intake: StateChangeIntake) -> Self {
-        Self { queue, intake, pause: Duration::from_secs(5) }
+        Self { queue, intake, pause: Duration::from_secs(5), lease: None }
+    }
+
+    /// Reads the queue only while holding `lease`.
+    pub fn with_lease(mut self, lease: crate::lease::Lease) -> Self {
+        self.lease = Some(lease);
+        self
     }
 
     /// A shorter long poll (tests, so an empty queue answers at once).
@@ -132,7 +140,20 @@ impl StateChangeConsumer {
         tracing::info!(queue = self.queue.url(), "reading SageMaker state-change events from the queue");
         loop {
             if *shutdown.borrow() {
+                if let Some(lease) = &self.lease {
+                    lease.release().await;
+                }
                 return;
+            }
+            if let Some(lease) = &self.lease {
+                if !lease.take().await {
+                    // Another replica reads the queue; try again before its lease could lapse.
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.pause) => {}
+                        _ = shutdown.changed() => return,
+                    }
+                    continue;
+                }
             }
             // A long poll abandoned here may have been answered already: its messages stay invisible until the
             // visibility timeout and are then delivered again, so nothing is lost.

@@ -21,8 +21,8 @@ use portal_aws::SageMakerRegistry;
 use sha2::{Digest, Sha256};
 
 use crate::api::{read_json, ApiError};
-use crate::sqlite::SqliteStore;
 use crate::state::AppState;
+use crate::store::Store;
 
 /// The header an API destination's `API_KEY` connection sends.
 pub const KEY_HEADER: &str = "x-api-key";
@@ -42,7 +42,7 @@ pub struct StateChangeIntake {
     /// Where the package's state is read against the record, and a difference recorded.
     pub service: Service,
     /// Remembers EventBridge's event ids (duplicates).
-    pub store: SqliteStore,
+    pub store: Store,
     pub clock: Arc<dyn Clock>,
 }
 

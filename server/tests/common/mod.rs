@@ -5,6 +5,8 @@
 pub mod access;
 pub mod browser;
 pub mod fixtures;
+#[path = "../pg/mod.rs"]
+pub mod pg;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -58,10 +60,57 @@ pub fn settings(dir: &std::path::Path, webhooks: Vec<WebhookTarget>) -> Settings
 }
 
 pub async fn spawn() -> TestPortal {
+    spawn_on(&Db::Sqlite).await
+}
+
+/// Which database a test's portal runs on.
+#[derive(Debug, Clone)]
+pub enum Db {
+    /// The SQLite file in the portal's data directory.
+    Sqlite,
+    /// A database of its own on the test run's PostgreSQL server.
+    Postgres(String),
+}
+
+impl Db {
+    pub async fn postgres() -> Db {
+        Db::Postgres(pg::database().await)
+    }
+
+    /// [`settings`] on this database: every portal built from them shares it (a restart, or a replica).
+    pub fn settings(&self, dir: &std::path::Path, webhooks: Vec<WebhookTarget>) -> Settings {
+        let mut settings = settings(dir, webhooks);
+        if let Db::Postgres(url) = self {
+            settings.database_url = Some(Secret(url.clone()));
+        }
+        settings
+    }
+}
+
+pub async fn spawn_on(db: &Db) -> TestPortal {
     let dir = tempfile::tempdir().expect("temp dir");
-    let portal = server::build(settings(dir.path(), vec![])).await.expect("portal builds");
+    let portal = server::build(db.settings(dir.path(), vec![])).await.expect("portal builds");
     let router = server::routes::router(portal.state.clone());
     TestPortal { portal, router, dir, provider: None, ci: None }
+}
+
+/// Each named test (an `async fn(Db)`) once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $test() {
+                super::$test($crate::common::Db::Sqlite).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $test() {
+                super::$test($crate::common::Db::postgres().await).await;
+            })*
+        }
+    };
 }
 
 /// Members of `group` hold `persona` in each of `projects`.

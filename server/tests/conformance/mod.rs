@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use governance::experiment::{ExperimentError, ExperimentRun, MetricStep, RegisteredModelVersion, RunStatus};
 use governance::ports::Experiments;
-use server::sqlite::LoggedRun;
+use server::store::LoggedRun;
 
 /// What the tracker assigns when a run is created: MLflow picks these itself.
 #[derive(Debug, Clone)]

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use governance::experiment::RunStatus;
 use serde_json::{json, Value};
-use server::sqlite::LoggedRun;
+use server::store::LoggedRun;
 
 use super::conformance::RunIds;
 

@@ -13,18 +13,18 @@ use governance::{DecisionId, ProjectId, Subject, VersionId};
 
 use sqlx::Row;
 
-use super::{from_json, to_json, ts, unavailable, SqliteStore};
+use super::{from_json, to_json, ts, unavailable, Db, DbRow, Store};
 
 /// Who the audit log names for what the journal does on its own (a decision the registry never took).
 const JOURNAL_ACTOR: &str = "portal:registry-journal";
 
 /// Takes a pending decision out of the table in `tx`; `None` when it is no longer pending.
 async fn take_pending(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     id: &DecisionId,
 ) -> Result<Option<PendingDecision>, StoreError> {
     let row: Option<String> =
-        sqlx::query_scalar("DELETE FROM journal_pending_decisions WHERE id = ? RETURNING pending")
+        sqlx::query_scalar("DELETE FROM journal_pending_decisions WHERE id = $1 RETURNING pending")
             .bind(id.as_str())
             .fetch_optional(&mut **tx)
             .await
@@ -33,11 +33,11 @@ async fn take_pending(
 }
 
 #[async_trait]
-impl RegistryJournal for SqliteStore {
+impl RegistryJournal for Store {
     async fn begin_decision(&self, pending: PendingDecision) -> Result<(), StoreError> {
         let version = pending.commit.decision.version.clone();
         sqlx::query(
-            "INSERT INTO journal_pending_decisions (id, version, project, recorded_at, pending) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO journal_pending_decisions (id, version, project, recorded_at, pending) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(pending.commit.decision.id.as_str())
         .bind(version.as_str())
@@ -62,7 +62,7 @@ impl RegistryJournal for SqliteStore {
         let Some(pending) = take_pending(&mut tx, id).await? else { return Ok(()) };
         let d = &pending.commit.decision;
         sqlx::query(
-            "INSERT INTO journal_decisions (id, version, project, decided_at, decision) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO journal_decisions (id, version, project, decided_at, decision) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(d.id.as_str())
         .bind(d.version.as_str())
@@ -93,7 +93,7 @@ impl RegistryJournal for SqliteStore {
 
     async fn pending_decisions(&self, before: DateTime<Utc>) -> Result<Vec<PendingDecision>, StoreError> {
         let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT pending FROM journal_pending_decisions WHERE recorded_at < ? ORDER BY recorded_at, rowid",
+            "SELECT pending FROM journal_pending_decisions WHERE recorded_at < $1 ORDER BY recorded_at, rowid",
         )
         .bind(ts(before))
         .fetch_all(&self.pool)
@@ -107,11 +107,10 @@ impl RegistryJournal for SqliteStore {
         versions: &[VersionId],
     ) -> Result<std::collections::HashMap<VersionId, Vec<Decision>>, StoreError> {
         let ids: Vec<&str> = versions.iter().map(|v| v.as_str()).collect();
-        let decode = |row: &sqlx::sqlite::SqliteRow| {
-            from_json::<Decision>(&row.try_get::<String, _>("decision").map_err(unavailable)?)
-        };
+        let decode = |row: &DbRow| from_json::<Decision>(&row.try_get::<String, _>("decision").map_err(unavailable)?);
         let mut all = std::collections::HashMap::new();
-        for d in super::decisions_of(&self.pool, "SELECT decision FROM journal_decisions", &ids, decode).await? {
+        for d in super::common::decisions_of(&self.pool, "SELECT decision FROM journal_decisions", &ids, decode).await?
+        {
             all.entry(d.version.clone()).or_insert_with(Vec::new).push(d);
         }
         Ok(all)
@@ -119,7 +118,7 @@ impl RegistryJournal for SqliteStore {
 
     async fn decisions(&self, version: &VersionId) -> Result<Vec<Decision>, StoreError> {
         let rows: Vec<String> =
-            sqlx::query_scalar("SELECT decision FROM journal_decisions WHERE version = ? ORDER BY decided_at, rowid")
+            sqlx::query_scalar("SELECT decision FROM journal_decisions WHERE version = $1 ORDER BY decided_at, rowid")
                 .bind(version.as_str())
                 .fetch_all(&self.pool)
                 .await
@@ -133,9 +132,9 @@ impl RegistryJournal for SqliteStore {
         window: Window,
     ) -> Result<Page<Decision>, StoreError> {
         self.project_page(
-            "SELECT COUNT(*) FROM journal_decisions WHERE (?1 IS NULL OR project = ?1)",
-            "SELECT decision FROM journal_decisions WHERE (?1 IS NULL OR project = ?1)
-             ORDER BY decided_at DESC, rowid DESC LIMIT ?2 OFFSET ?3",
+            "SELECT COUNT(*) FROM journal_decisions WHERE ($1 IS NULL OR project = $1)",
+            "SELECT decision FROM journal_decisions WHERE ($1 IS NULL OR project = $1)
+             ORDER BY decided_at DESC, rowid DESC LIMIT $2 OFFSET $3",
             project,
             window,
             |row| from_json(&row.try_get::<String, _>(0).map_err(unavailable)?),
@@ -155,7 +154,7 @@ impl RegistryJournal for SqliteStore {
         let mut tx = self.begin().await?;
         // A claim of an earlier package of this version number is no claim on this one.
         sqlx::query(
-            "DELETE FROM journal_copy_claims WHERE source = ? AND source_created IS NOT NULL AND source_created != ?",
+            "DELETE FROM journal_copy_claims WHERE source = $1 AND source_created IS NOT NULL AND source_created != $2",
         )
         .bind(source.version.as_str())
         .bind(created)
@@ -164,7 +163,7 @@ impl RegistryJournal for SqliteStore {
         .map_err(unavailable)?;
         // A write first: the claim is taken under SQLite's write lock, so two callers never both see "free".
         let inserted = sqlx::query(
-            "INSERT INTO journal_copy_claims (source, claimed_at, source_created) VALUES (?, ?, ?)
+            "INSERT INTO journal_copy_claims (source, claimed_at, source_created) VALUES ($1, $2, $3)
              ON CONFLICT (source) DO NOTHING",
         )
         .bind(source.version.as_str())
@@ -178,7 +177,7 @@ impl RegistryJournal for SqliteStore {
             return Ok(CopyClaim::Claimed);
         }
         let (claimed_at, copy): (String, Option<String>) =
-            sqlx::query_as("SELECT claimed_at, copy FROM journal_copy_claims WHERE source = ?")
+            sqlx::query_as("SELECT claimed_at, copy FROM journal_copy_claims WHERE source = $1")
                 .bind(source.version.as_str())
                 .fetch_one(&mut *tx)
                 .await
@@ -188,7 +187,7 @@ impl RegistryJournal for SqliteStore {
             // Times are stored in one fixed format, so text order is time order.
             None if claimed_at >= ts(stale_before) => CopyClaim::InProgress,
             None => {
-                sqlx::query("UPDATE journal_copy_claims SET claimed_at = ? WHERE source = ?")
+                sqlx::query("UPDATE journal_copy_claims SET claimed_at = $1 WHERE source = $2")
                     .bind(&now)
                     .bind(source.version.as_str())
                     .execute(&mut *tx)
@@ -204,7 +203,7 @@ impl RegistryJournal for SqliteStore {
     async fn record_copy(&self, source: &PackageKey, copy: &VersionId, effects: Effects) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         sqlx::query(
-            "INSERT INTO journal_copy_claims (source, claimed_at, copy, source_created) VALUES (?, ?, ?, ?)
+            "INSERT INTO journal_copy_claims (source, claimed_at, copy, source_created) VALUES ($1, $2, $3, $4)
              ON CONFLICT (source) DO UPDATE SET copy = excluded.copy, source_created = excluded.source_created",
         )
         .bind(source.version.as_str())
@@ -221,7 +220,7 @@ impl RegistryJournal for SqliteStore {
     async fn copy_of(&self, source: &PackageKey) -> Result<Option<VersionId>, StoreError> {
         let copy: Option<Option<String>> = sqlx::query_scalar(
             "SELECT copy FROM journal_copy_claims
-             WHERE source = ? AND (source_created IS NULL OR source_created = ?)",
+             WHERE source = $1 AND (source_created IS NULL OR source_created = $2)",
         )
         .bind(source.version.as_str())
         .bind(source.created.timestamp_millis())
@@ -234,7 +233,7 @@ impl RegistryJournal for SqliteStore {
     async fn details(&self, package: &PackageKey) -> Result<Option<VersionDetails>, StoreError> {
         let row: Option<String> = sqlx::query_scalar(
             "SELECT details FROM journal_version_details
-             WHERE version = ? AND (package_created IS NULL OR package_created = ?)",
+             WHERE version = $1 AND (package_created IS NULL OR package_created = $2)",
         )
         .bind(package.version.as_str())
         .bind(package.created.timestamp_millis())
@@ -246,7 +245,7 @@ impl RegistryJournal for SqliteStore {
 
     async fn save_details(&self, package: &PackageKey, details: VersionDetails) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO journal_version_details (version, details, package_created) VALUES (?, ?, ?)
+            "INSERT INTO journal_version_details (version, details, package_created) VALUES ($1, $2, $3)
              ON CONFLICT (version) DO UPDATE SET details = excluded.details, package_created = excluded.package_created",
         )
         .bind(package.version.as_str())

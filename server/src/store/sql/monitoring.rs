@@ -9,14 +9,14 @@ use governance::ports::{Effects, Monitoring, StoreError};
 use governance::VersionId;
 use sqlx::Row;
 
-use super::{parse_ts, ts, unavailable, SqliteStore};
+use super::{parse_ts, ts, unavailable, Store};
 
 #[async_trait]
-impl Monitoring for SqliteStore {
+impl Monitoring for Store {
     async fn push(&self, version: &VersionId, push: MonitoringPush, effects: Effects) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         let before: Option<Option<f64>> = sqlx::query_scalar(
-            "SELECT threshold FROM monitoring_series WHERE version = ? AND metric = ? AND endpoint = ? AND variant = ?",
+            "SELECT threshold FROM monitoring_series WHERE version = $1 AND metric = $2 AND endpoint = $3 AND variant = $4",
         )
         .bind(version.as_str())
         .bind(&push.metric)
@@ -26,8 +26,8 @@ impl Monitoring for SqliteStore {
         .await
         .map_err(unavailable)?;
         sqlx::query(
-            "INSERT INTO monitoring_series (version, metric, endpoint, variant, threshold) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (version, metric, endpoint, variant) DO UPDATE SET threshold = COALESCE(excluded.threshold, threshold)",
+            "INSERT INTO monitoring_series (version, metric, endpoint, variant, threshold) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (version, metric, endpoint, variant) DO UPDATE SET threshold = COALESCE(excluded.threshold, monitoring_series.threshold)",
         )
         .bind(version.as_str())
         .bind(&push.metric)
@@ -40,8 +40,10 @@ impl Monitoring for SqliteStore {
         for point in &push.points {
             // A point pushed again (a retried request) replaces the earlier value instead of doubling it.
             sqlx::query(
-                "INSERT OR REPLACE INTO monitoring_points (version, metric, endpoint, variant, at, at_ms, value)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO monitoring_points (version, metric, endpoint, variant, at, at_ms, value)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (version, metric, endpoint, variant, at) DO UPDATE SET at_ms = excluded.at_ms,
+                     value = excluded.value",
             )
             .bind(version.as_str())
             .bind(&push.metric)
@@ -89,7 +91,7 @@ impl Monitoring for SqliteStore {
     ) -> Result<Vec<MonitoringSeries>, StoreError> {
         let mut out = self.series_list(version).await?;
         let points = sqlx::query(
-            "SELECT metric, endpoint, variant, at, value FROM monitoring_points WHERE version = ? AND at >= ? AND at <= ?
+            "SELECT metric, endpoint, variant, at, value FROM monitoring_points WHERE version = $1 AND at >= $2 AND at <= $3
              ORDER BY metric, endpoint, variant, at",
         )
         .bind(version.as_str())
@@ -114,11 +116,11 @@ pub(super) fn from_ms_to_time(ms: i64) -> Result<DateTime<Utc>, StoreError> {
     DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Unavailable(format!("bad time {ms} in the database")))
 }
 
-impl SqliteStore {
+impl Store {
     /// The series of a version (no points).
     pub(super) async fn series_list(&self, version: &VersionId) -> Result<Vec<MonitoringSeries>, StoreError> {
         let rows = sqlx::query(
-            "SELECT metric, endpoint, variant, threshold FROM monitoring_series WHERE version = ? ORDER BY metric, endpoint, variant",
+            "SELECT metric, endpoint, variant, threshold FROM monitoring_series WHERE version = $1 ORDER BY metric, endpoint, variant",
         )
         .bind(version.as_str())
         .fetch_all(&self.pool)

@@ -6,9 +6,9 @@ use governance::project::Project;
 use governance::{Principal, ProjectId, Subject};
 use sqlx::Row;
 
-use super::{from_json, to_json, unavailable, SqliteStore};
+use super::{from_json, to_json, unavailable, DbRow, Store};
 
-fn project_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Project, StoreError> {
+fn project_from_row(row: &DbRow) -> Result<Project, StoreError> {
     Ok(Project {
         id: ProjectId(row.get("id")),
         name: row.get("name"),
@@ -19,7 +19,7 @@ fn project_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Project, StoreError
 }
 
 #[async_trait]
-impl Directory for SqliteStore {
+impl Directory for Store {
     async fn projects(&self) -> Result<Vec<Project>, StoreError> {
         let rows =
             sqlx::query("SELECT * FROM projects ORDER BY name").fetch_all(&self.pool).await.map_err(unavailable)?;
@@ -27,7 +27,7 @@ impl Directory for SqliteStore {
     }
 
     async fn project(&self, id: &ProjectId) -> Result<Option<Project>, StoreError> {
-        let row = sqlx::query("SELECT * FROM projects WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM projects WHERE id = $1")
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await
@@ -36,30 +36,38 @@ impl Directory for SqliteStore {
     }
 }
 
-impl SqliteStore {
+impl Store {
     /// Creates or replaces a project (demo data and admin set-up).
     pub async fn upsert_project(&self, project: &Project) -> Result<(), StoreError> {
-        sqlx::query("INSERT OR REPLACE INTO projects (id, name, template, description, policy) VALUES (?, ?, ?, ?, ?)")
-            .bind(project.id.as_str())
-            .bind(&project.name)
-            .bind(&project.template)
-            .bind(&project.description)
-            .bind(to_json(&project.policy)?)
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
+        sqlx::query(
+            "INSERT INTO projects (id, name, template, description, policy) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, template = excluded.template,
+                 description = excluded.description, policy = excluded.policy",
+        )
+        .bind(project.id.as_str())
+        .bind(&project.name)
+        .bind(&project.template)
+        .bind(&project.description)
+        .bind(to_json(&project.policy)?)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
         Ok(())
     }
 
     pub async fn upsert_person(&self, person: &Principal) -> Result<(), StoreError> {
-        sqlx::query("INSERT OR REPLACE INTO people (subject, display_name, memberships, admin) VALUES (?, ?, ?, ?)")
-            .bind(person.subject.as_str())
-            .bind(&person.display_name)
-            .bind(to_json(&person.memberships)?)
-            .bind(person.admin)
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
+        sqlx::query(
+            "INSERT INTO people (subject, display_name, memberships, admin) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (subject) DO UPDATE SET display_name = excluded.display_name,
+                 memberships = excluded.memberships, admin = excluded.admin",
+        )
+        .bind(person.subject.as_str())
+        .bind(&person.display_name)
+        .bind(to_json(&person.memberships)?)
+        .bind(person.admin)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
         Ok(())
     }
 

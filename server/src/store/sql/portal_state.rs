@@ -2,11 +2,11 @@
 
 use governance::ports::StoreError;
 
-use super::{unavailable, SqliteStore};
+use super::{unavailable, Store};
 
-impl SqliteStore {
+impl Store {
     pub async fn portal_state(&self, key: &str) -> Result<Option<String>, StoreError> {
-        sqlx::query_scalar("SELECT value FROM portal_state WHERE key = ?")
+        sqlx::query_scalar("SELECT value FROM portal_state WHERE key = $1")
             .bind(key)
             .fetch_optional(&self.pool)
             .await
@@ -14,7 +14,7 @@ impl SqliteStore {
     }
 
     pub async fn set_portal_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO portal_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        sqlx::query("INSERT INTO portal_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             .bind(key)
             .bind(value)
             .execute(&self.pool)

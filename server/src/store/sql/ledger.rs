@@ -5,15 +5,14 @@ use chrono::{DateTime, Utc};
 use governance::audit::{self, AuditEntry, AuditRecord, GENESIS};
 use governance::events::EventEnvelope;
 use governance::ports::{
-    AuditVerification, Delivery, DeliveryState, Effects, EventRecord, Ledger, Page, StoreError, Window,
+    AuditVerification, Delivery, DeliveryClaim, DeliveryState, Effects, EventRecord, Ledger, Page, StoreError, Window,
 };
 use governance::{EventId, Subject, VersionId};
-use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use super::{from_json, parse_ts, ts, unavailable, SqliteStore};
+use super::{dialect, from_json, parse_ts, ts, unavailable, Db, DbRow, Store};
 
-fn delivery_from_row(row: &SqliteRow) -> Result<Delivery, StoreError> {
+fn delivery_from_row(row: &DbRow) -> Result<Delivery, StoreError> {
     Ok(Delivery {
         event_id: EventId(row.get("event_id")),
         target: row.get("target"),
@@ -29,7 +28,7 @@ fn delivery_from_row(row: &SqliteRow) -> Result<Delivery, StoreError> {
     })
 }
 
-fn audit_from_row(row: &SqliteRow) -> Result<AuditEntry, StoreError> {
+fn audit_from_row(row: &DbRow) -> Result<AuditEntry, StoreError> {
     Ok(AuditEntry {
         seq: row.get::<i64, _>("seq") as u64,
         record: AuditRecord {
@@ -44,8 +43,8 @@ fn audit_from_row(row: &SqliteRow) -> Result<AuditEntry, StoreError> {
     })
 }
 
-impl SqliteStore {
-    async fn with_deliveries(&self, rows: Vec<SqliteRow>) -> Result<Vec<EventRecord>, StoreError> {
+impl Store {
+    async fn with_deliveries(&self, rows: Vec<DbRow>) -> Result<Vec<EventRecord>, StoreError> {
         let mut records = rows
             .iter()
             .map(|row| {
@@ -56,7 +55,7 @@ impl SqliteStore {
             return Ok(records);
         }
         // One query for the deliveries of the whole page.
-        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT * FROM deliveries WHERE event_id IN (");
+        let mut qb = sqlx::QueryBuilder::<Db>::new("SELECT * FROM deliveries WHERE event_id IN (");
         let mut sep = qb.separated(", ");
         for r in &records {
             sep.push_bind(r.envelope.id.as_str().to_string());
@@ -74,18 +73,18 @@ impl SqliteStore {
 }
 
 #[async_trait]
-impl Ledger for SqliteStore {
+impl Ledger for Store {
     async fn events(&self, version: Option<&VersionId>, window: Window) -> Result<Page<EventRecord>, StoreError> {
         // One statement per case: `(? IS NULL OR version = ?)` would keep SQLite from using the version index
         // and scan every event of the portal for one version's page.
         let (count, list) = match version {
             Some(_) => (
-                "SELECT COUNT(*) FROM events WHERE version = ?1",
-                "SELECT envelope FROM events WHERE version = ?1 ORDER BY seq DESC LIMIT ?2 OFFSET ?3",
+                "SELECT COUNT(*) FROM events WHERE version = $1",
+                "SELECT envelope FROM events WHERE version = $1 ORDER BY seq DESC LIMIT $2 OFFSET $3",
             ),
             None => (
-                "SELECT COUNT(*) FROM events WHERE ?1 IS NULL",
-                "SELECT envelope FROM events WHERE ?1 IS NULL ORDER BY seq DESC LIMIT ?2 OFFSET ?3",
+                "SELECT COUNT(*) FROM events WHERE $1 IS NULL",
+                "SELECT envelope FROM events WHERE $1 IS NULL ORDER BY seq DESC LIMIT $2 OFFSET $3",
             ),
         };
         let version = version.map(|v| v.as_str().to_string());
@@ -102,7 +101,7 @@ impl Ledger for SqliteStore {
     }
 
     async fn event(&self, id: &EventId) -> Result<Option<EventRecord>, StoreError> {
-        let rows = sqlx::query("SELECT envelope FROM events WHERE id = ?")
+        let rows = sqlx::query("SELECT envelope FROM events WHERE id = $1")
             .bind(id.as_str())
             .fetch_all(&self.pool)
             .await
@@ -113,7 +112,7 @@ impl Ledger for SqliteStore {
     async fn audit(&self, window: Window) -> Result<Page<AuditEntry>, StoreError> {
         let total: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&self.pool).await.map_err(unavailable)?;
-        let rows = sqlx::query("SELECT * FROM audit_log ORDER BY seq DESC LIMIT ? OFFSET ?")
+        let rows = sqlx::query("SELECT * FROM audit_log ORDER BY seq DESC LIMIT $1 OFFSET $2")
             .bind(window.limit as i64)
             .bind(window.offset as i64)
             .fetch_all(&self.pool)
@@ -129,7 +128,7 @@ impl Ledger for SqliteStore {
         let mut after = 0i64;
         let mut entries = 0u64;
         loop {
-            let rows = sqlx::query("SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT 1000")
+            let rows = sqlx::query("SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 1000")
                 .bind(after)
                 .fetch_all(&self.pool)
                 .await
@@ -158,33 +157,68 @@ impl Ledger for SqliteStore {
     async fn due_deliveries(
         &self,
         now: DateTime<Utc>,
+        claim: &DeliveryClaim,
         target: Option<&str>,
         limit: u32,
     ) -> Result<Vec<(Delivery, EventEnvelope)>, StoreError> {
-        let rows = sqlx::query(
-            // Per target, one version's events go in the order they were made: an event waits while an earlier
-            // one of its version is still pending for that target (each backs off on its own, so after an
-            // outage the later one would otherwise often go first). A dead earlier event blocks nothing.
-            "SELECT d.*, e.envelope FROM deliveries d JOIN events e ON e.id = d.event_id
-             WHERE d.state = 'Pending' AND d.next_attempt_at <= ?1 AND (?2 IS NULL OR d.target = ?2)
-               AND NOT EXISTS (
-                   SELECT 1 FROM events e2 JOIN deliveries d2 ON d2.event_id = e2.id
-                   WHERE e2.version = e.version AND e2.seq < e.seq AND d2.target = d.target AND d2.state = 'Pending')
-             ORDER BY e.seq LIMIT ?3",
-        )
+        // One statement claims: of replicas asking at once, each delivery goes to one (PostgreSQL skips rows
+        // another claim has locked; SQLite has one writer). Per target, one version's events go in the order
+        // they were made: an event waits while an earlier one of its version is still pending for that target
+        // (each backs off on its own, so after an outage the later one would otherwise often go first), claimed
+        // or not. A dead earlier event blocks nothing.
+        let claimed = sqlx::query(&format!(
+            "UPDATE deliveries SET claimed_by = $1, claimed_until = $2
+             WHERE (event_id, target) IN (
+                 SELECT d.event_id, d.target FROM deliveries d JOIN events e ON e.id = d.event_id
+                 WHERE d.state = 'Pending' AND d.next_attempt_at <= $3 AND ($4 IS NULL OR d.target = $4)
+                   AND (d.claimed_until IS NULL OR d.claimed_until <= $3 OR d.claimed_by = $1)
+                   AND NOT EXISTS (
+                       SELECT 1 FROM events e2 JOIN deliveries d2 ON d2.event_id = e2.id
+                       WHERE e2.version = e.version AND e2.seq < e.seq AND d2.target = d.target
+                         AND d2.state = 'Pending')
+                 ORDER BY e.seq LIMIT $5{skip_locked})",
+            skip_locked = dialect::SKIP_LOCKED,
+        ))
+        .bind(&claim.holder)
+        .bind(ts(claim.until))
         .bind(ts(now))
         .bind(target)
         .bind(i64::from(limit))
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        if claimed.rows_affected() == 0 {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(
+            "SELECT d.*, e.envelope FROM deliveries d JOIN events e ON e.id = d.event_id
+             WHERE d.claimed_by = $1 AND d.claimed_until = $2 AND d.state = 'Pending' AND ($3 IS NULL OR d.target = $3)
+             ORDER BY e.seq",
+        )
+        .bind(&claim.holder)
+        .bind(ts(claim.until))
+        .bind(target)
         .fetch_all(&self.pool)
         .await
         .map_err(unavailable)?;
         rows.iter().map(|row| Ok((delivery_from_row(row)?, from_json(row.get::<&str, _>("envelope"))?))).collect()
     }
 
+    async fn extend_claims(&self, claim: &DeliveryClaim) -> Result<(), StoreError> {
+        sqlx::query("UPDATE deliveries SET claimed_until = $1 WHERE claimed_by = $2 AND state = 'Pending'")
+            .bind(ts(claim.until))
+            .bind(&claim.holder)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
     async fn mark_delivered(&self, event: &EventId, target: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE deliveries SET state = 'Delivered', attempts = attempts + 1, delivered_at = ?, last_error = NULL
-             WHERE event_id = ? AND target = ?",
+            "UPDATE deliveries SET state = 'Delivered', attempts = attempts + 1, delivered_at = $1, last_error = NULL,
+                 claimed_by = NULL, claimed_until = NULL
+             WHERE event_id = $2 AND target = $3",
         )
         .bind(ts(at))
         .bind(event.as_str())
@@ -207,8 +241,9 @@ impl Ledger for SqliteStore {
             None => ("Dead", None),
         };
         sqlx::query(
-            "UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at)
-             WHERE event_id = ? AND target = ?",
+            "UPDATE deliveries SET state = $1, attempts = attempts + 1, last_error = $2,
+                 next_attempt_at = COALESCE($3, next_attempt_at), claimed_by = NULL, claimed_until = NULL
+             WHERE event_id = $4 AND target = $5",
         )
         .bind(state)
         .bind(error)
@@ -223,7 +258,9 @@ impl Ledger for SqliteStore {
 
     async fn redeliver(&self, event: &EventId, target: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         let updated = sqlx::query(
-            "UPDATE deliveries SET state = 'Pending', next_attempt_at = ?, last_error = NULL WHERE event_id = ? AND target = ?",
+            "UPDATE deliveries SET state = 'Pending', next_attempt_at = $1, last_error = NULL, claimed_by = NULL,
+                 claimed_until = NULL
+             WHERE event_id = $2 AND target = $3",
         )
         .bind(ts(at))
         .bind(event.as_str())

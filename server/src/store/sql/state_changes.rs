@@ -4,9 +4,9 @@
 use governance::ports::{Effects, StoreError};
 use governance::VersionId;
 
-use super::{ts, unavailable, SqliteStore};
+use super::{ts, unavailable, Store};
 
-impl SqliteStore {
+impl Store {
     /// Records the event and its effects unless the event was taken in before; returns whether it was new.
     pub async fn record_state_change(
         &self,
@@ -17,7 +17,7 @@ impl SqliteStore {
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
         let inserted = sqlx::query(
-            "INSERT INTO registry_state_changes (event_id, version, received_at) VALUES (?, ?, ?)
+            "INSERT INTO registry_state_changes (event_id, version, received_at) VALUES ($1, $2, $3)
              ON CONFLICT (event_id) DO NOTHING",
         )
         .bind(event_id)

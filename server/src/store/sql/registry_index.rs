@@ -10,28 +10,20 @@ use governance::ports::{Page, StoreError, VersionQuery, Window};
 use governance::{ApprovalStatus, ProjectId, Stage, VersionId};
 use sqlx::Row;
 
-use super::{from_json, listing, parse_ts, to_json, ts, unavailable, SqliteStore, BEGIN_WRITE};
+use super::{from_json, listing, parse_ts, to_json, ts, unavailable, DbRow, Store};
+use crate::store::records::IndexedPackage;
 
-/// What the reconciliation compares with a package summary.
-#[derive(Debug, Clone, PartialEq)]
-pub struct IndexedPackage {
-    pub status: ApprovalStatus,
-    pub stage: Stage,
-    pub registered_at: DateTime<Utc>,
-    pub package_arn: String,
-}
-
-fn rows_to_versions(rows: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<ModelVersion>, StoreError> {
+fn rows_to_versions(rows: &[DbRow]) -> Result<Vec<ModelVersion>, StoreError> {
     rows.iter().map(|r| from_json::<ModelVersion>(r.get::<&str, _>("version"))).collect()
 }
 
-impl SqliteStore {
+impl Store {
     /// Writes (or replaces) the row of a version as SageMaker and the journal have it now.
     pub async fn index_put(&self, v: &ModelVersion, package_arn: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO registry_index
                  (id, registry, project, group_name, number, stage, status, description, registered_at, package_arn, version, agreed_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (id) DO UPDATE SET
                  stage = excluded.stage, status = excluded.status, description = excluded.description,
                  registered_at = excluded.registered_at, package_arn = excluded.package_arn,
@@ -57,7 +49,7 @@ impl SqliteStore {
 
     /// Forgets a version whose package is gone.
     pub async fn index_remove(&self, id: &VersionId) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM registry_index WHERE id = ?")
+        sqlx::query("DELETE FROM registry_index WHERE id = $1")
             .bind(id.as_str())
             .execute(&self.pool)
             .await
@@ -72,7 +64,7 @@ impl SqliteStore {
         central: bool,
     ) -> Result<HashMap<VersionId, IndexedPackage>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, stage, status, registered_at, package_arn FROM registry_index WHERE project = ? AND registry = ?",
+            "SELECT id, stage, status, registered_at, package_arn FROM registry_index WHERE project = $1 AND registry = $2",
         )
         .bind(project.as_str())
         .bind(if central { "central" } else { "dev" })
@@ -98,9 +90,9 @@ impl SqliteStore {
 
     /// Marks rows as confirmed by SageMaker at `now`.
     pub async fn index_agreed(&self, ids: &[VersionId], now: DateTime<Utc>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await.map_err(unavailable)?;
+        let mut tx = self.begin().await?;
         for id in ids {
-            sqlx::query("UPDATE registry_index SET agreed_at = ? WHERE id = ?")
+            sqlx::query("UPDATE registry_index SET agreed_at = $1 WHERE id = $2")
                 .bind(ts(now))
                 .bind(id.as_str())
                 .execute(&mut *tx)
@@ -112,7 +104,7 @@ impl SqliteStore {
 
     /// The `limit` rows SageMaker confirmed longest ago (the reconciliation describes them again in turn).
     pub async fn index_stalest(&self, limit: u32) -> Result<Vec<VersionId>, StoreError> {
-        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM registry_index ORDER BY agreed_at, id LIMIT ?")
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM registry_index ORDER BY agreed_at, id LIMIT $1")
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await
@@ -122,7 +114,7 @@ impl SqliteStore {
 
     /// The creation time of the package a version's row is about, if it is indexed.
     pub async fn index_registered_at(&self, id: &VersionId) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let at: Option<String> = sqlx::query_scalar("SELECT registered_at FROM registry_index WHERE id = ?")
+        let at: Option<String> = sqlx::query_scalar("SELECT registered_at FROM registry_index WHERE id = $1")
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await
@@ -132,7 +124,7 @@ impl SqliteStore {
 
     /// When SageMaker last confirmed a version's row, if it is indexed.
     pub async fn index_agreed_at(&self, id: &VersionId) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let at: Option<String> = sqlx::query_scalar("SELECT agreed_at FROM registry_index WHERE id = ?")
+        let at: Option<String> = sqlx::query_scalar("SELECT agreed_at FROM registry_index WHERE id = $1")
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await
@@ -168,8 +160,8 @@ impl SqliteStore {
     pub async fn index_put_group(&self, project: &ProjectId, name: &str, description: &str) -> Result<(), StoreError> {
         // Counted once when the group is first recorded; the triggers keep the count from then on.
         sqlx::query(
-            "INSERT INTO registry_index_groups (project, name, description, dev_versions) VALUES (?1, ?2, ?3,
-                 (SELECT COUNT(*) FROM registry_index WHERE project = ?1 AND group_name = ?2 AND registry = 'dev'))
+            "INSERT INTO registry_index_groups (project, name, description, dev_versions) VALUES ($1, $2, $3,
+                 (SELECT COUNT(*) FROM registry_index WHERE project = $1 AND group_name = $2 AND registry = 'dev'))
              ON CONFLICT (project, name) DO UPDATE SET description = excluded.description",
         )
         .bind(project.as_str())
@@ -189,16 +181,19 @@ impl SqliteStore {
         unmanaged: &[(String, String)],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await.map_err(unavailable)?;
+        let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM registry_index_groups").execute(&mut *tx).await.map_err(unavailable)?;
         for (project, name, description) in groups {
-            sqlx::query("INSERT OR REPLACE INTO registry_index_groups (project, name, description) VALUES (?, ?, ?)")
-                .bind(project.as_str())
-                .bind(name)
-                .bind(description)
-                .execute(&mut *tx)
-                .await
-                .map_err(unavailable)?;
+            sqlx::query(
+                "INSERT INTO registry_index_groups (project, name, description) VALUES ($1, $2, $3)
+                 ON CONFLICT (project, name) DO UPDATE SET description = excluded.description",
+            )
+            .bind(project.as_str())
+            .bind(name)
+            .bind(description)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
         }
         // Recounted once per reconciliation (the triggers count between reconciliations).
         sqlx::query(
@@ -211,16 +206,19 @@ impl SqliteStore {
         .map_err(unavailable)?;
         sqlx::query("DELETE FROM registry_unmanaged_groups").execute(&mut *tx).await.map_err(unavailable)?;
         for (account, name) in unmanaged {
-            sqlx::query("INSERT OR REPLACE INTO registry_unmanaged_groups (account, name, seen_at) VALUES (?, ?, ?)")
-                .bind(account)
-                .bind(name)
-                .bind(ts(now))
-                .execute(&mut *tx)
-                .await
-                .map_err(unavailable)?;
+            sqlx::query(
+                "INSERT INTO registry_unmanaged_groups (account, name, seen_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (account, name) DO UPDATE SET seen_at = excluded.seen_at",
+            )
+            .bind(account)
+            .bind(name)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
         }
         sqlx::query(
-            "INSERT INTO registry_index_state (id, reconciled_at) VALUES (1, ?)
+            "INSERT INTO registry_index_state (id, reconciled_at) VALUES (1, $1)
                      ON CONFLICT (id) DO UPDATE SET reconciled_at = excluded.reconciled_at",
         )
         .bind(ts(now))
@@ -249,10 +247,10 @@ impl SqliteStore {
     }
 }
 
-impl SqliteStore {
+impl Store {
     /// One indexed version's (stage, status), if it is indexed.
     pub async fn index_packages_row(&self, id: &VersionId) -> Result<Option<(Stage, ApprovalStatus)>, StoreError> {
-        let row = sqlx::query("SELECT stage, status FROM registry_index WHERE id = ?")
+        let row = sqlx::query("SELECT stage, status FROM registry_index WHERE id = $1")
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await

@@ -6,16 +6,15 @@ use governance::deployment::{DeploymentRequest, DeploymentStatus, SavedDeploymen
 use governance::ports::{Effects, EffectsFn, EvidenceStore, Page, StoreError, Window};
 use governance::test_run::TestRun;
 use governance::{Environment, EventId, Subject, TestRunId, VersionId};
-use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use super::{from_json, parse_ts, to_json, ts, unavailable, SqliteStore};
+use super::{from_json, parse_ts, to_json, ts, unavailable, DbRow, Store};
 
 fn environment(text: &str) -> Result<Environment, StoreError> {
     Environment::parse(text).ok_or_else(|| StoreError::Unavailable(format!("unknown environment {text:?}")))
 }
 
-fn request_from_row(row: &SqliteRow) -> Result<DeploymentRequest, StoreError> {
+fn request_from_row(row: &DbRow) -> Result<DeploymentRequest, StoreError> {
     Ok(DeploymentRequest {
         id: row.get("id"),
         version: VersionId(row.get("version")),
@@ -31,7 +30,7 @@ fn request_from_row(row: &SqliteRow) -> Result<DeploymentRequest, StoreError> {
     })
 }
 
-fn run_from_row(row: &SqliteRow) -> Result<TestRun, StoreError> {
+fn run_from_row(row: &DbRow) -> Result<TestRun, StoreError> {
     Ok(TestRun {
         id: TestRunId(row.get("id")),
         version: VersionId(row.get("version")),
@@ -45,9 +44,9 @@ fn run_from_row(row: &SqliteRow) -> Result<TestRun, StoreError> {
 }
 
 #[async_trait]
-impl EvidenceStore for SqliteStore {
+impl EvidenceStore for Store {
     async fn deployment_configs(&self, version: &VersionId) -> Result<Vec<SavedDeploymentConfig>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM deployment_configs WHERE version = ? ORDER BY environment")
+        let rows = sqlx::query("SELECT * FROM deployment_configs WHERE version = $1 ORDER BY environment")
             .bind(version.as_str())
             .fetch_all(&self.pool)
             .await
@@ -70,7 +69,7 @@ impl EvidenceStore for SqliteStore {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO deployment_configs (version, environment, config, saved_by, saved_at, commit_ref)
-             VALUES (?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (version, environment) DO UPDATE SET config = excluded.config, saved_by = excluded.saved_by,
                  saved_at = excluded.saved_at, commit_ref = excluded.commit_ref",
         )
@@ -88,12 +87,12 @@ impl EvidenceStore for SqliteStore {
     }
 
     async fn test_runs(&self, version: &VersionId, window: Window) -> Result<Page<TestRun>, StoreError> {
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM test_runs WHERE version = ?")
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM test_runs WHERE version = $1")
             .bind(version.as_str())
             .fetch_one(&self.pool)
             .await
             .map_err(unavailable)?;
-        let rows = sqlx::query("SELECT * FROM test_runs WHERE version = ? ORDER BY seq DESC LIMIT ? OFFSET ?")
+        let rows = sqlx::query("SELECT * FROM test_runs WHERE version = $1 ORDER BY seq DESC LIMIT $2 OFFSET $3")
             .bind(version.as_str())
             .bind(window.limit as i64)
             .bind(window.offset as i64)
@@ -108,7 +107,7 @@ impl EvidenceStore for SqliteStore {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO test_runs (id, version, passed, cases, performance, ci_run, reported_by, recorded_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(run.id.as_str())
         .bind(run.version.as_str())
@@ -133,7 +132,7 @@ impl EvidenceStore for SqliteStore {
         let mut tx = self.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO deployment_requests (id, version, environment, config, triggering_event, status, endpoint_name,
-                message, requested_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                message, requested_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (triggering_event) DO NOTHING",
         )
         .bind(&r.id)
@@ -159,7 +158,7 @@ impl EvidenceStore for SqliteStore {
     }
 
     async fn deployment_requests(&self, version: &VersionId) -> Result<Vec<DeploymentRequest>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM deployment_requests WHERE version = ? ORDER BY requested_at DESC")
+        let rows = sqlx::query("SELECT * FROM deployment_requests WHERE version = $1 ORDER BY requested_at DESC")
             .bind(version.as_str())
             .fetch_all(&self.pool)
             .await
@@ -168,7 +167,7 @@ impl EvidenceStore for SqliteStore {
     }
 
     async fn deployment_request(&self, id: &str) -> Result<Option<DeploymentRequest>, StoreError> {
-        let row = sqlx::query("SELECT * FROM deployment_requests WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM deployment_requests WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -186,7 +185,7 @@ impl EvidenceStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         let updated =
-            sqlx::query("UPDATE deployment_requests SET status = ?, message = ?, updated_at = ? WHERE id = ?")
+            sqlx::query("UPDATE deployment_requests SET status = $1, message = $2, updated_at = $3 WHERE id = $4")
                 .bind(status.as_str())
                 .bind(&message)
                 .bind(ts(at))

@@ -6,11 +6,10 @@ use governance::ids::ModelGroupName;
 use governance::model::ModelGroup;
 use governance::ports::{Page, StoreError, VersionQuery, Window, COUNT_BOUND};
 use governance::{ApprovalStatus, ProjectId, Stage};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use sqlx::{QueryBuilder, Row};
 
 use super::registry::{awaiting_state, push_filters};
-use super::unavailable;
+use super::{unavailable, Db, DbRow, Pool};
 
 /// The tables one registry lists from.
 pub(super) struct Tables {
@@ -41,13 +40,9 @@ pub(super) const INDEX: Tables = Tables {
 };
 
 /// A page of versions matching `q`, newest first, and the total.
-pub(super) async fn versions(
-    pool: &SqlitePool,
-    t: &Tables,
-    q: &VersionQuery,
-) -> Result<(Vec<SqliteRow>, u64), StoreError> {
+pub(super) async fn versions(pool: &Pool, t: &Tables, q: &VersionQuery) -> Result<(Vec<DbRow>, u64), StoreError> {
     let total = total(pool, t, q).await?;
-    let mut list = QueryBuilder::<Sqlite>::new(format!("SELECT {} FROM {}", t.select, t.versions));
+    let mut list = QueryBuilder::<Db>::new(format!("SELECT {} FROM {}", t.select, t.versions));
     push_filters(&mut list, q, t.fts);
     // Versions registered in the same instant: the higher number is the newer (as on SageMaker).
     list.push(" ORDER BY registered_at DESC, number DESC, id DESC LIMIT ")
@@ -60,15 +55,15 @@ pub(super) async fn versions(
 
 /// A list's total without counting its rows: a sum over the maintained counts for the filters they hold
 /// (project, group, registry, stage, status), and a count that stops past [`COUNT_BOUND`] for a search.
-async fn total(pool: &SqlitePool, t: &Tables, q: &VersionQuery) -> Result<u64, StoreError> {
+async fn total(pool: &Pool, t: &Tables, q: &VersionQuery) -> Result<u64, StoreError> {
     let searching = q.search.as_deref().is_some_and(|s| !s.trim().is_empty());
     let total: i64 = if searching {
-        let mut count = QueryBuilder::<Sqlite>::new(format!("SELECT COUNT(*) FROM (SELECT 1 FROM {}", t.versions));
+        let mut count = QueryBuilder::<Db>::new(format!("SELECT COUNT(*) FROM (SELECT 1 FROM {}", t.versions));
         push_filters(&mut count, q, t.fts);
-        count.push(" LIMIT ").push_bind(COUNT_BOUND as i64 + 1).push(")");
+        count.push(" LIMIT ").push_bind(COUNT_BOUND as i64 + 1).push(") AS matches");
         count.build_query_scalar().fetch_one(pool).await.map_err(unavailable)?
     } else {
-        let mut sum = QueryBuilder::<Sqlite>::new(format!("SELECT COALESCE(SUM(n), 0) FROM {}", t.counts));
+        let mut sum = QueryBuilder::<Db>::new(format!("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM {}", t.counts));
         push_filters(&mut sum, q, t.fts);
         sum.build_query_scalar().fetch_one(pool).await.map_err(unavailable)?
     };
@@ -78,14 +73,14 @@ async fn total(pool: &SqlitePool, t: &Tables, q: &VersionQuery) -> Result<u64, S
 /// A page of the versions awaiting a decision on `stage` in `projects`, oldest first (what waits longest comes
 /// first), and the total.
 pub(super) async fn awaiting(
-    pool: &SqlitePool,
+    pool: &Pool,
     t: &Tables,
     stage: Stage,
     projects: &[ProjectId],
     window: Window,
-) -> Result<(Vec<SqliteRow>, u64), StoreError> {
+) -> Result<(Vec<DbRow>, u64), StoreError> {
     let (registry, at_stage, at_status) = awaiting_state(stage);
-    let filter = |qb: &mut QueryBuilder<'_, Sqlite>| {
+    let filter = |qb: &mut QueryBuilder<'_, Db>| {
         qb.push(" WHERE registry = ")
             .push_bind(registry)
             .push(" AND stage = ")
@@ -99,10 +94,10 @@ pub(super) async fn awaiting(
         }
         qb.push(")");
     };
-    let mut count = QueryBuilder::<Sqlite>::new(format!("SELECT COALESCE(SUM(n), 0) FROM {}", t.counts));
+    let mut count = QueryBuilder::<Db>::new(format!("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM {}", t.counts));
     filter(&mut count);
     let total: i64 = count.build_query_scalar().fetch_one(pool).await.map_err(unavailable)?;
-    let mut list = QueryBuilder::<Sqlite>::new(format!("SELECT {} FROM {}", t.select, t.versions));
+    let mut list = QueryBuilder::<Db>::new(format!("SELECT {} FROM {}", t.select, t.versions));
     filter(&mut list);
     list.push(" ORDER BY registered_at, number LIMIT ")
         .push_bind(window.limit as i64)
@@ -115,14 +110,14 @@ pub(super) async fn awaiting(
 /// The Dev groups, each with its number of Dev versions (maintained by triggers) and its newest version (any
 /// registry) joined in: one query, none per row.
 pub(super) async fn groups(
-    pool: &SqlitePool,
+    pool: &Pool,
     t: &Tables,
     project: Option<&ProjectId>,
     window: Window,
 ) -> Result<Page<ModelGroup>, StoreError> {
     let project = project.map(|p| p.as_str().to_string());
     let total: i64 =
-        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {} WHERE (?1 IS NULL OR project = ?1)", t.groups))
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {} WHERE ($1 IS NULL OR project = $1)", t.groups))
             .bind(&project)
             .fetch_one(pool)
             .await
@@ -134,8 +129,8 @@ pub(super) async fn groups(
          LEFT JOIN {versions} l ON l.id = (
              SELECT id FROM {versions} v WHERE v.project = g.project AND v.group_name = g.name
              ORDER BY v.number DESC, v.registry = 'central' DESC LIMIT 1)
-         WHERE (?1 IS NULL OR g.project = ?1)
-         ORDER BY g.project, g.name LIMIT ?2 OFFSET ?3",
+         WHERE ($1 IS NULL OR g.project = $1)
+         ORDER BY g.project, g.name LIMIT $2 OFFSET $3",
         groups = t.groups,
         versions = t.versions
     );

@@ -8,15 +8,15 @@ use governance::provisioning::ProjectSetup;
 use governance::{Persona, ProjectId, Subject};
 use sqlx::Row;
 
-use super::{from_json, to_json, ts, unavailable, SqliteStore};
+use super::{from_json, to_json, ts, unavailable, Store};
 
 #[async_trait]
-impl ProjectStore for SqliteStore {
+impl ProjectStore for Store {
     async fn create_project(&self, setup: &ProjectSetup, effects: Effects) -> Result<(), StoreError> {
         let project = &setup.project;
         let mut tx = self.begin().await?;
         let inserted = sqlx::query(
-            "INSERT INTO projects (id, name, template, description, policy) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO projects (id, name, template, description, policy) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
         )
         .bind(project.id.as_str())
         .bind(&project.name)
@@ -30,7 +30,7 @@ impl ProjectStore for SqliteStore {
             return Err(StoreError::Conflict(format!("project {} exists", project.id)));
         }
         sqlx::query(
-            "INSERT INTO project_setups (project, template, template_version, created_at, create_event, setup) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO project_setups (project, template, template_version, created_at, create_event, setup) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(project.id.as_str())
         .bind(setup.template.as_str())
@@ -42,7 +42,7 @@ impl ProjectStore for SqliteStore {
         .await
         .map_err(unavailable)?;
         for (subject, personas) in &setup.members {
-            sqlx::query("INSERT INTO project_members (project, subject, personas) VALUES (?, ?, ?)")
+            sqlx::query("INSERT INTO project_members (project, subject, personas) VALUES ($1, $2, $3)")
                 .bind(project.id.as_str())
                 .bind(subject.as_str())
                 .bind(to_json(personas)?)
@@ -55,7 +55,7 @@ impl ProjectStore for SqliteStore {
     }
 
     async fn project_setup(&self, id: &ProjectId) -> Result<Option<ProjectSetup>, StoreError> {
-        let row = sqlx::query("SELECT setup FROM project_setups WHERE project = ?")
+        let row = sqlx::query("SELECT setup FROM project_setups WHERE project = $1")
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await
@@ -68,7 +68,7 @@ impl ProjectStore for SqliteStore {
             .fetch_one(&self.pool)
             .await
             .map_err(unavailable)?;
-        let rows = sqlx::query("SELECT setup FROM project_setups ORDER BY created_at DESC LIMIT ? OFFSET ?")
+        let rows = sqlx::query("SELECT setup FROM project_setups ORDER BY created_at DESC LIMIT $1 OFFSET $2")
             .bind(window.limit as i64)
             .bind(window.offset as i64)
             .fetch_all(&self.pool)
@@ -80,7 +80,7 @@ impl ProjectStore for SqliteStore {
 
     async fn update_setup(&self, setup: &ProjectSetup, effects: Effects) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE project_setups SET setup = ? WHERE project = ?")
+        sqlx::query("UPDATE project_setups SET setup = $1 WHERE project = $2")
             .bind(to_json(setup)?)
             .bind(setup.project.id.as_str())
             .execute(&mut *tx)
@@ -91,7 +91,7 @@ impl ProjectStore for SqliteStore {
     }
 
     async fn memberships(&self, subject: &Subject) -> Result<BTreeMap<ProjectId, BTreeSet<Persona>>, StoreError> {
-        let rows = sqlx::query("SELECT project, personas FROM project_members WHERE subject = ?")
+        let rows = sqlx::query("SELECT project, personas FROM project_members WHERE subject = $1")
             .bind(subject.as_str())
             .fetch_all(&self.pool)
             .await

@@ -3,36 +3,18 @@
 
 use chrono::{DateTime, Duration, Utc};
 use governance::ports::StoreError;
-use governance::Principal;
 use sqlx::Row;
 
-use super::{from_json, parse_ts, to_json, ts, unavailable, SqliteStore};
-
-/// A stored session.
-#[derive(Debug, Clone)]
-pub struct SessionRecord {
-    pub principal: Principal,
-    pub expires_at: DateTime<Utc>,
-    /// The ID token of an OIDC sign-in: the hint the provider's logout wants.
-    pub id_token: Option<String>,
-}
-
-/// A new session: who, and until when at the latest.
-pub struct NewSession<'a> {
-    pub id: &'a str,
-    pub principal: &'a Principal,
-    pub id_token: Option<&'a str>,
-    pub now: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-}
+use super::{from_json, parse_ts, to_json, ts, unavailable, Store};
+use crate::store::records::{NewSession, SessionRecord};
 
 /// Last-seen times are written at most this often, so reading pages does not write on every request.
 const TOUCH_EVERY: Duration = Duration::seconds(60);
 
-impl SqliteStore {
+impl Store {
     pub async fn create_session(&self, new: NewSession<'_>) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO sessions (id, principal, created_at, expires_at, last_seen_at, id_token) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO sessions (id, principal, created_at, expires_at, last_seen_at, id_token) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(new.id)
         .bind(to_json(new.principal)?)
@@ -44,7 +26,7 @@ impl SqliteStore {
         .await
         .map_err(unavailable)?;
         // Expired sessions are swept whenever a new one starts.
-        sqlx::query("DELETE FROM sessions WHERE expires_at < ?")
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
             .bind(ts(new.now))
             .execute(&self.pool)
             .await
@@ -61,7 +43,7 @@ impl SqliteStore {
     ) -> Result<Option<SessionRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT principal, expires_at, id_token, last_seen_at FROM sessions
-             WHERE id = ? AND expires_at > ? AND last_seen_at > ?",
+             WHERE id = $1 AND expires_at > $2 AND last_seen_at > $3",
         )
         .bind(id)
         .bind(ts(now))
@@ -72,7 +54,7 @@ impl SqliteStore {
         let Some(row) = row else { return Ok(None) };
         let last_seen = parse_ts(row.get("last_seen_at"))?;
         if now - last_seen > TOUCH_EVERY {
-            sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id = ?")
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
                 .bind(ts(now))
                 .bind(id)
                 .execute(&self.pool)
@@ -87,7 +69,7 @@ impl SqliteStore {
     }
 
     pub async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE id = ?").bind(id).execute(&self.pool).await.map_err(unavailable)?;
+        sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(&self.pool).await.map_err(unavailable)?;
         Ok(())
     }
 }

@@ -6,9 +6,9 @@ use governance::ports::{Catalog, Effects, StoreError, SubscriptionFilter};
 use governance::{ProjectId, Subject};
 use sqlx::Row;
 
-use super::{internal, parse_ts, ts, unavailable, SqliteStore};
+use super::{internal, parse_ts, ts, unavailable, DbRow, Store};
 
-fn dataset_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Dataset, StoreError> {
+fn dataset_from_row(row: &DbRow) -> Result<Dataset, StoreError> {
     let classification: String = row.get("classification");
     Ok(Dataset {
         id: row.get("id"),
@@ -22,7 +22,7 @@ fn dataset_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Dataset, StoreError
     })
 }
 
-fn subscription_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Subscription, StoreError> {
+fn subscription_from_row(row: &DbRow) -> Result<Subscription, StoreError> {
     let status: String = row.get("status");
     Ok(Subscription {
         id: row.get("id"),
@@ -39,7 +39,7 @@ fn subscription_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Subscription, 
 }
 
 #[async_trait]
-impl Catalog for SqliteStore {
+impl Catalog for Store {
     async fn datasets(&self) -> Result<Vec<Dataset>, StoreError> {
         let rows =
             sqlx::query("SELECT * FROM datasets ORDER BY name").fetch_all(&self.pool).await.map_err(unavailable)?;
@@ -47,7 +47,7 @@ impl Catalog for SqliteStore {
     }
 
     async fn dataset(&self, id: &str) -> Result<Option<Dataset>, StoreError> {
-        let row = sqlx::query("SELECT * FROM datasets WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM datasets WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -58,9 +58,9 @@ impl Catalog for SqliteStore {
     async fn save_dataset(&self, d: &Dataset, new: bool, effects: Effects) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         let sql = if new {
-            "INSERT INTO datasets (id, name, producer, description, classification, location, schema) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING"
+            "INSERT INTO datasets (id, name, producer, description, classification, location, schema) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING"
         } else {
-            "UPDATE datasets SET name = ?2, description = ?4, classification = ?5, location = ?6, schema = ?7 WHERE id = ?1 AND producer = ?3"
+            "UPDATE datasets SET name = $2, description = $4, classification = $5, location = $6, schema = $7 WHERE id = $1 AND producer = $3"
         };
         let written = sqlx::query(sql)
             .bind(&d.id)
@@ -83,7 +83,7 @@ impl Catalog for SqliteStore {
     async fn subscriptions(&self, filter: &SubscriptionFilter) -> Result<Vec<Subscription>, StoreError> {
         let rows = sqlx::query(
             "SELECT s.* FROM subscriptions s JOIN datasets d ON d.id = s.dataset \
-             WHERE (?1 IS NULL OR s.project = ?1) AND (?2 IS NULL OR d.producer = ?2) AND (?3 IS NULL OR s.status = ?3) \
+             WHERE ($1 IS NULL OR s.project = $1) AND ($2 IS NULL OR d.producer = $2) AND ($3 IS NULL OR s.status = $3) \
              ORDER BY s.requested_at DESC LIMIT 500",
         )
         .bind(filter.project.as_ref().map(|p| p.as_str().to_string()))
@@ -96,7 +96,7 @@ impl Catalog for SqliteStore {
     }
 
     async fn subscription(&self, id: &str) -> Result<Option<Subscription>, StoreError> {
-        let row = sqlx::query("SELECT * FROM subscriptions WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM subscriptions WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -113,7 +113,7 @@ impl Catalog for SqliteStore {
         let mut tx = self.begin().await?;
         let written = match expected {
             None => sqlx::query(
-                "INSERT INTO subscriptions (id, dataset, project, requested_by, justification, status, reason, requested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO subscriptions (id, dataset, project, requested_by, justification, status, reason, requested_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(&s.id)
             .bind(&s.dataset)
@@ -127,7 +127,7 @@ impl Catalog for SqliteStore {
             .await
             .map_err(unavailable)?,
             Some(from) => sqlx::query(
-                "UPDATE subscriptions SET status = ?, decided_by = ?, reason = ?, decided_at = ? WHERE id = ? AND status = ?",
+                "UPDATE subscriptions SET status = $1, decided_by = $2, reason = $3, decided_at = $4 WHERE id = $5 AND status = $6",
             )
             .bind(s.status.as_str())
             .bind(s.decided_by.as_ref().map(|d| d.as_str().to_string()))

@@ -10,10 +10,9 @@ use governance::ports::{
     CopyOutcome, DecisionCommit, Effects, EffectsFn, ModelRegistry, Page, StoreError, VersionQuery, Window,
 };
 use governance::{ApprovalStatus, DecisionId, EventId, Persona, ProjectId, Registry, Stage, Subject, VersionId};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Row, Transaction};
 
-use super::{from_json, listing, parse_ts, to_json, ts, unavailable, SqliteStore};
+use super::{dialect, from_json, listing, parse_ts, to_json, ts, unavailable, Db, DbRow, Store};
 
 fn stage(text: &str) -> Result<Stage, StoreError> {
     Stage::parse(text).ok_or_else(|| StoreError::Unavailable(format!("unknown stage {text:?} in the database")))
@@ -24,7 +23,7 @@ fn status(text: &str) -> Result<ApprovalStatus, StoreError> {
         .ok_or_else(|| StoreError::Unavailable(format!("unknown status {text:?} in the database")))
 }
 
-pub(super) fn version_from_row(row: &SqliteRow) -> Result<ModelVersion, StoreError> {
+pub(super) fn version_from_row(row: &DbRow) -> Result<ModelVersion, StoreError> {
     let project = ProjectId(row.get("project"));
     let registry = match row.get::<&str, _>("registry") {
         "central" => Registry::Central,
@@ -53,7 +52,7 @@ pub(super) fn version_from_row(row: &SqliteRow) -> Result<ModelVersion, StoreErr
     })
 }
 
-fn decision_from_row(row: &SqliteRow) -> Result<Decision, StoreError> {
+fn decision_from_row(row: &DbRow) -> Result<Decision, StoreError> {
     let quorum = match (row.get::<Option<i64>, _>("quorum_signed"), row.get::<Option<i64>, _>("quorum_required")) {
         (Some(s), Some(r)) => Some((s as u8, r as u8)),
         _ => None,
@@ -82,13 +81,11 @@ fn persona_name(p: Persona) -> String {
 }
 
 /// The filters of a version query, on the columns `model_versions` and `registry_index` share; `fts` is the
-/// table's full-text index (migration 0011).
-pub(super) fn push_filters<'a>(qb: &mut QueryBuilder<'a, Sqlite>, q: &'a VersionQuery, fts: &str) {
-    // A search of three characters or more is served by the full-text index: its matches are looked up by
-    // rowid and sorted. The other filters then must not pick an index of their own (`+column` keeps SQLite's
-    // planner off it), or the query walks a whole project's versions probing each against the matches.
-    let searching = q.search.as_deref().map(str::trim).is_some_and(|t| t.chars().count() >= 3);
-    let col = |name: &str| if searching { format!("+{name}") } else { name.to_string() };
+/// table's full-text index on SQLite (migration 0011). How a search matches, and which columns are kept off their
+/// own indexes, is the store's dialect.
+pub(super) fn push_filters<'a>(qb: &mut QueryBuilder<'a, Db>, q: &'a VersionQuery, fts: &str) {
+    let search = q.search.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let col = |name: &str| dialect::filter_column(name, search);
     qb.push(" WHERE 1 = 1");
     if let Some(p) = &q.project {
         qb.push(format!(" AND {} = ", col("project"))).push_bind(p.as_str());
@@ -96,13 +93,10 @@ pub(super) fn push_filters<'a>(qb: &mut QueryBuilder<'a, Sqlite>, q: &'a Version
     match q.within.as_deref() {
         None => {}
         Some([]) => {
-            qb.push(" AND 0");
+            qb.push(" AND 1 = 0");
         }
         Some(projects) => {
-            // `+project`: not through the project index. The projects a person may see are most of them, so
-            // the list's order index (migration 0015), which stops after one page, serves better than
-            // fetching and sorting every version of those projects.
-            qb.push(" AND +project IN (");
+            qb.push(format!(" AND {} IN (", dialect::within_column()));
             let mut sep = qb.separated(", ");
             for p in projects {
                 sep.push_bind(p.as_str());
@@ -122,24 +116,8 @@ pub(super) fn push_filters<'a>(qb: &mut QueryBuilder<'a, Sqlite>, q: &'a Version
     if let Some(central) = q.central {
         qb.push(format!(" AND {} = ", col("registry"))).push_bind(if central { "central" } else { "dev" });
     }
-    if let Some(text) = q.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        // Three characters or more: through the trigram index, one phrase (quotes doubled), so the text is
-        // matched as typed and never read as FTS query syntax.
-        if text.chars().count() >= 3 {
-            let phrase = format!("\"{}\"", text.replace('"', "\"\""));
-            qb.push(format!(" AND rowid IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ")).push_bind(phrase).push(")");
-        } else {
-            // Shorter text has no trigram: a scan, bounded by the other filters.
-            let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            let like = format!("%{escaped}%");
-            qb.push(" AND (group_name LIKE ")
-                .push_bind(like.clone())
-                .push(" ESCAPE '\\' OR description LIKE ")
-                .push_bind(like.clone())
-                .push(" ESCAPE '\\' OR id LIKE ")
-                .push_bind(like)
-                .push(" ESCAPE '\\')");
-        }
+    if let Some(text) = search {
+        dialect::push_search(qb, text, fts);
     }
 }
 
@@ -153,7 +131,7 @@ pub(super) fn awaiting_state(stage: Stage) -> (&'static str, Stage, ApprovalStat
 }
 
 #[async_trait]
-impl ModelRegistry for SqliteStore {
+impl ModelRegistry for Store {
     async fn list_groups(&self, project: Option<&ProjectId>, window: Window) -> Result<Page<ModelGroup>, StoreError> {
         listing::groups(&self.pool, &listing::EMBEDDED, project, window).await
     }
@@ -165,7 +143,7 @@ impl ModelRegistry for SqliteStore {
     }
 
     async fn version(&self, id: &VersionId) -> Result<Option<ModelVersion>, StoreError> {
-        let row = sqlx::query("SELECT * FROM model_versions WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM model_versions WHERE id = $1")
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await
@@ -193,7 +171,7 @@ impl ModelRegistry for SqliteStore {
         effects: EffectsFn<ModelVersion>,
     ) -> Result<ModelVersion, StoreError> {
         let mut tx = self.begin().await?;
-        sqlx::query("INSERT OR IGNORE INTO model_groups (project, name, description) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO model_groups (project, name, description) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(new.project.as_str())
             .bind(new.group.as_str())
             .bind(&new.description)
@@ -201,7 +179,7 @@ impl ModelRegistry for SqliteStore {
             .await
             .map_err(unavailable)?;
         let last: Option<i64> = sqlx::query_scalar(
-            "SELECT MAX(number) FROM model_versions WHERE registry = 'dev' AND project = ? AND group_name = ?",
+            "SELECT MAX(number) FROM model_versions WHERE registry = 'dev' AND project = $1 AND group_name = $2",
         )
         .bind(new.project.as_str())
         .bind(new.group.as_str())
@@ -243,13 +221,13 @@ impl ModelRegistry for SqliteStore {
     ) -> Result<CopyOutcome, StoreError> {
         let mut tx = self.begin().await?;
         // Take the write lock first (see the module note), then look for an earlier copy.
-        sqlx::query("UPDATE model_versions SET revision = revision WHERE id = ?")
+        sqlx::query("UPDATE model_versions SET revision = revision WHERE id = $1")
             .bind(source.as_str())
             .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
         let existing: Option<String> =
-            sqlx::query_scalar("SELECT id FROM model_versions WHERE source_version = ? OR copy_event = ?")
+            sqlx::query_scalar("SELECT id FROM model_versions WHERE source_version = $1 OR copy_event = $2")
                 .bind(source.as_str())
                 .bind(triggering_event.as_str())
                 .fetch_optional(&mut *tx)
@@ -258,7 +236,7 @@ impl ModelRegistry for SqliteStore {
         if let Some(existing) = existing {
             return Ok(CopyOutcome::AlreadyCopied(VersionId(existing)));
         }
-        let row = sqlx::query("SELECT * FROM model_versions WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM model_versions WHERE id = $1")
             .bind(source.as_str())
             .fetch_optional(&mut *tx)
             .await
@@ -280,7 +258,7 @@ impl ModelRegistry for SqliteStore {
             ..dev.clone()
         };
         insert_version(&mut tx, &copy, Some(triggering_event)).await?;
-        sqlx::query("UPDATE model_versions SET central_copy = ?, revision = revision + 1 WHERE id = ?")
+        sqlx::query("UPDATE model_versions SET central_copy = $1, revision = revision + 1 WHERE id = $2")
             .bind(copy.id.as_str())
             .bind(dev.id.as_str())
             .execute(&mut *tx)
@@ -300,7 +278,7 @@ impl ModelRegistry for SqliteStore {
         };
         // Compare-and-set on the revision: of racing decisions exactly one matches.
         let updated = sqlx::query(
-            "UPDATE model_versions SET stage = ?, status = ?, revision = revision + 1 WHERE id = ? AND revision = ?",
+            "UPDATE model_versions SET stage = $1, status = $2, revision = revision + 1 WHERE id = $3 AND revision = $4",
         )
         .bind(to_stage.as_str())
         .bind(to_status.as_str())
@@ -315,7 +293,7 @@ impl ModelRegistry for SqliteStore {
         sqlx::query(
             "INSERT INTO decisions (id, version, stage, verdict, from_stage, from_status, to_stage, to_status,
                 quorum_signed, quorum_required, decided_by, decided_by_name, persona, justification, evidence_digest,
-                event_id, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                event_id, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(d.id.as_str())
         .bind(d.version.as_str())
@@ -351,7 +329,7 @@ impl ModelRegistry for SqliteStore {
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         let updated = sqlx::query(
-            "UPDATE model_versions SET model_card = ?, revision = revision + 1 WHERE id = ? AND revision = ?",
+            "UPDATE model_versions SET model_card = $1, revision = revision + 1 WHERE id = $2 AND revision = $3",
         )
         .bind(to_json(&card)?)
         .bind(version.as_str())
@@ -367,7 +345,7 @@ impl ModelRegistry for SqliteStore {
     }
 
     async fn decisions(&self, version: &VersionId) -> Result<Vec<Decision>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM decisions WHERE version = ? ORDER BY decided_at, rowid")
+        let rows = sqlx::query("SELECT * FROM decisions WHERE version = $1 ORDER BY decided_at, rowid")
             .bind(version.as_str())
             .fetch_all(&self.pool)
             .await
@@ -381,7 +359,7 @@ impl ModelRegistry for SqliteStore {
     ) -> Result<std::collections::HashMap<VersionId, Vec<Decision>>, StoreError> {
         let ids: Vec<&str> = versions.iter().map(|v| v.id.as_str()).collect();
         let mut all = std::collections::HashMap::new();
-        for d in super::decisions_of(&self.pool, "SELECT * FROM decisions", &ids, decision_from_row).await? {
+        for d in super::common::decisions_of(&self.pool, "SELECT * FROM decisions", &ids, decision_from_row).await? {
             all.entry(d.version.clone()).or_insert_with(Vec::new).push(d);
         }
         Ok(all)
@@ -393,9 +371,9 @@ impl ModelRegistry for SqliteStore {
         window: Window,
     ) -> Result<Page<Decision>, StoreError> {
         self.project_page(
-            "SELECT COUNT(*) FROM decisions d JOIN model_versions v ON v.id = d.version WHERE (?1 IS NULL OR v.project = ?1)",
-            "SELECT d.* FROM decisions d JOIN model_versions v ON v.id = d.version WHERE (?1 IS NULL OR v.project = ?1)
-             ORDER BY d.decided_at DESC, d.rowid DESC LIMIT ?2 OFFSET ?3",
+            "SELECT COUNT(*) FROM decisions d JOIN model_versions v ON v.id = d.version WHERE ($1 IS NULL OR v.project = $1)",
+            "SELECT d.* FROM decisions d JOIN model_versions v ON v.id = d.version WHERE ($1 IS NULL OR v.project = $1)
+             ORDER BY d.decided_at DESC, d.rowid DESC LIMIT $2 OFFSET $3",
             project,
             window,
             decision_from_row,
@@ -405,7 +383,7 @@ impl ModelRegistry for SqliteStore {
 }
 
 async fn insert_version(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Db>,
     v: &ModelVersion,
     copy_event: Option<&EventId>,
 ) -> Result<(), StoreError> {
@@ -414,7 +392,7 @@ async fn insert_version(
     sqlx::query(
         "INSERT INTO model_versions (id, project, group_name, number, registry, stage, status, revision, description,
             registered_by, registered_at, lineage, metrics, model_card, source_version, copy_event, central_copy)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(v.id.as_str())
     .bind(v.project.as_str())

@@ -6,9 +6,9 @@ use governance::template::{Template, TemplateId, TemplateStatus};
 use governance::ProjectId;
 use sqlx::Row;
 
-use super::{from_json, internal, parse_ts, to_json, ts, unavailable, SqliteStore};
+use super::{from_json, internal, parse_ts, to_json, ts, unavailable, DbRow, Store};
 
-fn template_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Template, StoreError> {
+fn template_from_row(row: &DbRow) -> Result<Template, StoreError> {
     let status: String = row.get("status");
     Ok(Template {
         id: TemplateId(row.get("id")),
@@ -21,7 +21,7 @@ fn template_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Template, StoreErr
 }
 
 #[async_trait]
-impl TemplateStore for SqliteStore {
+impl TemplateStore for Store {
     async fn templates(&self) -> Result<Vec<Template>, StoreError> {
         let rows = sqlx::query(
             "SELECT t.* FROM templates t JOIN (SELECT id, MAX(version) AS v FROM templates GROUP BY id) m \
@@ -34,7 +34,7 @@ impl TemplateStore for SqliteStore {
     }
 
     async fn template_versions(&self, id: &TemplateId) -> Result<Vec<Template>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM templates WHERE id = ? ORDER BY version DESC")
+        let rows = sqlx::query("SELECT * FROM templates WHERE id = $1 ORDER BY version DESC")
             .bind(id.as_str())
             .fetch_all(&self.pool)
             .await
@@ -46,7 +46,7 @@ impl TemplateStore for SqliteStore {
         let mut tx = self.begin().await?;
         // The write comes first (see the module docs); a stored non-draft version is never replaced.
         let written = sqlx::query(
-            "INSERT INTO templates (id, version, status, name, definition, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) \
+            "INSERT INTO templates (id, version, status, name, definition, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (id, version) DO UPDATE SET name = excluded.name, definition = excluded.definition, \
              updated_by = excluded.updated_by, updated_at = excluded.updated_at WHERE templates.status = 'Draft'",
         )
@@ -79,7 +79,7 @@ impl TemplateStore for SqliteStore {
         effects: Effects,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        let written = sqlx::query("UPDATE templates SET status = ? WHERE id = ? AND version = ? AND status = ?")
+        let written = sqlx::query("UPDATE templates SET status = $1 WHERE id = $2 AND version = $3 AND status = $4")
             .bind(to.as_str())
             .bind(id.as_str())
             .bind(version as i64)
@@ -96,7 +96,7 @@ impl TemplateStore for SqliteStore {
 
     async fn template_usage(&self, id: &TemplateId) -> Result<Vec<(u32, ProjectId)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT template_version, project FROM project_setups WHERE template = ? ORDER BY template_version DESC, project",
+            "SELECT template_version, project FROM project_setups WHERE template = $1 ORDER BY template_version DESC, project",
         )
         .bind(id.as_str())
         .fetch_all(&self.pool)

@@ -4,37 +4,21 @@
 use governance::ports::StoreError;
 use sqlx::Row;
 
-use super::{parse_ts, unavailable, SqliteStore};
+use super::dialect::json_text;
+use super::{parse_ts, unavailable, Store};
+use crate::store::records::{OperationsFigures, TargetFigures};
 
-/// One outbox target's state.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TargetFigures {
-    pub target: String,
-    pub pending: u64,
-    /// Age of its oldest pending event, 0 when none is pending.
-    pub oldest_pending_age_secs: f64,
-    pub dead: u64,
-    /// Attempts that did not deliver (every attempt but the one that did).
-    pub failures: u64,
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct OperationsFigures {
-    /// Committed decisions by (stage, verdict), embedded registry and SageMaker journal together.
-    pub decisions: Vec<((String, String), u64)>,
-    pub targets: Vec<TargetFigures>,
-}
-
-impl SqliteStore {
+impl Store {
     pub async fn operations_figures(&self) -> Result<OperationsFigures, StoreError> {
-        let decisions = sqlx::query(
-            "SELECT stage, verdict, SUM(n) AS n FROM (
+        let decisions = sqlx::query(&format!(
+            "SELECT stage, verdict, CAST(SUM(n) AS BIGINT) AS n FROM (
                  SELECT stage, verdict, COUNT(*) AS n FROM decisions GROUP BY stage, verdict
                  UNION ALL
-                 SELECT json_extract(decision, '$.stage'), json_extract(decision, '$.verdict'), COUNT(*)
-                 FROM journal_decisions GROUP BY 1, 2)
+                 SELECT {stage}, {verdict}, COUNT(*) FROM journal_decisions GROUP BY 1, 2) AS all_decisions
              GROUP BY stage, verdict ORDER BY stage, verdict",
-        )
+            stage = json_text("decision", "stage"),
+            verdict = json_text("decision", "verdict"),
+        ))
         .fetch_all(&self.pool)
         .await
         .map_err(unavailable)?
@@ -43,9 +27,9 @@ impl SqliteStore {
         .collect();
         let rows = sqlx::query(
             "SELECT d.target,
-                    SUM(d.state = 'Pending') AS pending,
-                    SUM(d.state = 'Dead') AS dead,
-                    SUM(d.attempts) - SUM(d.state = 'Delivered') AS failures,
+                    CAST(SUM(CASE WHEN d.state = 'Pending' THEN 1 ELSE 0 END) AS BIGINT) AS pending,
+                    CAST(SUM(CASE WHEN d.state = 'Dead' THEN 1 ELSE 0 END) AS BIGINT) AS dead,
+                    CAST(SUM(d.attempts) - SUM(CASE WHEN d.state = 'Delivered' THEN 1 ELSE 0 END) AS BIGINT) AS failures,
                     MIN(CASE WHEN d.state = 'Pending' THEN e.time END) AS oldest
              FROM deliveries d JOIN events e ON e.id = d.event_id
              GROUP BY d.target ORDER BY d.target",

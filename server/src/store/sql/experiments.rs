@@ -8,38 +8,34 @@ use governance::experiment::{ExperimentError, ExperimentRun, MetricStep, Registe
 use governance::ports::Experiments;
 use sqlx::Row;
 
-use super::{parse_ts, ts, SqliteStore, BEGIN_WRITE};
-
-/// A run as a tracking client logs it: the run, every metric value, and the model versions registered from it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LoggedRun {
-    pub run: ExperimentRun,
-    /// Metric key and one logged value; a key logged at several steps appears several times.
-    pub history: Vec<(String, MetricStep)>,
-    pub registered: Vec<RegisteredModelVersion>,
-}
+use super::{parse_ts, ts, Store};
+use crate::store::records::LoggedRun;
 
 fn failed(e: impl std::fmt::Display) -> ExperimentError {
     tracing::error!(error = %e, "embedded experiment store");
     ExperimentError::Unreachable(format!("the embedded store: {e}"))
 }
 
-impl SqliteStore {
+impl Store {
     /// Stores a run, replacing an earlier copy of it (seeding is repeatable).
     pub async fn log_run(&self, logged: &LoggedRun) -> Result<(), ExperimentError> {
         let run = &logged.run;
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await.map_err(failed)?;
+        let mut tx = self.begin_write().await.map_err(failed)?;
         for table in ["experiment_registered_versions", "experiment_metrics"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE run_id = ?"))
+            sqlx::query(&format!("DELETE FROM {table} WHERE run_id = $1"))
                 .bind(&run.run_id)
                 .execute(&mut *tx)
                 .await
                 .map_err(failed)?;
         }
         sqlx::query(
-            "INSERT OR REPLACE INTO experiment_runs
+            "INSERT INTO experiment_runs
              (run_id, experiment_id, run_name, status, user_id, start_time, end_time, artifact_uri, params, tags)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+             ON CONFLICT (run_id) DO UPDATE SET experiment_id = excluded.experiment_id, run_name = excluded.run_name,
+                 status = excluded.status, user_id = excluded.user_id, start_time = excluded.start_time,
+                 end_time = excluded.end_time, artifact_uri = excluded.artifact_uri, params = excluded.params,
+                 tags = excluded.tags",
         )
         .bind(&run.run_id)
         .bind(&run.experiment_id)
@@ -56,7 +52,8 @@ impl SqliteStore {
         .map_err(failed)?;
         for (key, point) in &logged.history {
             sqlx::query(
-                "INSERT OR REPLACE INTO experiment_metrics (run_id, key, step, at, value) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO experiment_metrics (run_id, key, step, at, value) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (run_id, key, step, at) DO UPDATE SET value = excluded.value",
             )
             .bind(&run.run_id)
             .bind(key)
@@ -69,8 +66,10 @@ impl SqliteStore {
         }
         for registered in &logged.registered {
             sqlx::query(
-                "INSERT OR REPLACE INTO experiment_registered_versions (name, version, status, source, run_id)
-                 VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO experiment_registered_versions (name, version, status, source, run_id)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (name, version) DO UPDATE SET status = excluded.status, source = excluded.source,
+                     run_id = excluded.run_id",
             )
             .bind(&registered.name)
             .bind(&registered.version)
@@ -86,7 +85,7 @@ impl SqliteStore {
 }
 
 #[async_trait]
-impl Experiments for SqliteStore {
+impl Experiments for Store {
     fn source(&self) -> String {
         "the portal's embedded experiment store".to_string()
     }
@@ -96,7 +95,7 @@ impl Experiments for SqliteStore {
     }
 
     async fn run(&self, run_id: &str) -> Result<ExperimentRun, ExperimentError> {
-        let row = sqlx::query("SELECT * FROM experiment_runs WHERE run_id = ?")
+        let row = sqlx::query("SELECT * FROM experiment_runs WHERE run_id = $1")
             .bind(run_id)
             .fetch_optional(&self.pool)
             .await
@@ -108,7 +107,7 @@ impl Experiments for SqliteStore {
         let status: &str = row.get("status");
         // The latest value of a metric is the one at its highest step, then its latest time, as MLflow reports it.
         let latest =
-            sqlx::query("SELECT key, value FROM experiment_metrics WHERE run_id = ? ORDER BY key, step, at, value")
+            sqlx::query("SELECT key, value FROM experiment_metrics WHERE run_id = $1 ORDER BY key, step, at, value")
                 .bind(run_id)
                 .fetch_all(&self.pool)
                 .await
@@ -132,7 +131,7 @@ impl Experiments for SqliteStore {
     async fn metric_history(&self, run_id: &str, key: &str) -> Result<Vec<MetricStep>, ExperimentError> {
         self.run_exists(run_id).await?;
         let rows = sqlx::query(
-            "SELECT step, at, value FROM experiment_metrics WHERE run_id = ? AND key = ? ORDER BY step, at",
+            "SELECT step, at, value FROM experiment_metrics WHERE run_id = $1 AND key = $2 ORDER BY step, at",
         )
         .bind(run_id)
         .bind(key)
@@ -152,8 +151,8 @@ impl Experiments for SqliteStore {
 
     async fn registered_versions(&self, run_id: &str) -> Result<Vec<RegisteredModelVersion>, ExperimentError> {
         let rows = sqlx::query(
-            "SELECT name, version, status, source, run_id FROM experiment_registered_versions WHERE run_id = ?
-             ORDER BY name, CAST(version AS INTEGER)",
+            "SELECT name, version, status, source, run_id FROM experiment_registered_versions WHERE run_id = $1
+             ORDER BY name, LENGTH(version), version",
         )
         .bind(run_id)
         .fetch_all(&self.pool)
@@ -172,13 +171,16 @@ impl Experiments for SqliteStore {
     }
 }
 
-impl SqliteStore {
+impl Store {
     async fn run_exists(&self, run_id: &str) -> Result<(), ExperimentError> {
-        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM experiment_runs WHERE run_id = ?")
+        let found: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM experiment_runs WHERE run_id = $1")
             .bind(run_id)
-            .fetch_optional(&self.pool)
+            .fetch_one(&self.pool)
             .await
             .map_err(failed)?;
-        found.map(|_| ()).ok_or_else(|| ExperimentError::RunNotFound(run_id.to_string()))
+        if found == 0 {
+            return Err(ExperimentError::RunNotFound(run_id.to_string()));
+        }
+        Ok(())
     }
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use governance::ports::StoreError;
 use sqlx::Row;
 
-use super::{ts, unavailable, SqliteStore, BEGIN_WRITE};
+use super::{ts, unavailable, Store};
 
 /// How long a form's error waits for its page: the redirect is followed at once; a reload soon after shows
 /// the same form again.
@@ -12,7 +12,7 @@ pub const FLASH_LIFETIME: Duration = Duration::minutes(10);
 /// A session keeps at most this many (the newest): a client posting refused forms in a loop fills nothing.
 const PER_SESSION: i64 = 16;
 
-impl SqliteStore {
+impl Store {
     /// Keeps a form's error for `session_id`; returns nothing, the caller chose the id.
     pub async fn keep_form_flash(
         &self,
@@ -22,8 +22,8 @@ impl SqliteStore {
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await.map_err(unavailable)?;
-        sqlx::query("INSERT INTO form_flashes (id, session_id, path, error, created_at) VALUES (?, ?, ?, ?, ?)")
+        let mut tx = self.begin().await?;
+        sqlx::query("INSERT INTO form_flashes (id, session_id, path, error, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(id)
             .bind(session_id)
             .bind(path)
@@ -33,9 +33,9 @@ impl SqliteStore {
             .await
             .map_err(unavailable)?;
         sqlx::query(
-            "DELETE FROM form_flashes WHERE created_at < ?
-             OR (session_id = ? AND id NOT IN
-                 (SELECT id FROM form_flashes WHERE session_id = ? ORDER BY created_at DESC, id LIMIT ?))",
+            "DELETE FROM form_flashes WHERE created_at < $1
+             OR (session_id = $2 AND id NOT IN
+                 (SELECT id FROM form_flashes WHERE session_id = $3 ORDER BY created_at DESC, id LIMIT $4))",
         )
         .bind(ts(now - FLASH_LIFETIME))
         .bind(session_id)
@@ -55,7 +55,7 @@ impl SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Option<(String, String)>, StoreError> {
         let row =
-            sqlx::query("SELECT path, error FROM form_flashes WHERE id = ? AND session_id = ? AND created_at >= ?")
+            sqlx::query("SELECT path, error FROM form_flashes WHERE id = $1 AND session_id = $2 AND created_at >= $3")
                 .bind(id)
                 .bind(session_id)
                 .bind(ts(now - FLASH_LIFETIME))

@@ -8,10 +8,10 @@
 use governance::monitoring::{MonitoringSeries, Point, SeriesOverview};
 use governance::ports::StoreError;
 use governance::VersionId;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Row, Transaction};
 
 use super::monitoring::from_ms_to_time;
-use super::{unavailable, SqliteStore};
+use super::{unavailable, Db, DbRow, Store};
 
 const HOUR_MS: i64 = 3_600_000;
 /// Ranges longer than this read the hourly roll-up.
@@ -29,7 +29,7 @@ struct Slice {
 }
 
 impl Slice {
-    fn from_row(row: &sqlx::sqlite::SqliteRow) -> Slice {
+    fn from_row(row: &DbRow) -> Slice {
         Slice {
             n: row.get("n"),
             over: row.get("over"),
@@ -54,7 +54,7 @@ impl Slice {
 
 /// Recomputes the roll-up rows of the hours of `[from_ms, to_ms]` from the points, in the push's transaction.
 pub(super) async fn refresh_hours(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Db>,
     version: &VersionId,
     metric: &str,
     endpoint: &str,
@@ -65,7 +65,7 @@ pub(super) async fn refresh_hours(
     let (first_hour, last_hour) = (from_ms.div_euclid(HOUR_MS) * HOUR_MS, to_ms.div_euclid(HOUR_MS) * HOUR_MS);
     sqlx::query(
         "DELETE FROM monitoring_hourly
-         WHERE version = ? AND metric = ? AND endpoint = ? AND variant = ? AND hour_ms >= ? AND hour_ms <= ?",
+         WHERE version = $1 AND metric = $2 AND endpoint = $3 AND variant = $4 AND hour_ms >= $5 AND hour_ms <= $6",
     )
     .bind(version.as_str())
     .bind(metric)
@@ -78,12 +78,12 @@ pub(super) async fn refresh_hours(
     .map_err(unavailable)?;
     sqlx::query(
         "INSERT INTO monitoring_hourly
-         SELECT p.version, p.metric, p.endpoint, p.variant, (p.at_ms / 3600000) * 3600000, COUNT(*),
+         SELECT $1, $2, $3, $4, (p.at_ms / 3600000) * 3600000, COUNT(*),
                 SUM(CASE WHEN s.threshold IS NOT NULL AND p.value > s.threshold THEN 1 ELSE 0 END),
                 MIN(p.value), MAX(p.value), MIN(p.at_ms), MAX(p.at_ms)
          FROM monitoring_points p JOIN monitoring_series s USING (version, metric, endpoint, variant)
-         WHERE p.version = ? AND p.metric = ? AND p.endpoint = ? AND p.variant = ?
-           AND p.at_ms >= ? AND p.at_ms < ?
+         WHERE p.version = $1 AND p.metric = $2 AND p.endpoint = $3 AND p.variant = $4
+           AND p.at_ms >= $5 AND p.at_ms < $6
          GROUP BY p.at_ms / 3600000",
     )
     .bind(version.as_str())
@@ -101,15 +101,15 @@ pub(super) async fn refresh_hours(
 /// Binds a series' key and a time range `[from_ms, to_ms]` (in that order) to the rest of `query`: every
 /// statement here ends with `version = ? AND metric = ? AND endpoint = ? AND variant = ?` and the range.
 fn bind_series<'q>(
-    query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    query: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>>,
     s: &'q MonitoringSeries,
     from_ms: i64,
     to_ms: i64,
-) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+) -> sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>> {
     query.bind(s.version.as_str()).bind(&s.metric).bind(&s.endpoint).bind(&s.variant).bind(from_ms).bind(to_ms)
 }
 
-impl SqliteStore {
+impl Store {
     /// Raw points of `[from_ms, to_ms]` aggregated into slices of `width` milliseconds.
     async fn raw_slices(
         &self,
@@ -119,11 +119,11 @@ impl SqliteStore {
         width: i64,
     ) -> Result<Vec<Slice>, StoreError> {
         let query = sqlx::query(
-            "SELECT (at_ms - ?) / ? AS slice, COUNT(*) AS n,
-                    SUM(CASE WHEN ? IS NOT NULL AND value > ? THEN 1 ELSE 0 END) AS over,
+            "SELECT (at_ms - $1) / $2 AS slice, COUNT(*) AS n,
+                    SUM(CASE WHEN $3 IS NOT NULL AND value > $4 THEN 1 ELSE 0 END) AS over,
                     MIN(value) AS lo, MAX(value) AS hi, MIN(at_ms) AS first_ms, MAX(at_ms) AS last_ms
              FROM monitoring_points
-             WHERE version = ? AND metric = ? AND endpoint = ? AND variant = ? AND at_ms >= ? AND at_ms <= ?
+             WHERE version = $5 AND metric = $6 AND endpoint = $7 AND variant = $8 AND at_ms >= $9 AND at_ms <= $10
              GROUP BY slice ORDER BY slice",
         )
         .bind(from_ms)
@@ -139,7 +139,7 @@ impl SqliteStore {
     async fn hourly_slices(&self, s: &MonitoringSeries, from_ms: i64, to_ms: i64) -> Result<Vec<Slice>, StoreError> {
         let query = sqlx::query(
             "SELECT n, over, lo, hi, first_ms, last_ms FROM monitoring_hourly
-             WHERE version = ? AND metric = ? AND endpoint = ? AND variant = ? AND hour_ms >= ? AND hour_ms < ?
+             WHERE version = $1 AND metric = $2 AND endpoint = $3 AND variant = $4 AND hour_ms >= $5 AND hour_ms < $6
              ORDER BY hour_ms",
         );
         let query = bind_series(query, s, from_ms, to_ms);
@@ -150,7 +150,7 @@ impl SqliteStore {
     async fn latest(&self, s: &MonitoringSeries, from_ms: i64, to_ms: i64) -> Result<Option<Point>, StoreError> {
         let query = sqlx::query(
             "SELECT at_ms, value FROM monitoring_points
-             WHERE version = ? AND metric = ? AND endpoint = ? AND variant = ? AND at_ms >= ? AND at_ms <= ?
+             WHERE version = $1 AND metric = $2 AND endpoint = $3 AND variant = $4 AND at_ms >= $5 AND at_ms <= $6
              ORDER BY at_ms DESC LIMIT 1",
         );
         let query = bind_series(query, s, from_ms, to_ms);

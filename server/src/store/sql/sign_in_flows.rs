@@ -5,29 +5,24 @@ use chrono::{DateTime, Duration, Utc};
 use governance::ports::StoreError;
 use sqlx::Row;
 
-use super::{ts, unavailable, SqliteStore};
+use super::{ts, unavailable, Store};
+use crate::store::records::SignInFlow;
 
-/// A sign-in started at the provider and not yet finished.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignInFlow {
-    pub state: String,
-    pub nonce: String,
-    pub pkce_verifier: String,
-}
-
-impl SqliteStore {
+impl Store {
     pub async fn save_sign_in_flow(&self, id: &str, flow: &SignInFlow, now: DateTime<Utc>) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO sign_in_flows (id, state, nonce, pkce_verifier, created_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(id)
-            .bind(&flow.state)
-            .bind(&flow.nonce)
-            .bind(&flow.pkce_verifier)
-            .bind(ts(now))
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
+        sqlx::query(
+            "INSERT INTO sign_in_flows (id, state, nonce, pkce_verifier, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(&flow.state)
+        .bind(&flow.nonce)
+        .bind(&flow.pkce_verifier)
+        .bind(ts(now))
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
         // Abandoned sign-ins are swept whenever a new one starts.
-        sqlx::query("DELETE FROM sign_in_flows WHERE created_at < ?")
+        sqlx::query("DELETE FROM sign_in_flows WHERE created_at < $1")
             .bind(ts(now - Duration::hours(1)))
             .execute(&self.pool)
             .await
@@ -43,7 +38,7 @@ impl SqliteStore {
         max_age: Duration,
     ) -> Result<Option<SignInFlow>, StoreError> {
         let row =
-            sqlx::query("DELETE FROM sign_in_flows WHERE id = ? RETURNING state, nonce, pkce_verifier, created_at")
+            sqlx::query("DELETE FROM sign_in_flows WHERE id = $1 RETURNING state, nonce, pkce_verifier, created_at")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await
