@@ -23,6 +23,7 @@ pub mod settings;
 pub mod sqlite;
 pub mod state;
 pub mod store;
+pub mod traces;
 pub mod web_defences;
 pub mod webhook;
 

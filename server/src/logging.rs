@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
+use crate::traces::Traces;
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -18,33 +20,49 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the process's log writer. `RUST_LOG` filters as usual (default `info,sqlx=warn`).
-pub fn init(format: LogFormat) {
-    match format {
-        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter()).init(),
-        LogFormat::Json => tracing::subscriber::set_global_default(json(std::io::stdout))
-            .unwrap_or_else(|e| eprintln!("the JSON log writer could not be installed: {e}")),
-    }
+/// Installs the process's log writer and, when `traces` names a collector, the trace exporter (returned, to be
+/// flushed at shutdown). `RUST_LOG` filters both as usual (default `info,sqlx=warn`).
+pub fn init(format: LogFormat, traces: Option<&str>) -> anyhow::Result<Option<Traces>> {
+    use tracing_subscriber::util::SubscriberInitExt;
+    let traces = traces.map(Traces::to).transpose()?;
+    subscriber(format, std::io::stdout, traces.as_ref())
+        .try_init()
+        .map_err(|e| anyhow::anyhow!("the log writer could not be installed: {e}"))?;
+    Ok(traces)
 }
 
 fn filter() -> EnvFilter {
     EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"))
 }
 
-/// The JSON writer: one object per line, the event's fields flattened beside `timestamp`, `level`, `target`
-/// and the fields of the span it happened in (the request id, method and path of a request).
+/// The log lines (text, or JSON: one object per line, the event's fields flattened beside `timestamp`, `level`,
+/// `target` and the fields of the span it happened in, such as a request's id, method and path) and, with
+/// `traces`, the spans exported, under one filter.
+pub fn subscriber<W>(format: LogFormat, writer: W, traces: Option<&Traces>) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::Layer;
+    let lines: Box<dyn Layer<tracing_subscriber::Registry> + Send + Sync> = match format {
+        LogFormat::Text => tracing_subscriber::fmt::layer().with_writer(writer).boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .with_writer(writer)
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .boxed(),
+    };
+    tracing_subscriber::registry().with(lines).with(traces.map(Traces::layer)).with(filter())
+}
+
+/// The JSON writer alone.
 pub fn json<W>(writer: W) -> impl tracing::Subscriber + Send + Sync
 where
     W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
 {
-    tracing_subscriber::fmt()
-        .with_env_filter(filter())
-        .with_writer(writer)
-        .json()
-        .flatten_event(true)
-        .with_current_span(true)
-        .with_span_list(false)
-        .finish()
+    subscriber(LogFormat::Json, writer, None)
 }
 
 pub const REQUEST_ID: &str = "x-request-id";

@@ -8,7 +8,7 @@ use server::settings::Settings;
 async fn main() -> anyhow::Result<()> {
     // The settings first: they say how to log (an error loading them goes to stderr as it is).
     let settings = Settings::load()?;
-    server::logging::init(settings.log_format);
+    let traces = server::logging::init(settings.log_format, settings.otlp_traces_endpoint.as_deref())?;
     if std::env::args().nth(1).as_deref() == Some("verify-audit") {
         return verify_audit(settings).await;
     }
@@ -36,6 +36,10 @@ async fn main() -> anyhow::Result<()> {
     let _ = dispatcher.await;
     for task in [reconciler, state_changes].into_iter().flatten() {
         let _ = task.await;
+    }
+    if let Some(traces) = traces {
+        // The batch's last spans: sent on a thread of their own (the exporter blocks).
+        let _ = tokio::task::spawn_blocking(move || traces.shutdown()).await;
     }
     Ok(())
 }

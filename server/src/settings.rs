@@ -146,6 +146,9 @@ pub struct Settings {
     pub database_pool_size: u32,
     /// A PostgreSQL statement running longer is cancelled and its transaction rolled back.
     pub database_statement_timeout_secs: u64,
+    /// An OpenTelemetry collector's OTLP/HTTP traces URL (`http://collector:4318/v1/traces`): every request's
+    /// span is exported there as JSON. Off when unset.
+    pub otlp_traces_endpoint: Option<String>,
 }
 
 /// The shortest idle expiry: a session's last use is written at most once a minute, so a shorter expiry would
@@ -179,12 +182,13 @@ impl Default for Settings {
             database_url: None,
             database_pool_size: 10,
             database_statement_timeout_secs: 30,
+            otlp_traces_endpoint: None,
         }
     }
 }
 
 /// Every setting's name, as the environment spells them after `PORTAL_`.
-const KEYS: [&str; 24] = [
+const KEYS: [&str; 25] = [
     "addr",
     "data_dir",
     "repositories_dir",
@@ -209,6 +213,7 @@ const KEYS: [&str; 24] = [
     "database_url",
     "database_pool_size",
     "database_statement_timeout_secs",
+    "otlp_traces_endpoint",
 ];
 
 impl Settings {
@@ -281,6 +286,13 @@ impl Settings {
         if let Some(url) = &self.database_url {
             if !(url.0.starts_with("postgres://") || url.0.starts_with("postgresql://")) {
                 anyhow::bail!("database_url must be a PostgreSQL URL (postgres://user:password@host:5432/database)");
+            }
+        }
+        if let Some(endpoint) = &self.otlp_traces_endpoint {
+            let url =
+                url::Url::parse(endpoint).map_err(|e| anyhow::anyhow!("otlp_traces_endpoint {endpoint:?}: {e}"))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                anyhow::bail!("otlp_traces_endpoint must be an http:// or https:// URL (got {endpoint:?})");
             }
         }
         if !(1..=1000).contains(&self.database_pool_size) {

@@ -254,3 +254,80 @@ async fn a_real_prometheus_scrapes_the_portal_and_answers_a_query_over_the_outbo
     };
     assert_eq!(answered, expected, "Prometheus's answer is the portal's outbox depth");
 }
+
+/// With `otlp_traces_endpoint` set, a request's span reaches an OTLP/HTTP collector (a receiver standing in
+/// for one, reading the OTLP JSON as a collector does): under the portal's service name, a `request` span
+/// carrying the request id, method and path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_requests_span_reaches_an_otlp_collector_with_its_request_id() {
+    use axum::routing::post;
+    let bodies = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = bodies.clone();
+    let collector = axum::Router::new().route(
+        "/v1/traces",
+        post(move |body: String| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().expect("bodies").push(body);
+                "{}"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let endpoint = format!("http://{}/v1/traces", listener.local_addr().expect("address"));
+    tokio::spawn(async move { axum::serve(listener, collector).await.expect("collector") });
+
+    let traces = server::traces::Traces::to(&endpoint).expect("the exporter");
+    let app = portal_with(|_| {}).await;
+    {
+        let subscriber = server::logging::subscriber(server::logging::LogFormat::Json, std::io::sink, Some(&traces));
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let request = Request::get("/api/v1/versions?limit=1")
+            .header("x-request-id", "trace-me-42")
+            .body(Body::empty())
+            .expect("request");
+        let response = tower::ServiceExt::oneshot(app.router.clone(), request).await.expect("answer");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "anonymous: still a request with a span");
+    }
+    // The exporter blocks while it sends: off the runtime's threads.
+    tokio::task::spawn_blocking(move || traces.shutdown()).await.expect("flushed");
+
+    let bodies = bodies.lock().expect("bodies").clone();
+    assert!(!bodies.is_empty(), "nothing reached the collector");
+    let mut requests = Vec::new();
+    for body in &bodies {
+        let export: serde_json::Value = serde_json::from_str(body).expect("OTLP JSON");
+        for resource in export["resourceSpans"].as_array().into_iter().flatten() {
+            let service = resource["resource"]["attributes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|a| a["key"] == "service.name")
+                .map(|a| a["value"]["stringValue"].clone());
+            assert_eq!(service, Some(serde_json::json!("governance-portal")));
+            for scope in resource["scopeSpans"].as_array().into_iter().flatten() {
+                for span in scope["spans"].as_array().into_iter().flatten() {
+                    if span["name"] == "request" {
+                        let attribute = |key: &str| {
+                            span["attributes"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .find(|a| a["key"] == key)
+                                .map(|a| a["value"]["stringValue"].clone())
+                        };
+                        requests.push((attribute("request_id"), attribute("method"), attribute("path")));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        requests.contains(&(
+            Some(serde_json::json!("trace-me-42")),
+            Some(serde_json::json!("GET")),
+            Some(serde_json::json!("/api/v1/versions"))
+        )),
+        "the request's span, with its id, method and path: {requests:?} in {bodies:?}"
+    );
+}

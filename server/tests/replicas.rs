@@ -4,6 +4,8 @@
 //! approval makes exactly one central copy, and the audit chain verifies.
 
 mod common;
+#[path = "../../aws/tests/common/mod.rs"]
+mod moto;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -35,6 +37,10 @@ struct Replica {
 }
 
 impl Replica {
+    fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
@@ -43,7 +49,10 @@ impl Replica {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("replica log");
         let child = Command::new(env!("CARGO_BIN_EXE_portal"))
             .env("PORTAL_CONFIG", &self.config)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "warn,server::aws=info")
+            // The emulator's credentials (replicas on the AWS adapters).
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
             .stdout(log.try_clone().expect("log"))
             .stderr(log)
             .spawn()
@@ -418,4 +427,151 @@ async fn three_replicas_under_sigkill_lose_no_decision_event_or_copy() {
     for mut replica in replicas {
         replica.kill().await;
     }
+}
+
+fn aws_settings_file(dir: &std::path::Path, port: u16, database: &str, moto: &str) -> std::path::PathBuf {
+    let path = dir.join("portal.toml");
+    let toml = format!(
+        r#"addr = "127.0.0.1:{port}"
+data_dir = "{data}"
+mode = "development"
+demo_data = true
+database_url = "{database}"
+log_format = "json"
+event_account = "123456789012"
+event_region = "us-east-1"
+
+[aws]
+region = "us-east-1"
+endpoint_url = "{moto}"
+reconcile_calls_per_second = 10000
+# A pass every second, so passes would overlap at once if two replicas ran them.
+reconcile_interval_secs = 1
+
+[aws.central]
+account_id = "123456789012"
+"#,
+        data = dir.join("data").display(),
+    );
+    std::fs::write(&path, toml).expect("settings file");
+    path
+}
+
+/// The reconciliation passes a replica's JSON log records: (start, end), the end missing for a pass cut short.
+fn passes(log: &std::path::Path) -> Vec<(chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>)> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let mut out: Vec<(chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>)> = Vec::new();
+    for line in text.lines() {
+        let Ok(entry) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        let Some(at) = entry["timestamp"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) else {
+            continue;
+        };
+        let at = at.with_timezone(&chrono::Utc);
+        match entry["message"].as_str() {
+            Some("reconciliation pass started") => out.push((at, None)),
+            Some("reconciliation pass ended") => {
+                if let Some(last) = out.last_mut() {
+                    last.1 = Some(at);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Two replicas on the AWS adapters (the emulator) and one PostgreSQL, reconciling every second: the passes
+/// never overlap across replicas, and when the lease's holder is killed with SIGKILL the other replica takes the
+/// passes over within the lease's length.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reconciler_runs_on_one_replica_at_a_time_and_is_taken_over_when_its_holder_dies() {
+    let emulator = moto::Moto::start();
+    let database = pg::database().await;
+    let root = tempfile::tempdir().expect("temp dir");
+    let mut replicas: Vec<Replica> = (0..2)
+        .map(|i| {
+            let dir = root.path().join(format!("replica-{i}"));
+            std::fs::create_dir_all(&dir).expect("replica dir");
+            let port = free_port();
+            let config = aws_settings_file(&dir, port, &database, &emulator.url);
+            Replica { port, config, log: dir.join("portal.log"), child: None }
+        })
+        .collect();
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
+    for replica in &mut replicas {
+        replica.start().await;
+    }
+    for replica in &replicas {
+        replica.wait_ready(&client).await;
+    }
+    let holder = || async {
+        let mut db = sqlx::PgConnection::connect(&database).await.expect("connect");
+        sqlx::query_scalar::<_, String>("SELECT holder FROM leases WHERE name = 'reconciler'")
+            .fetch_optional(&mut db)
+            .await
+            .expect("lease")
+    };
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    // The holder dies mid-work (its lease is held while a pass runs and between renewals).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (dead, killed_at, killed) = loop {
+        if let Some(h) = holder().await {
+            if let Some(i) = replicas.iter().position(|r| r.pid().is_some_and(|pid| h.contains(&format!("-{pid}-")))) {
+                replicas[i].kill().await;
+                break (i, chrono::Utc::now(), Instant::now());
+            }
+        }
+        assert!(Instant::now() < deadline, "no replica ever held the reconciler's lease");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let survivor = 1 - dead;
+    let taken_over = loop {
+        if let Some(h) = holder().await {
+            if replicas[survivor].pid().is_some_and(|pid| h.contains(&format!("-{pid}-"))) {
+                break Instant::now();
+            }
+        }
+        if Instant::now() > deadline + Duration::from_secs(30) {
+            let log = std::fs::read_to_string(&replicas[survivor].log).unwrap_or_default();
+            let tail: Vec<_> = log.lines().rev().take(15).collect();
+            panic!(
+                "the passes were never taken over (holder {:?}); the survivor's log ends:\n{}",
+                holder().await,
+                tail.join("\n")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for replica in &mut replicas {
+        replica.kill().await;
+    }
+    let stopped_at = chrono::Utc::now();
+
+    // Every pass as an interval; one cut short by the kill ends at the kill.
+    let intervals: Vec<Vec<_>> = replicas
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            passes(&r.log)
+                .into_iter()
+                .map(|(start, end)| (start, end.unwrap_or(if i == dead { killed_at } else { stopped_at })))
+                .collect()
+        })
+        .collect();
+    assert!(!intervals[dead].is_empty() && !intervals[survivor].is_empty(), "both replicas ran passes: {intervals:?}");
+    for a in &intervals[0] {
+        for b in &intervals[1] {
+            assert!(a.1 <= b.0 || b.1 <= a.0, "passes overlapped across replicas: {a:?} and {b:?}");
+        }
+    }
+    let survivor_after: Vec<_> = intervals[survivor].iter().filter(|(start, _)| *start >= killed_at).collect();
+    assert!(survivor_after.len() >= 2, "the survivor took the passes over: {survivor_after:?}");
+    println!(
+        "reconciler passes: {} on the killed replica, {} on the survivor ({} after the kill, taken over {:.1} s after it)",
+        intervals[dead].len(),
+        intervals[survivor].len(),
+        survivor_after.len(),
+        (taken_over - killed).as_secs_f64(),
+    );
 }

@@ -103,8 +103,11 @@ pub struct Reconciler {
     pub lease: crate::lease::Lease,
 }
 
-/// How long a reconciliation pass's lease lasts between renewals.
-const RECONCILE_LEASE: Duration = Duration::from_secs(60);
+/// How long a reconciliation pass's lease lasts between renewals: two intervals, at least 10 s (renewals
+/// every third of it), at most two minutes; a dead holder's passes are taken over within that.
+fn reconcile_lease(interval: Duration) -> Duration {
+    (interval * 2).clamp(Duration::from_secs(10), Duration::from_secs(120))
+}
 
 impl Reconciler {
     pub fn new(
@@ -114,7 +117,11 @@ impl Reconciler {
         store: &Store,
     ) -> Self {
         Self {
-            lease: crate::lease::Lease::new(store.clone(), "reconciler", RECONCILE_LEASE),
+            lease: crate::lease::Lease::new(
+                store.clone(),
+                "reconciler",
+                reconcile_lease(Duration::from_secs(settings.reconcile_interval_secs)),
+            ),
             registry: index.live().clone(),
             index,
             service,
@@ -126,7 +133,13 @@ impl Reconciler {
     /// One pass, unless another replica is running one (then its pass serves this one's purpose); returns
     /// whether this replica ran it.
     pub async fn once(&self) -> bool {
-        let ran = self.lease.exclusively(self.pass()).await.is_some();
+        let pass = async {
+            // Logged with this replica's name: operators (and the replica test) can see whose passes ran when.
+            tracing::info!(replica = crate::replica::id(), "reconciliation pass started");
+            self.pass().await;
+            tracing::info!(replica = crate::replica::id(), "reconciliation pass ended");
+        };
+        let ran = self.lease.exclusively(pass).await.is_some();
         if !ran {
             tracing::debug!("another replica holds the reconciler's lease; no pass here");
         }
