@@ -6,6 +6,8 @@
 #   scripts/postgres.sh start DIR [PORT] [WATCH_PID]   start it (a free port if PORT is empty or 0); when
 #                                                      WATCH_PID is given, it stops by itself once that
 #                                                      process is gone, however it ended
+#   scripts/postgres.sh halt DIR                       stop it, keeping its files (start DIR PORT serves
+#                                                      them again: an outage a test can end)
 #   scripts/postgres.sh stop DIR                       stop it and remove its files
 #
 # The cluster's files live in /tmp/portal-postgres.XXXXXX (DIR/cluster points there): as root, the server runs
@@ -35,7 +37,7 @@ as_owner() {
 cmd="${1:-}"
 dir="${2:-}"
 if [ -z "$cmd" ] || [ -z "$dir" ]; then
-  sed -n '2,13p' "$0" >&2
+  sed -n '2,15p' "$0" >&2
   exit 2
 fi
 bin="$(find_bin)"
@@ -68,6 +70,12 @@ case "$cmd" in
     fi
     echo "postgres://portal@127.0.0.1:$port/postgres"
     ;;
+  halt)
+    cluster="$(readlink -f "$dir/cluster" 2>/dev/null || true)"
+    if [ -n "$cluster" ] && [ -f "$cluster/data/postmaster.pid" ]; then
+      as_owner "$bin/pg_ctl" -D "$cluster/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    ;;
   stop)
     cluster="$(readlink -f "$dir/cluster" 2>/dev/null || true)"
     if [ -n "$cluster" ] && [ -f "$cluster/data/postmaster.pid" ]; then
@@ -77,7 +85,7 @@ case "$cmd" in
     rm -f "$dir/cluster"
     ;;
   *)
-    sed -n '2,13p' "$0" >&2
+    sed -n '2,15p' "$0" >&2
     exit 2
     ;;
 esac

@@ -75,6 +75,7 @@ pub async fn build_with(
     let metrics = metrics::Metrics::new();
     let targets = Dispatcher::target_names(&settings.webhooks, settings.aws.is_some());
     let mut store = store::open(&settings, targets.clone()).await?;
+    tracing::info!(store = store.kind(), replica = replica::id(), "database open");
     // Seeding happens once, by one replica: the others wait here, then find it done.
     let first_start = store::FirstStart::begin(&store).await?;
     if settings.demo_data() && demo::seeding_interrupted(&store).await? {

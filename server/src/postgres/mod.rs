@@ -59,10 +59,12 @@ impl PostgresStore {
         let timeout_ms = options.statement_timeout.as_millis().to_string();
         let connect = PgConnectOptions::from_str(&options.url)
             .map_err(|e| anyhow::anyhow!("database_url is not a PostgreSQL URL: {e}"))?
-            .options([("statement_timeout", timeout_ms.as_str())]);
+            // A decision is answered only once it is durable: a server configured with asynchronous commit
+            // would acknowledge transactions that a crash then loses (seen with the tests' server).
+            .options([("statement_timeout", timeout_ms.as_str()), ("synchronous_commit", "on")]);
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(5))
             .connect_with(connect)
             .await
             .map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL at database_url: {e}"))?;

@@ -165,7 +165,7 @@ impl Store {
         self.sqlite().map(SqliteStore::pool)
     }
 
-    /// Which database this is, for logs and `/readyz`.
+    /// Which database this is, for the start-up log.
     pub fn kind(&self) -> &'static str {
         match &self.backend {
             Backend::Sqlite(_) => "sqlite",

@@ -55,9 +55,12 @@ pub async fn start_over(store: Store, settings: &Settings, targets: Vec<String>)
 }
 
 /// A first start's lease: while one replica checks for and seeds demo data and seed templates, the others
-/// wait, so two replicas starting together on an empty database do not both seed it.
+/// wait, so two replicas starting together on an empty database do not both seed it. Given back when the
+/// seeding ends, or when the start fails on the way (dropped).
 pub struct FirstStart {
+    store: Store,
     holder: String,
+    ended: bool,
 }
 
 const FIRST_START: &str = "first-start";
@@ -71,7 +74,7 @@ impl FirstStart {
         loop {
             let now = Utc::now();
             if store.take_lease(FIRST_START, &holder, now, now + lease).await? {
-                return Ok(Self { holder });
+                return Ok(Self { store: store.clone(), holder, ended: false });
             }
             if std::time::Instant::now() > deadline {
                 anyhow::bail!("another replica has been starting for over two minutes; not seeding beside it");
@@ -81,9 +84,25 @@ impl FirstStart {
     }
 
     /// Gives the lease back: the next replica to start goes on at once (and finds the seeding done).
-    pub async fn end(self, store: &Store) {
+    pub async fn end(mut self, store: &Store) {
+        self.ended = true;
         if let Err(e) = store.release_lease(FIRST_START, &self.holder).await {
             tracing::warn!(error = %e, "could not release the first-start lease; it lapses by itself");
+        }
+    }
+}
+
+impl Drop for FirstStart {
+    fn drop(&mut self) {
+        if self.ended {
+            return;
+        }
+        // The start failed while holding it: give it back rather than make the next start wait it out.
+        let (store, holder) = (self.store.clone(), std::mem::take(&mut self.holder));
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _ = store.release_lease(FIRST_START, &holder).await;
+            });
         }
     }
 }
