@@ -128,6 +128,7 @@ impl Dispatcher {
             }
         };
         let count = due.len();
+        let mut extended = std::time::Instant::now();
         // The bus takes up to 10 events per call: its deliveries go together, each marked by its own entry.
         let (bus, others): (Vec<_>, Vec<_>) = due.into_iter().partition(|(d, _)| d.target == EVENTBRIDGE);
         if let (Some(Target::EventBridge(publisher)), false) = (self.targets.get(EVENTBRIDGE), bus.is_empty()) {
@@ -139,21 +140,25 @@ impl Dispatcher {
             }
         } else {
             for (delivery, envelope) in &bus {
-                self.attempt(delivery, envelope).await;
+                self.attempt(delivery, envelope, &mut extended).await;
             }
         }
         for (delivery, envelope) in others {
-            self.attempt(&delivery, &envelope).await;
+            self.attempt(&delivery, &envelope, &mut extended).await;
         }
         count
     }
 
     /// One delivery, signed and scheduled with the time it is made: after a slow receiver, a batch's later
     /// posts are not stale on arrival.
-    async fn attempt(&self, delivery: &Delivery, envelope: &EventEnvelope) {
-        // The batch's claims outlast this attempt too.
-        if let Err(e) = self.service.extend_claims(&self.holder, claim_lease()).await {
-            tracing::warn!(error = %e, "could not extend this replica's delivery claims");
+    async fn attempt(&self, delivery: &Delivery, envelope: &EventEnvelope, extended: &mut std::time::Instant) {
+        // The batch's claims outlast this attempt too: extended once a third of the claim has gone (at most one
+        // attempt's timeout later it still holds), not with a write before every post.
+        if extended.elapsed() >= CLAIM_LEASE / 3 {
+            if let Err(e) = self.service.extend_claims(&self.holder, claim_lease()).await {
+                tracing::warn!(error = %e, "could not extend this replica's delivery claims");
+            }
+            *extended = std::time::Instant::now();
         }
         let now = self.service.now();
         let result = match self.targets.get(&delivery.target) {

@@ -59,6 +59,7 @@ on_both_stores!(
     the_journal_lets_one_pending_decision_per_version_and_releases_its_effects_once,
     the_journal_claims_each_central_copy_once_and_keeps_details,
     a_lease_is_held_by_one_replica_at_a_time_and_taken_over_when_its_holder_dies,
+    replicas_claiming_at_once_get_each_delivery_once_and_a_lapsed_claim_is_taken_over,
 );
 
 async fn the_registry_passes_the_registry_conformance_suite(store: Store) {
@@ -306,4 +307,51 @@ async fn a_lease_is_held_by_one_replica_at_a_time_and_taken_over_when_its_holder
     assert!(!dead.take().await, "the old holder, come back, does not get it back while the new one holds it");
     next.release().await;
     assert!(dead.take().await, "a released lease is free at once");
+}
+
+/// Three dispatchers (replicas) claiming from one outbox at the same moment: each due delivery goes to exactly
+/// one of them, none is left out, a live claim is nobody else's, and a lapsed one (its holder died) is taken over.
+async fn replicas_claiming_at_once_get_each_delivery_once_and_a_lapsed_claim_is_taken_over(store: Store) {
+    use governance::ports::DeliveryClaim;
+    use std::collections::BTreeSet;
+    let ledger = store.ports().ledger.clone();
+    let journal = store.ports().journal.clone();
+    let events: Vec<EventEnvelope> = (0..60)
+        .map(|n| {
+            let mut e = event(&format!("evt-claim-{n}"));
+            e.detail = serde_json::json!({ "model": { "versionId": format!("mv-claim-{n}") } });
+            e.time = Utc::now() - Duration::seconds(5);
+            e
+        })
+        .collect();
+    journal.release(Effects { events, audit: vec![] }).await.expect("outbox");
+    let now = Utc::now();
+    let claim =
+        |holder: &str, seconds: i64| DeliveryClaim { holder: holder.into(), until: now + Duration::seconds(seconds) };
+    let (claim_a, claim_b, claim_c) = (claim("replica-a", 60), claim("replica-b", 60), claim("replica-c", 1));
+    let (a, b, c) = tokio::join!(
+        ledger.due_deliveries(now, &claim_a, None, 25),
+        ledger.due_deliveries(now, &claim_b, None, 25),
+        ledger.due_deliveries(now, &claim_c, None, 25),
+    );
+    let ids = |d: Vec<(governance::ports::Delivery, EventEnvelope)>| -> Vec<String> {
+        d.into_iter().map(|(d, _)| d.event_id.0).collect()
+    };
+    let (a, b, c) = (ids(a.expect("a")), ids(b.expect("b")), ids(c.expect("c")));
+    let all: BTreeSet<String> = a.iter().chain(&b).chain(&c).cloned().collect();
+    assert_eq!(all.len(), a.len() + b.len() + c.len(), "a delivery claimed twice: {a:?} {b:?} {c:?}");
+    assert_eq!(all.len(), 60, "every due delivery claimed by someone");
+    // Nobody else gets a live claim; replica-c's one-second claims lapse ("it died") and are taken over.
+    let later = now + Duration::seconds(2);
+    let d = ids(ledger
+        .due_deliveries(
+            later,
+            &DeliveryClaim { holder: "replica-d".into(), until: later + Duration::seconds(60) },
+            None,
+            100,
+        )
+        .await
+        .expect("d"));
+    let taken: BTreeSet<String> = d.into_iter().collect();
+    assert_eq!(taken, c.into_iter().collect::<BTreeSet<_>>(), "exactly the lapsed claims are taken over");
 }
