@@ -13,7 +13,7 @@ FROM node:20-bookworm-slim AS node
 # ---- builder -------------------------------------------------------------------------------------------------
 FROM rust:1.95-bookworm AS builder
 
-# Node.js runs Tailwind CSS and binaryen's wasm-opt (npm packages, so cargo-leptos downloads nothing).
+# Node.js runs Tailwind CSS, binaryen's wasm-opt and esbuild (npm packages: nothing is downloaded at build time).
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
 COPY --from=node /usr/local/lib/node_modules /usr/local/lib/node_modules
 RUN ln -s /usr/local/lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
@@ -22,7 +22,6 @@ RUN ln -s /usr/local/lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
 
 # The build tools, in layers of their own so source changes do not reinstall them.
 RUN rustup target add wasm32-unknown-unknown
-RUN cargo install cargo-leptos --version 0.3.10 --locked
 
 WORKDIR /src
 
@@ -30,13 +29,14 @@ WORKDIR /src
 COPY Cargo.lock ./
 RUN WB_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)" \
  && test -n "$WB_VERSION" \
- && cargo install wasm-bindgen-cli --version "$WB_VERSION"
+ && cargo install wasm-bindgen-cli --version "$WB_VERSION" --bin wasm-bindgen
 
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 
 COPY . .
-RUN cargo leptos build --release \
+# scripts/site.sh: the steps of `cargo leptos build --release`, without cargo-leptos.
+RUN CARGO_TARGET_DIR=/src/target bash scripts/site.sh --release \
  && test -x target/release/portal \
  && test -d target/site/pkg
 

@@ -11,14 +11,14 @@ need_wrk() {
   if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else sudo apt-get install -y -qq wrk >/dev/null; fi
 }
 
-# The set-up first (idempotent: cargo-leptos, wasm-bindgen, Tailwind, npm's wasm-opt, the MLflow and moto
+# The set-up first (idempotent: wasm-bindgen, Tailwind, npm's wasm-opt and esbuild, the MLflow and moto
 # venvs), so a fresh clone does not fall back to downloading tools at build time; then the release build.
 setup_and_build() {
   echo "==> set-up (scripts/setup.sh --tests)"
   bash scripts/setup.sh --tests
   export PATH="$HOME/.cargo/bin:$PATH"
-  echo "==> building the release binary and site (cargo leptos build --release)"
-  cargo leptos build --release >/dev/null 2>&1 || cargo leptos build --release
+  echo "==> building the release binary and site (scripts/site.sh --release)"
+  bash scripts/site.sh --release >/dev/null 2>&1 || bash scripts/site.sh --release
 }
 
 # bench_workspace: a temporary directory WORK (with RESULTS, an empty results file) and PIDS, the processes

@@ -7,7 +7,7 @@
 # of 5,000 over the last 7 days), the registry page at VERSIONS versions; each page also with one connection
 # (wrk -c1) for its unloaded server time. Last, the release wasm bundle's size, raw and brotli-compressed.
 #
-# Needs python3 (wrk is installed from Debian when missing). Runs the set-up and `cargo leptos build --release`,
+# Needs python3 (wrk is installed from Debian when missing). Runs the set-up and `scripts/site.sh --release`,
 # starts the server on a free port with a fresh data directory, registers VERSIONS versions through the API,
 # waits for their events' delivery, then drives each endpoint with wrk (2 threads, 8 connections, 10 s) and
 # prints requests/s and latency percentiles (bench/lib.sh).

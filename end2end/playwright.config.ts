@@ -10,7 +10,7 @@ const OIDC_ISSUER = "http://127.0.0.1:3001";
 const REPO_ROOT = path.resolve(__dirname, "..");
 const OUTPUT_DIR = path.join(__dirname, "test-results");
 
-// The real server binary, built by `cargo leptos build` (scripts/test.sh sets this).
+// The real server binary, built by scripts/site.sh (scripts/test.sh sets this).
 const PORTAL_BIN = process.env.PORTAL_BIN;
 // This file is also loaded by every worker process; only the runner (which starts the server) needs the binary.
 const inWorker = process.env.TEST_WORKER_INDEX !== undefined;
@@ -18,11 +18,11 @@ if (!inWorker) {
   if (!PORTAL_BIN) {
     throw new Error(
       "PORTAL_BIN is not set. Run `bash scripts/test.sh` from the repository root, or build with " +
-        "`cargo leptos build` and set PORTAL_BIN=$CARGO_TARGET_DIR/debug/portal before `npx playwright test`.",
+        "`bash scripts/site.sh` and set PORTAL_BIN=$CARGO_TARGET_DIR/debug/portal before `npx playwright test`.",
     );
   }
   if (!fs.existsSync(PORTAL_BIN)) {
-    throw new Error(`PORTAL_BIN=${PORTAL_BIN} does not exist: build it first with \`cargo leptos build\`.`);
+    throw new Error(`PORTAL_BIN=${PORTAL_BIN} does not exist: build it first with \`bash scripts/site.sh\`.`);
   }
 }
 

@@ -56,18 +56,10 @@ else
   rustup target add wasm32-unknown-unknown
 fi
 
-# 2. cargo-leptos 0.3.10: the newest release that builds on rustc 1.95 (--locked: its own lock file).
-LEPTOS_WANT="0.3.10"
-LEPTOS_HAVE="$(cargo leptos --version 2>/dev/null | awk '{print $2}' || true)"
-if [ "$LEPTOS_HAVE" = "$LEPTOS_WANT" ]; then
-  say "cargo-leptos $LEPTOS_WANT: present"
-else
-  say "cargo-leptos $LEPTOS_WANT: installing (was: ${LEPTOS_HAVE:-none}; takes 10-25 minutes on 2 cores)"
-  cargo install cargo-leptos --version "$LEPTOS_WANT" --locked
-fi
-
-# 3. wasm-bindgen CLI: must equal the wasm-bindgen crate in Cargo.lock exactly. Not --locked: its lock file
-#    wants a crate version some registries lack.
+# 2. No cargo-leptos: scripts/site.sh performs its build steps with the tools below (cargo-leptos's own build
+#    took 16 of the first command's 26 minutes on 2 cores). `cargo leptos build` still works for whoever has it.
+# 3. The wasm-bindgen CLI (its `wasm-bindgen` binary only): must equal the wasm-bindgen crate in Cargo.lock
+#    exactly. Not --locked: its lock file wants a crate version some registries lack.
 WB_WANT="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
 [ -n "$WB_WANT" ] || die "no wasm-bindgen in Cargo.lock"
 WB_HAVE="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)"
@@ -75,7 +67,7 @@ if [ "$WB_HAVE" = "$WB_WANT" ]; then
   say "wasm-bindgen-cli $WB_WANT: present"
 else
   say "wasm-bindgen-cli $WB_WANT: installing (was: ${WB_HAVE:-none}; takes about 3 minutes)"
-  cargo install wasm-bindgen-cli --version "$WB_WANT"
+  cargo install wasm-bindgen-cli --version "$WB_WANT" --bin wasm-bindgen
 fi
 
 # npm ci in a folder unless its node_modules already matches its package-lock.json.
@@ -90,9 +82,9 @@ npm_ci() {
   fi
 }
 
-# 4. Tailwind CSS and wasm-opt (npm binaryen 132, not Debian's) for cargo-leptos, which finds them in
-#    ./node_modules/.bin by itself: nothing is downloaded from GitHub.
-npm_ci . "tailwindcss, binaryen (npm)"
+# 4. Tailwind CSS, wasm-opt (npm binaryen 132, not Debian's) and esbuild (the release JS minifier) in
+#    ./node_modules/.bin, where scripts/site.sh (and cargo-leptos) find them: nothing is downloaded from GitHub.
+npm_ci . "tailwindcss, binaryen, esbuild (npm)"
 
 if [ "$TESTS" = 1 ]; then
   # Debian packages the tests run: apt_package COMMAND PACKAGE PURPOSE. Installs unless COMMAND is there.

@@ -4,7 +4,7 @@
 #   fmt         cargo fmt --all --check
 #   clippy      cargo clippy --all-targets -- -D warnings
 #   rust-tests  cargo nextest run --workspace (or cargo test --workspace without cargo-nextest)
-#   build       cargo leptos build (dev profile): the server binary and the site
+#   build       scripts/site.sh (dev profile): the server binary and the site, as `cargo leptos build` makes them
 #   api-fuzz    schemathesis against the built portal's OpenAPI document, bounded (scripts/api_fuzz.sh)
 #   end2end     Playwright in Debian's Chromium against the real server (end2end/)
 # and ends with one SUMMARY line. Exit status 0 only when everything passed.
@@ -16,8 +16,8 @@ if [ -d "$HOME/.cargo/bin" ] && [[ ":$PATH:" != *":$HOME/.cargo/bin:"* ]]; then
   export PATH="$HOME/.cargo/bin:$PATH"
 fi
 
-# clippy and the tests compile the same crates as `cargo leptos build`. cargo-leptos builds the server with
-# LEPTOS_OUTPUT_NAME (read by leptos at compile time) and, in the dev profile, RUSTFLAGS="--cfg
+# clippy and the tests compile the same crates as the build step. scripts/site.sh (like cargo-leptos) builds
+# the server with LEPTOS_OUTPUT_NAME (read by leptos at compile time) and, in the dev profile, RUSTFLAGS="--cfg
 # erase_components"; giving the other cargo commands the same values lets them share one build cache
 # instead of recompiling every dependency each time the two alternate.
 LEPTOS_RUSTFLAGS="--cfg erase_components"
@@ -128,7 +128,7 @@ rust_tests() {
 end2end() {
   local bin="$CARGO_TARGET_DIR/debug/portal"
   [ -x "$bin" ] || {
-    echo "    the server binary $bin is missing: did cargo leptos build put it elsewhere?" >&2
+    echo "    the server binary $bin is missing: did scripts/site.sh put it elsewhere?" >&2
     return 1
   }
   (cd end2end && PORTAL_BIN="$bin" npx playwright test)
@@ -138,7 +138,7 @@ run_step setup bash scripts/setup.sh --tests
 run_step fmt cargo fmt --all --check
 run_step clippy like_leptos cargo clippy --all-targets -- -D warnings
 run_step rust-tests rust_tests
-run_step build cargo leptos build
+run_step build bash scripts/site.sh
 run_step api-fuzz bash scripts/api_fuzz.sh "$CARGO_TARGET_DIR/debug/portal"
 run_step end2end end2end
 

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod demo;
 pub mod demo_templates;
 pub mod dispatch;
+pub mod evidence_pack;
 pub mod fn_errors;
 pub mod form_flash;
 pub mod git;
@@ -49,7 +50,7 @@ pub struct Portal {
     pub state_change_queue: Option<aws::queue::StateChangeConsumer>,
 }
 
-/// Where the compiled site (wasm, JS, CSS) is served from, from cargo-leptos's variables or defaults.
+/// Where the compiled site (wasm, JS, CSS) is served from: the LEPTOS_* variables (cargo-leptos's names) or defaults.
 pub fn leptos_options(settings: &Settings) -> LeptosOptions {
     let env = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_string());
     LeptosOptions::builder()
