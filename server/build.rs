@@ -1,4 +1,5 @@
-// sqlx::migrate! embeds server/migrations at compile time: a new migration must rebuild the crate.
+// sqlx::migrate! embeds each store's migrations at compile time: a new migration must rebuild the crate.
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
+    println!("cargo:rerun-if-changed=migrations_postgres");
 }

@@ -37,6 +37,11 @@ impl AuditEntry {
         let hash = entry_hash(seq, prev_hash, &record);
         AuditEntry { seq, record, prev_hash: prev_hash.to_string(), hash }
     }
+
+    /// Whether the entry hashes to what it says (its content unchanged since it was sealed).
+    pub fn verifies(&self) -> bool {
+        entry_hash(self.seq, &self.prev_hash, &self.record) == self.hash
+    }
 }
 
 fn entry_hash(seq: u64, prev_hash: &str, record: &AuditRecord) -> String {

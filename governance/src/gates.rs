@@ -35,6 +35,19 @@ pub fn gates(stage: Stage, evidence: &Evidence, policy: &ProjectPolicy) -> Vec<G
     out
 }
 
+/// The value a threshold is held to: the version's metric, else its latest test run's performance figure.
+pub fn threshold_value(
+    threshold: &crate::project::MetricThreshold,
+    version: &crate::model::ModelVersion,
+    latest_run: Option<&crate::test_run::TestRun>,
+) -> Option<f64> {
+    version
+        .metrics
+        .get(&threshold.metric)
+        .or_else(|| latest_run.and_then(|r| r.performance.get(&threshold.metric)))
+        .copied()
+}
+
 /// The lineage a policy can ask for: where the training data came from and the run that trained the model.
 fn lineage_gate(v: &crate::model::ModelVersion) -> Gate {
     let mut missing = Vec::new();
@@ -138,12 +151,7 @@ fn prod_gates(evidence: &Evidence, policy: &ProjectPolicy) -> Vec<Gate> {
         out.push(gate(format!("Required test suite {suite}"), met, detail, "#test-runs"));
     }
     for threshold in &policy.metric_thresholds {
-        let value = v
-            .metrics
-            .get(&threshold.metric)
-            .or_else(|| run.and_then(|r| r.performance.get(&threshold.metric)))
-            .copied();
-        let (met, detail) = match value {
+        let (met, detail) = match threshold_value(threshold, v, run) {
             None => (false, format!("{} not reported", threshold.metric)),
             Some(value) => (threshold.bound.holds(value), format!("{} = {value}", threshold.metric)),
         };

@@ -15,6 +15,7 @@ pub mod display;
 pub mod error;
 pub mod events;
 pub mod evidence;
+pub mod evidence_pack;
 pub mod experiment;
 pub mod forms;
 pub mod gates;

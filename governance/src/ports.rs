@@ -444,6 +444,11 @@ pub trait Ledger: Send + Sync {
     /// Audit entries, newest first.
     async fn audit(&self, window: Window) -> Result<Page<AuditEntry>, StoreError>;
     async fn verify_audit(&self) -> Result<AuditVerification, StoreError>;
+    /// Every audit entry whose target is one of `targets`, oldest first.
+    async fn audit_of(&self, targets: &[String]) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Seals `record` into the chain on its own and returns the entry as written (an export of evidence is
+    /// recorded this way: it changes nothing else).
+    async fn append_audit(&self, record: AuditRecord) -> Result<AuditEntry, StoreError>;
     /// Claims the deliveries due at `now` (pending, next attempt reached, not claimed by another holder whose
     /// claim is unexpired), oldest first, `target`'s only when given, for `claim.holder` until `claim.until`:
     /// of several replicas each delivery is attempted by one at a time, and a dead replica's claims lapse.

@@ -6,6 +6,10 @@ use server::settings::Settings;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Offline: needs no settings, no store, no network.
+    if std::env::args().nth(1).as_deref() == Some("verify-evidence") {
+        std::process::exit(verify_evidence(std::env::args().nth(2)));
+    }
     // The settings first: they say how to log (an error loading them goes to stderr as it is).
     let settings = Settings::load()?;
     let traces = server::logging::init(settings.log_format, settings.otlp_traces_endpoint.as_deref())?;
@@ -71,5 +75,38 @@ async fn verify_audit(settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Some(broken) => anyhow::bail!("audit hash chain broken at entry {}: {}", broken.seq, broken.reason),
+    }
+}
+
+/// `portal verify-evidence FILE`: checks a kept evidence pack (a dossier or its JSON) against the audit entries
+/// it carries, from the file alone. Exit status 0 when it verifies, 1 when it does not, 2 when it cannot be read.
+fn verify_evidence(path: Option<String>) -> i32 {
+    let Some(path) = path else {
+        eprintln!("usage: portal verify-evidence FILE   (a dossier .html or a pack .json exported by the portal)");
+        return 2;
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("verify-evidence: cannot read {path}: {e}");
+            return 2;
+        }
+    };
+    match server::evidence_pack::verify_file(&text) {
+        Ok(v) => {
+            println!(
+                "verified: the evidence pack of version {} ({} audit entries), exported by {} at {}",
+                v.version, v.entries, v.exported_by, v.exported_at
+            );
+            println!(
+                "anchor: export entry #{} with hash {}; the portal's audit log shows the same entry (`portal verify-audit`)",
+                v.export_seq, v.export_hash
+            );
+            0
+        }
+        Err(e) => {
+            println!("NOT VERIFIED: {e}");
+            1
+        }
     }
 }

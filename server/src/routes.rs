@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(crate::metrics::scrape))
         .merge(crate::api::routes())
         .merge(crate::oidc::routes())
+        .merge(crate::evidence_pack::routes())
         .leptos_routes_with_context(
             &state,
             routes,

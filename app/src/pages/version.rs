@@ -151,6 +151,15 @@ pub fn VersionPage() -> impl IntoView {
                                 </a>
                             </p>
                         })}
+                        // An export is recorded in the audit log, so it is a POST; the file comes back as a download.
+                        <form method="post" action=format!("/versions/{}/evidence-pack", v.id) class="mt-2 flex flex-wrap items-center gap-2 text-sm" data-testid="evidence-pack">
+                            <label for="evidence-pack-format" class="font-medium">"Evidence pack"</label>
+                            <select id="evidence-pack-format" name="format" class="rounded border border-slate-300 px-2 py-1">
+                                <option value="html">"Dossier (printable HTML, its JSON inside)"</option>
+                                <option value="json">"Bundle (JSON)"</option>
+                            </select>
+                            <button type="submit" class="rounded border border-slate-400 px-3 py-1 hover:bg-slate-100">"Export"</button>
+                        </form>
                     </header>
                     <div class="grid gap-6 lg:grid-cols-3">
                         <div class="lg:col-span-2">

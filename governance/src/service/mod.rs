@@ -10,6 +10,7 @@ mod comparison;
 mod decisions;
 mod events;
 mod evidence;
+mod evidence_pack;
 mod outside;
 mod projects;
 mod provision;

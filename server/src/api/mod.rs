@@ -1,7 +1,7 @@
 //! The JSON API for machines under `/api/v1` (DESIGN.md §7), described by `/api/v1/openapi.json`.
 
 mod auth;
-mod error;
+pub(crate) mod error;
 mod handlers;
 pub mod junit;
 pub mod openapi;

@@ -122,6 +122,37 @@ impl Ledger for Store {
         Ok(Page { items, total: total as u64, offset: window.offset, limit: window.limit })
     }
 
+    async fn audit_of(&self, targets: &[String]) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut entries = Vec::new();
+        // One target at a time through the target index, merged into chain order.
+        for target in targets {
+            let rows = sqlx::query("SELECT * FROM audit_log WHERE target = $1 ORDER BY seq")
+                .bind(target)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(unavailable)?;
+            for row in &rows {
+                entries.push(audit_from_row(row)?);
+            }
+        }
+        entries.sort_by_key(|e| e.seq);
+        entries.dedup_by_key(|e| e.seq);
+        Ok(entries)
+    }
+
+    async fn append_audit(&self, record: AuditRecord) -> Result<AuditEntry, StoreError> {
+        let mut tx = self.begin().await?;
+        self.write_effects(&mut tx, Effects { events: vec![], audit: vec![record] }).await?;
+        // The write holds the store's write lock until commit: the last entry is the one just written.
+        let row = sqlx::query("SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        let entry = audit_from_row(&row)?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(entry)
+    }
+
     async fn verify_audit(&self) -> Result<AuditVerification, StoreError> {
         // Walk the chain in pages so memory stays flat however long the log grows.
         let mut prev = GENESIS.to_string();
