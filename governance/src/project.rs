@@ -71,8 +71,8 @@ impl Bound {
 impl fmt::Display for MetricThreshold {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.bound {
-            Bound::AtMost(v) => write!(f, "{} ≤ {v}", self.metric),
-            Bound::AtLeast(v) => write!(f, "{} ≥ {v}", self.metric),
+            Bound::AtMost(v) => write!(f, "{} ≤ {}", self.metric, crate::display::number(v)),
+            Bound::AtLeast(v) => write!(f, "{} ≥ {}", self.metric, crate::display::number(v)),
         }
     }
 }

@@ -420,9 +420,7 @@ impl TemplateDefinition {
                 return Err(FieldError::new("files", format!("the {}/ repository has no file", tree.as_str())));
             }
         }
-        let sample: BTreeMap<String, String> = self.fields.iter().map(|f| (f.name.clone(), f.sample())).collect();
-        let values = parse_values(&self.fields, &sample)?;
-        render(self, &sample_project(), &values)?;
+        render(self, &sample_project(), &sample_values(&self.fields)?)?;
         Ok(())
     }
 }
@@ -534,6 +532,16 @@ pub fn diff(repository: Repository, old: &[RenderedFile], new: &[RenderedFile]) 
         );
     }
     out
+}
+
+/// The values a definition is checked with and a preview renders with: each field's default, else a
+/// plausible value of its kind (a required field without a default has no value until a project fills it in).
+///
+/// # Errors
+/// A field whose sample its own rules refuse (a default outside its bounds, a pattern "sample" misses).
+pub fn sample_values(fields: &[ParamField]) -> Result<BTreeMap<String, ParamValue>, FieldError> {
+    let sample: BTreeMap<String, String> = fields.iter().map(|f| (f.name.clone(), f.sample())).collect();
+    parse_values(fields, &sample)
 }
 
 #[cfg(test)]
@@ -702,5 +710,56 @@ mod tests {
         assert!(d.contains("--- /dev/null\n+++ b/new.txt"), "{d}");
         assert!(d.contains("--- a/gone.txt\n+++ /dev/null"), "{d}");
         assert_eq!(diff(Repository::Deploy, &old, &new), "");
+    }
+}
+
+#[cfg(test)]
+mod sample_tests {
+    use super::*;
+
+    fn required(name: &str, kind: FieldKind) -> ParamField {
+        ParamField {
+            name: name.into(),
+            label: name.into(),
+            help: String::new(),
+            kind,
+            required: true,
+            default: String::new(),
+            pattern: String::new(),
+            min: None,
+            max: None,
+            choices: vec![],
+        }
+    }
+
+    #[test]
+    fn a_preview_renders_required_parameters_without_defaults_with_samples_of_their_kind() {
+        let fields = vec![
+            required("bucket", FieldKind::Text),
+            ParamField { min: Some(3.0), ..required("replicas", FieldKind::Number) },
+            ParamField { choices: vec!["gpu".into(), "cpu".into()], ..required("hardware", FieldKind::Choice) },
+            required("canary", FieldKind::Boolean),
+            required("token", FieldKind::SecretRef),
+            ParamField { default: "eu-west-1".into(), ..required("region", FieldKind::Text) },
+            ParamField { required: false, ..required("note", FieldKind::Text) },
+        ];
+        let definition = TemplateDefinition {
+            name: "t".into(),
+            kind: "t".into(),
+            description: String::new(),
+            owner: String::new(),
+            fields: fields.clone(),
+            policy: Default::default(),
+            files: vec![TemplateFile {
+                path: "build/ci.yaml".into(),
+                content: "{{ params.bucket }} {{ params.replicas }} {{ params.hardware }} {{ params.canary }} {{ params.token }} {{ params.region }}{% if params.note is defined %} {{ params.note }}{% endif %}\n".into(),
+            }],
+        };
+        // Creating a project with none of them filled in is refused, as before.
+        assert!(parse_values(&fields, &BTreeMap::new()).is_err());
+        let values = sample_values(&fields).expect("samples of every kind");
+        let files = render(&definition, &sample_project(), &values).expect("every file renders");
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].content, "sample 3 gpu False sample/secret eu-west-1 sample\n");
     }
 }

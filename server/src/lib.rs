@@ -13,6 +13,7 @@ pub mod form_flash;
 pub mod git;
 pub mod identity;
 pub mod lease;
+pub mod live;
 pub mod logging;
 pub mod metrics;
 pub mod mlflow;
@@ -174,6 +175,7 @@ pub async fn build_with(
         settings: Arc::new(settings),
         sagemaker,
         metrics,
+        live: live::LiveStreams::default(),
     };
     let state_change_queue = match (queue, aws::state_change::StateChangeIntake::from_state(&state)) {
         (Some(queue), Some(intake)) => Some(aws::queue::StateChangeConsumer::new(queue, intake).with_lease(

@@ -30,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api::routes())
         .merge(crate::oidc::routes())
         .merge(crate::evidence_pack::routes())
+        .merge(crate::live::routes())
         .leptos_routes_with_context(
             &state,
             routes,

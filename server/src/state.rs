@@ -24,6 +24,8 @@ pub struct AppState {
     pub sagemaker: Option<Arc<portal_aws::SageMakerRegistry>>,
     /// This process's metrics (`GET /metrics`).
     pub metrics: Metrics,
+    /// The open live-update streams, bounded (`GET /live/...`).
+    pub live: crate::live::LiveStreams,
 }
 
 impl FromRef<AppState> for Metrics {

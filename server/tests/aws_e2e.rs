@@ -787,7 +787,10 @@ async fn an_approval_event_delivered_after_an_outside_change_moves_nothing() {
 }
 
 /// Makes `count` packages in a group directly on the emulator (as another tool would, or before the portal
-/// ran), eight at a time: (group name, description, status, the portal's stage mirror).
+/// ran): (group name, description, status, the portal's stage mirror). One at a time within the group: the
+/// emulator numbers a group's versions by counting them, so two creates in flight at once in one group can get
+/// the same number and one package silently replaces the other (seen as a listing 1 to 7 short). Callers
+/// seed different groups concurrently instead.
 async fn seed_packages(
     config: &aws_config::SdkConfig,
     group: &str,
@@ -797,41 +800,42 @@ async fn seed_packages(
 ) {
     let sagemaker = aws_sdk_sagemaker::Client::new(config);
     let _ = sagemaker.create_model_package_group().model_package_group_name(group).send().await;
-    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(8));
-    let mut tasks = Vec::new();
     for i in 0..count {
-        let (sagemaker, gate, group, description, status) =
-            (sagemaker.clone(), gate.clone(), group.to_string(), description.to_string(), status.clone());
-        tasks.push(tokio::spawn(async move {
-            let _permit = gate.acquire().await.expect("a permit");
-            sagemaker
-                .create_model_package()
-                .model_package_group_name(&group)
-                .model_package_description(format!("{description} #{i}"))
-                .model_approval_status(status)
-                .inference_specification(
-                    aws_sdk_sagemaker::types::InferenceSpecification::builder()
-                        .containers(
-                            aws_sdk_sagemaker::types::ModelPackageContainerDefinition::builder()
-                                .image("xgb:1")
-                                .model_data_url("s3://ml-artifacts/seeded/model.tar.gz")
-                                .build(),
-                        )
-                        .supported_content_types("application/json")
-                        .supported_response_mime_types("application/json")
-                        .build(),
-                )
-                .customer_metadata_properties("portal:stage", "Dev")
-                .customer_metadata_properties("portal:revision", "1")
-                .customer_metadata_properties("portal:project", "credit-risk")
-                .send()
-                .await
-                .expect("a seeded package");
-        }));
+        sagemaker
+            .create_model_package()
+            .model_package_group_name(group)
+            .model_package_description(format!("{description} #{i}"))
+            .model_approval_status(status.clone())
+            .inference_specification(
+                aws_sdk_sagemaker::types::InferenceSpecification::builder()
+                    .containers(
+                        aws_sdk_sagemaker::types::ModelPackageContainerDefinition::builder()
+                            .image("xgb:1")
+                            .model_data_url("s3://ml-artifacts/seeded/model.tar.gz")
+                            .build(),
+                    )
+                    .supported_content_types("application/json")
+                    .supported_response_mime_types("application/json")
+                    .build(),
+            )
+            .customer_metadata_properties("portal:stage", "Dev")
+            .customer_metadata_properties("portal:revision", "1")
+            .customer_metadata_properties("portal:project", "credit-risk")
+            .send()
+            .await
+            .expect("a seeded package");
     }
-    for task in tasks {
-        task.await.expect("seeding");
-    }
+    // The emulator must hold exactly what was made, or every count below would be off for a reason of its own.
+    let listed = sagemaker
+        .list_model_packages()
+        .model_package_group_name(group)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Vec<_>>()
+        .await
+        .len();
+    assert!(listed >= count, "the emulator holds {listed} of the {count} packages seeded in {group}");
 }
 
 /// Every id of a listing, read page by page with `limit` (the query's window replaced).
@@ -871,21 +875,37 @@ async fn the_registry_index_lists_every_package_exactly_at_any_size_and_offset()
     let registry = run.portal.state.sagemaker.clone().expect("the SageMaker registry");
     let index = run.portal.reconciler.as_ref().expect("a reconciler").index.clone();
     let started = std::time::Instant::now();
-    seed_packages(
-        &run.config,
-        "credit-risk-big",
-        300,
-        "big, compare with credit-risk-small",
-        Status::PendingManualApproval,
-    )
-    .await;
-    seed_packages(&run.config, "credit-risk-small", 60, "small", Status::PendingManualApproval).await;
-    seed_packages(&run.config, "credit-risk-unicode", 40, "ünïcödé — 模型", Status::PendingManualApproval).await;
-    for g in 1..=15 {
-        seed_packages(&run.config, &format!("credit-risk-g{g:02}"), 200, "", Status::PendingManualApproval).await;
+    // Each group one package at a time (see seed_packages), the groups at once.
+    let names: Vec<String> = (1..=15).map(|g| format!("credit-risk-g{g:02}")).collect();
+    let mut seeds: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>>> = vec![
+        Box::pin(seed_packages(
+            &run.config,
+            "credit-risk-big",
+            300,
+            "big, compare with credit-risk-small",
+            Status::PendingManualApproval,
+        )),
+        Box::pin(seed_packages(&run.config, "credit-risk-small", 60, "small", Status::PendingManualApproval)),
+        Box::pin(seed_packages(
+            &run.config,
+            "credit-risk-unicode",
+            40,
+            "ünïcödé — 模型",
+            Status::PendingManualApproval,
+        )),
+        Box::pin(seed_packages(
+            &run.config,
+            "central-credit-risk-big",
+            1_600,
+            "an older central package",
+            Status::Approved,
+        )),
+        Box::pin(seed_packages(&run.config, "made-by-hand", 3, "no project's", Status::PendingManualApproval)),
+    ];
+    for name in &names {
+        seeds.push(Box::pin(seed_packages(&run.config, name, 200, "", Status::PendingManualApproval)));
     }
-    seed_packages(&run.config, "central-credit-risk-big", 1_600, "an older central package", Status::Approved).await;
-    seed_packages(&run.config, "made-by-hand", 3, "no project's", Status::PendingManualApproval).await;
+    futures_util::future::join_all(seeds).await;
     eprintln!("seeded 5,003 packages in 20 groups in {:?}", started.elapsed());
 
     // A version through the portal, approved for Dev: its central copy is the newest central package.

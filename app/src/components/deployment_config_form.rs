@@ -20,7 +20,6 @@ pub fn DeploymentConfigSection(
 ) -> impl IntoView {
     let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
     let last_error = action.value().get_untracked().and_then(|r| r.err());
-    let current = saved.first().map(|s| s.config.clone());
     // What to show in a field: what was just typed (after a refusal), else the saved value, else a default.
     let value = |field: &str, saved: Option<String>, default: &str| {
         last_error.as_ref().and_then(|e| e.submitted(field)).or(saved).unwrap_or_else(|| default.to_string())
@@ -95,8 +94,13 @@ pub fn DeploymentConfigSection(
     let form = match editable {
         Err(reason) => view! { <p class="text-sm text-slate-600 mt-2">{reason}</p> }.into_any(),
         Ok(environments) => {
-            let env_value = value("environment", None, environments.first().map(|e| e.as_str()).unwrap_or("Test"));
-            let c = current.as_ref();
+            // The environment the form is for: the one just refused (its typed values come back), else the one
+            // saved last (so saving the Test config leaves the form on Test), else the first one open.
+            let newest = saved.iter().filter(|s| environments.contains(&s.environment)).max_by_key(|s| s.saved_at);
+            let fallback = newest.map(|s| s.environment).or(environments.first().copied()).unwrap_or(Environment::Test);
+            let env_value = value("environment", None, fallback.as_str());
+            // The fields show the saved config of that environment, not of whichever was saved first.
+            let c = saved.iter().find(|s| s.environment.as_str() == env_value).map(|s| &s.config);
             let variants =
                 c.map(|c| c.variants.iter().map(|v| format!("{}:{}", v.name, v.weight)).collect::<Vec<_>>().join(", "));
             // Computed before the form: its children are a 'static closure.

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos::server::ServerAction;
 
 use crate::components::dataset_requests::DatasetRequests;
+use crate::components::live::Follow;
 use crate::components::stage_status::RecordedStageStatus;
 use crate::pages::load_error;
 use crate::server_fns::{dataset_requests, inbox, DecideSubscription};
@@ -11,6 +12,8 @@ use crate::server_fns::{dataset_requests, inbox, DecideSubscription};
 #[component]
 pub fn InboxPage() -> impl IntoView {
     let rows = Resource::new(|| (), |_| inbox());
+    // What arrives for this person's decision shows up without a reload; the rows hold nothing to type in.
+    let changed = Callback::new(move |()| rows.refetch());
     let decide = ServerAction::<DecideSubscription>::new();
     let requests = Resource::new(move || decide.version().get(), |_| dataset_requests());
     view! {
@@ -23,14 +26,17 @@ pub fn InboxPage() -> impl IntoView {
         </Suspense>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let rows = match rows.await {
-                    Ok(rows) => rows,
+                let inbox = match rows.await {
+                    Ok(inbox) => inbox,
                     Err(e) => return load_error(e),
                 };
+                let follow = view! { <Follow url=format!("/live/inbox?since={}", inbox.revision) on_change=changed /> };
+                let rows = inbox.rows;
                 if rows.is_empty() {
-                    return view! { <p>"Nothing awaits your decision."</p> }.into_any();
+                    return view! { {follow} <p>"Nothing awaits your decision."</p> }.into_any();
                 }
                 view! {
+                    {follow}
                     <table class="w-full text-sm bg-white">
                         <thead>
                             <tr class="text-left border-b border-slate-200">

@@ -10,6 +10,7 @@ use leptos::server::ServerAction;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::error_alert::{aria_describedby, aria_invalid, autofocus, ErrorAlert};
+use crate::components::live::{Follow, LiveState, StaleNotice};
 use crate::components::live_check::{check_on_change, CheckStatus};
 use crate::components::text_area::textarea_text;
 use crate::pages::load_error;
@@ -32,13 +33,20 @@ pub fn ProjectsPage() -> impl IntoView {
                     Ok(p) => p,
                     Err(e) => return load_error(e),
                 };
+                let start = match p.create_refused {
+                    Some(reason) => view! { <p class="mb-6 text-slate-700" data-testid="create-refused">{reason}</p> }.into_any(),
+                    None => view! {
+                        <ul class="mb-6 list-disc pl-6">
+                            {p.templates.into_iter().map(|t| view! {
+                                <li><a class="text-blue-700 underline" href=format!("/projects/new/{}", t.id)>{format!("{} (version {})", t.definition.name, t.version)}</a></li>
+                            }).collect_view()}
+                        </ul>
+                    }
+                    .into_any(),
+                };
                 view! {
                     <h2 class="text-lg font-semibold">"Start a project from a template"</h2>
-                    <ul class="mb-6 list-disc pl-6">
-                        {p.templates.into_iter().map(|t| view! {
-                            <li><a class="text-blue-700 underline" href=format!("/projects/new/{}", t.id)>{format!("{} (version {})", t.definition.name, t.version)}</a></li>
-                        }).collect_view()}
-                    </ul>
+                    {start}
                     <table class="w-full text-sm bg-white">
                         <thead><tr class="text-left border-b border-slate-200"><th class="p-2">"Project"</th><th class="p-2">"Template"</th><th class="p-2">"Provisioning"</th></tr></thead>
                         <tbody>
@@ -71,7 +79,15 @@ pub fn NewProjectPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let t = match page.await {
-                    Ok(t) => t,
+                    Ok(p) => match p.create_refused {
+                        // The form is not offered to whom the server would refuse it.
+                        Some(reason) => return view! {
+                            <h1 class="text-2xl font-semibold mb-2">{format!("New project from {}", p.template.definition.name)}</h1>
+                            <p class="text-slate-700" data-testid="create-refused">{reason}</p>
+                        }
+                        .into_any(),
+                        None => p.template,
+                    },
                     Err(e) => return load_error(e),
                 };
                 let last = create.value().get_untracked().and_then(|r| r.err());
@@ -111,7 +127,7 @@ pub fn NewProjectPage() -> impl IntoView {
                 let template_id = t.id.to_string();
                 view! {
                     <h1 class="text-2xl font-semibold mb-2">{format!("New project from {} (version {})", t.definition.name, t.version)}</h1>
-                    <ActionForm action=create node_ref=form on:change=check_on_change(form, check) attr:class="rounded border border-slate-200 bg-white p-4 grid gap-3 max-w-2xl">
+                    <ActionForm action=create node_ref=form on:change=check_on_change(form, check) on:submit=move |_| check.value().set(None) attr:class="rounded border border-slate-200 bg-white p-4 grid gap-3 max-w-2xl">
                         <input type="hidden" name="template" value=template_id />
                         {head}
                         <label class="block">
@@ -163,6 +179,10 @@ pub fn ProjectPage() -> impl IntoView {
         .next()
     });
     let request_error = Signal::derive(move || request.value().get().and_then(|r| r.err()));
+    // Provisioning steps and subscription decisions show up without a reload (unless the person is typing).
+    let live = LiveState::new();
+    let reload = Callback::new(move |()| page.refetch());
+    let changed = Callback::new(move |()| live.changed(|| page.refetch()));
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -170,6 +190,8 @@ pub fn ProjectPage() -> impl IntoView {
                     Ok(p) => p,
                     Err(e) => return load_error(e),
                 };
+                live.drawn();
+                let follow = format!("/live/projects/{}?since={}", crate::format::path_segment(p.setup.project.id.as_str()), p.revision);
                 let s = p.setup;
                 let project = s.project.id.to_string();
                 let state = s.provisioning.state;
@@ -229,6 +251,9 @@ pub fn ProjectPage() -> impl IntoView {
                 let members = governance::provisioning::members_text(&s.members);
                 let parameters = s.parameters.iter().map(|(k, v)| view! { <tr><th class="pr-4 text-left font-normal text-slate-600">{k.clone()}</th><td>{v.to_form()}</td></tr> }).collect_view();
                 view! {
+                    <Follow url=follow on_change=changed />
+                    <StaleNotice live reload />
+                    <div on:input=move |_| live.editing.set(true)>
                     <h1 class="text-2xl font-semibold mb-2">{s.project.name.clone()}</h1>
                     <p class="mb-4 text-slate-600">{format!("{} · from template {} version {} · created by {}", s.project.id, s.template, s.template_version, s.created_by)}</p>
                     <ErrorAlert error=errors />
@@ -257,6 +282,7 @@ pub fn ProjectPage() -> impl IntoView {
                         <table class="text-sm"><tbody>{parameters}</tbody></table>
                         <pre class="mt-2 text-sm">{members}</pre>
                     </section>
+                    </div>
                 }
                 .into_any()
             })}

@@ -15,19 +15,28 @@ pub struct InboxRow {
     pub waiting: String,
 }
 
+/// The inbox with the revision it was drawn at (its live stream starts from it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboxView {
+    pub rows: Vec<InboxRow>,
+    pub revision: String,
+}
+
 #[server(prefix = "/fn", endpoint = "inbox")]
-pub async fn inbox() -> Result<Vec<InboxRow>, AppError> {
+pub async fn inbox() -> Result<InboxView, AppError> {
     use crate::server::{portal, reply, require_principal};
     let principal = require_principal().await?;
     let service = portal()?.service;
     let items = service.inbox(&principal).await.map_err(reply)?;
     let now = service.now();
-    Ok(items
+    let revision = governance::service::inbox_revision(&items);
+    let rows = items
         .into_iter()
         .map(|i| InboxRow {
             waiting: crate::format::age(&i.version.registered_at, &now),
             stage: i.stage,
             version: i.version,
         })
-        .collect())
+        .collect();
+    Ok(InboxView { rows, revision })
 }

@@ -16,6 +16,22 @@ use crate::error::AppError;
 pub struct ProjectsView {
     pub projects: Vec<ProjectSetup>,
     pub templates: Vec<Template>,
+    /// Why this person may not start a project (the policy's reason), when she may not.
+    pub create_refused: Option<String>,
+}
+
+/// A new project's form: the published template it starts from, and why this person may not submit it, when
+/// she may not (the page then says so instead of offering a form the server would refuse).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewProjectView {
+    pub template: Template,
+    pub create_refused: Option<String>,
+}
+
+/// Why `actor` may not create a project, from the rule the service enforces on creation.
+#[cfg(feature = "ssr")]
+fn create_refused(actor: &governance::Actor) -> Option<String> {
+    governance::authz::authorize(actor, &governance::authz::Action::CreateProject).err().map(|d| d.reason)
 }
 
 /// A newer template version on offer, with the diff per repository.
@@ -34,6 +50,8 @@ pub struct ProjectView {
     pub upgrade: Option<UpgradeView>,
     /// The catalog, for the subscription request form.
     pub datasets: Vec<Dataset>,
+    /// The revision of what the page shows: its live stream starts from it.
+    pub revision: String,
 }
 
 #[server(prefix = "/fn", endpoint = "projects_page")]
@@ -49,12 +67,12 @@ pub async fn projects_page() -> Result<ProjectsView, AppError> {
         .into_iter()
         .filter(|t| t.status == governance::template::TemplateStatus::Published)
         .collect();
-    Ok(ProjectsView { projects, templates })
+    Ok(ProjectsView { projects, templates, create_refused: create_refused(&actor) })
 }
 
 /// The published template a new project starts from (its parameter form).
 #[server(prefix = "/fn", endpoint = "published_template")]
-pub async fn published_template(id: String) -> Result<Template, AppError> {
+pub async fn published_template(id: String) -> Result<NewProjectView, AppError> {
     use crate::server::{portal, reply, require_principal};
     let actor = governance::Actor::Person(require_principal().await?);
     let overview = portal()?
@@ -62,11 +80,12 @@ pub async fn published_template(id: String) -> Result<Template, AppError> {
         .template_overview(&actor, &governance::template::TemplateId(id.clone()))
         .await
         .map_err(reply)?;
-    overview
+    let template = overview
         .versions
         .into_iter()
         .find(|t| t.status == governance::template::TemplateStatus::Published)
-        .ok_or_else(|| reply(AppError::NotFound { what: format!("A published version of template {id}") }))
+        .ok_or_else(|| reply(AppError::NotFound { what: format!("A published version of template {id}") }))?;
+    Ok(NewProjectView { template, create_refused: create_refused(&actor) })
 }
 
 /// Creates a project: `form` holds `id`, `name`, `description`, `members` and `param_<name>` per parameter.
@@ -114,7 +133,9 @@ pub async fn project_page(id: String) -> Result<ProjectView, AppError> {
     let service = portal()?.service;
     let detail = service.project_detail(&actor, &governance::ProjectId(id)).await.map_err(reply)?;
     let datasets = service.datasets(&actor).await.map_err(reply)?;
+    let revision = governance::service::project_revision(&detail);
     Ok(ProjectView {
+        revision,
         setup: detail.setup,
         subscriptions: detail.subscriptions,
         upgrade: detail.upgrade.map(|u| UpgradeView {

@@ -11,6 +11,7 @@ mod decisions;
 mod events;
 mod evidence;
 mod evidence_pack;
+mod live;
 mod outside;
 mod projects;
 mod provision;
@@ -20,6 +21,7 @@ mod version_page;
 mod versions;
 
 pub use comparison::ComparisonView;
+pub use live::{inbox_revision, is_revision, project_revision, Watched};
 pub use outside::CHANGED_OUTSIDE;
 pub use projects::*;
 pub use templates::*;

@@ -1,7 +1,5 @@
 //! Project templates (step 1 of the path): admins save, publish and deprecate them.
 
-use std::collections::BTreeMap;
-
 use crate::authz::{authorize, Action};
 use crate::events::EventEnvelope;
 use crate::path_events::PathEvent;
@@ -218,7 +216,8 @@ impl Service {
         .await
     }
 
-    /// Renders a template version with sample (default) values, creating nothing.
+    /// Renders a template version with the sample values its definition was checked with (defaults, else a
+    /// value of each field's kind), creating nothing.
     pub async fn preview_template(
         &self,
         actor: &Actor,
@@ -227,8 +226,7 @@ impl Service {
     ) -> Result<Vec<template::RenderedFile>, ServiceError> {
         authorize(actor, &Action::Read)?;
         let t = self.template_version(id, version).await?;
-        let sample: BTreeMap<String, String> = BTreeMap::new();
-        let values = template::parse_values(&t.definition.fields, &sample).unwrap_or_default();
+        let values = template::sample_values(&t.definition.fields)?;
         Ok(template::render(&t.definition, &template::sample_project(), &values)?)
     }
 }

@@ -11,7 +11,6 @@ use crate::gates::Gate;
 use crate::model::{IndexFreshness, ModelVersion};
 use crate::monitoring::{SeriesOverview, TimeRange};
 use crate::policy::{check, check_card_edit, check_config_edit, Transition};
-use crate::ports::Window;
 use crate::project::ProjectPolicy;
 use crate::test_run::TestRun;
 use crate::timeline::TimelineEntry;
@@ -63,6 +62,8 @@ pub struct VersionView {
     /// When this page read the version, and how current the registry's lists are, where the registry is read
     /// through an index (SageMaker); None on the embedded registry, whose lists are the registry.
     pub freshness: Option<(DateTime<Utc>, IndexFreshness)>,
+    /// The revision of what this page shows: its live stream starts from it (see `Service::revision`).
+    pub revision: String,
 }
 
 impl Service {
@@ -114,7 +115,8 @@ impl Service {
         let now = self.now();
         let monitoring = self.monitoring(&actor, id, now - range.duration(), now, 150).await?;
         let training_run = self.training_run(&actor, &evidence.version).await?;
-        let events = self.events(&actor, Some(id), Window::new(0, 200)).await?.items;
+        let events = self.events(&actor, Some(id), super::live::VERSION_EVENTS).await?.items;
+        let revision = super::live::version_revision(&detail, &events);
         let freshness = self.ports.registry.index_freshness().await?.map(|f| (now, f));
         let timeline = crate::timeline::timeline(
             &evidence.version,
@@ -141,6 +143,7 @@ impl Service {
             training_run,
             timeline,
             freshness,
+            revision,
         })
     }
 }
