@@ -177,7 +177,7 @@ pub fn VersionPage() -> impl IntoView {
                     <div class="grid gap-6 lg:grid-cols-3" on:input=move |_| live.editing.set(true)>
                         <div class="lg:col-span-2">
                             <div id="overview" class="scroll-mt-16">
-                                {section("metrics", "Metrics against the Prod thresholds", metrics)}
+                                {section("metrics", "Metrics", metrics)}
                                 {section(
                                     "model-card",
                                     "Model card",
