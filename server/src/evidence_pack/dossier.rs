@@ -25,21 +25,8 @@ code,.hash{font-family:ui-monospace,monospace;font-size:.8rem;word-break:break-a
 dt{font-weight:600}dd{margin:0;white-space:pre-wrap}.muted{color:#475569}\
 @media print{body{margin:0;max-width:none}h2{break-after:avoid}table{break-inside:auto}tr{break-inside:avoid}}";
 
-/// Text safe inside HTML elements and attribute values.
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Text safe inside HTML elements and attribute values (the page's one escaping function).
+use app::components::text_area::escape as esc;
 
 fn time(at: &chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
