@@ -6,14 +6,14 @@
 //!
 //! Each stream re-authenticates on every poll (a signed-out session or a lost membership ends it with
 //! `gone`), lasts at most [`LIFETIME`] (the browser reconnects), and at most [`MAX_STREAMS`] are open per
-//! process; past that the answer is 503 and the page simply stays as drawn.
+//! process; past that a stream ends at once with `gone` and the page simply stays as drawn.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -87,15 +87,19 @@ async fn inbox(State(state): State<AppState>, Query(since): Query<Since>, header
     open(state, Watched::Inbox, since, headers).await
 }
 
-fn refused(status: StatusCode, message: &str) -> Response {
-    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], message.to_string()).into_response()
+/// A stream that may not be followed: one `gone` event saying why, which makes the page close it. Not an
+/// HTTP error: a page drawn a moment before a sign-out, a lost membership or a restart opens its stream
+/// in good faith, and an HTTP error there is a console error in every such browser; `gone` is what the
+/// same refusal says in the middle of a stream.
+fn refused(message: &str) -> Response {
+    let gone = Event::default().event("gone").data(message);
+    Sse::new(stream::once(async move { Ok::<_, Infallible>(gone) })).into_response()
 }
 
-/// Checks the person and the page once (a refusal is a plain HTTP error, so the browser stops retrying), then
-/// streams.
+/// Checks the person and the page once (a refusal ends the stream at once, see [`refused`]), then streams.
 async fn open(state: AppState, watched: Watched, since: Since, headers: HeaderMap) -> Response {
     let Some(principal) = state.identity.principal_from_headers(&headers).await else {
-        return refused(StatusCode::UNAUTHORIZED, "sign in to follow a page's changes");
+        return refused("sign in to follow a page's changes");
     };
     let last = headers
         .get("last-event-id")
@@ -105,13 +109,10 @@ async fn open(state: AppState, watched: Watched, since: Since, headers: HeaderMa
         .filter(|r| is_revision(r));
     let current = match state.service.revision(&principal, &watched).await {
         Ok(r) => r,
-        Err(e) => {
-            let e = ApiError::from(e);
-            return refused(e.status, &e.message);
-        }
+        Err(e) => return refused(&ApiError::from(e).message),
     };
     let Ok(permit) = state.live.0.clone().try_acquire_owned() else {
-        return refused(StatusCode::SERVICE_UNAVAILABLE, "too many pages are following changes; reload to see them");
+        return refused("too many pages are following changes; reload to see them");
     };
     let stream = changes(state, watched, headers, last, current, permit);
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(20))).into_response()
