@@ -21,15 +21,9 @@ pub fn age(at: &DateTime<Utc>, now: &DateTime<Utc>) -> String {
 
 pub use governance::display::number;
 
-/// Text made safe as one segment of a URL path: anything but unreserved characters percent-encoded.
-pub fn path_segment(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
-}
+/// Text made safe as one segment of a URL path (or a query value): anything but unreserved characters
+/// percent-encoded.
+pub use governance::display::percent_encode as path_segment;
 
 #[cfg(test)]
 mod tests {

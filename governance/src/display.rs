@@ -16,3 +16,14 @@ pub fn number(value: f64) -> String {
         text.to_string()
     }
 }
+
+/// Text percent-encoded but for the unreserved characters of RFC 3986: safe as a URL path segment or a query
+/// value.
+pub fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}

@@ -148,6 +148,20 @@ pub enum PromotionEvent {
 }
 
 impl PromotionEvent {
+    /// Every `detail-type` of these events (as [`PromotionEvent::detail_type`] names them).
+    pub const TYPES: [&'static str; 10] = [
+        "ModelVersionRegistered",
+        "ModelApproved",
+        "ModelRejected",
+        "ProdSignoffRecorded",
+        "ModelCopiedToCentral",
+        "DeploymentRequested",
+        "TestResultsRecorded",
+        "DeploymentStatusReported",
+        "MonitoringAlarm",
+        "ModelPackageChangedOutsidePortal",
+    ];
+
     pub fn detail_type(&self) -> &'static str {
         match self {
             PromotionEvent::ModelVersionRegistered { .. } => "ModelVersionRegistered",

@@ -6,6 +6,7 @@
 //! the server enforces.
 
 pub mod audit;
+pub mod audit_row;
 pub mod authz;
 pub mod catalog;
 pub mod compare;
@@ -21,6 +22,7 @@ pub mod forms;
 pub mod gates;
 pub mod group_grants;
 pub mod ids;
+pub mod ledger_filters;
 pub mod model;
 pub mod monitoring;
 pub mod path_events;

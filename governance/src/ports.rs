@@ -78,6 +78,16 @@ impl<T> Page<T> {
         let items = all.into_iter().skip(window.offset as usize).take(window.limit as usize).collect();
         Self { items, total, offset: window.offset, limit: window.limit }
     }
+
+    /// The same page with each item made into another.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            offset: self.offset,
+            limit: self.limit,
+        }
+    }
 }
 
 /// Which part of a list to return. `limit` is capped by [`Window::MAX_LIMIT`].
@@ -400,6 +410,13 @@ impl DeliveryState {
             DeliveryState::Dead => "Dead",
         }
     }
+
+    pub const ALL: [DeliveryState; 3] = [DeliveryState::Pending, DeliveryState::Delivered, DeliveryState::Dead];
+
+    /// The state named `s` (as [`DeliveryState::as_str`] writes it).
+    pub fn parse(s: &str) -> Option<DeliveryState> {
+        Self::ALL.into_iter().find(|d| d.as_str() == s)
+    }
 }
 
 /// One event's delivery to one target.
@@ -435,14 +452,61 @@ pub struct DeliveryClaim {
     pub until: DateTime<Utc>,
 }
 
+/// Which events to list: each field given narrows the list (none lists every event).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EventFilter {
+    pub version: Option<VersionId>,
+    /// The event's `detail-type`, e.g. `ModelApproved`.
+    pub detail_type: Option<String>,
+    /// Events with at least one delivery in this state.
+    pub delivery: Option<DeliveryState>,
+}
+
+/// Which audit entries to list: each field given narrows the list (none lists the whole log).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    /// Entries about the project itself or about anything of it: its versions (either registry), their
+    /// deployment requests, its dataset subscriptions.
+    pub project: Option<ProjectId>,
+    /// Entries made by this subject.
+    pub person: Option<Subject>,
+    /// One action (`decision.approve`) or a family of them (`decision`: every `decision.*`).
+    pub action: Option<String>,
+    /// Entries at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Entries before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Entries up to this one (an export pages back from the newest entry it started at, so entries
+    /// appended meanwhile shift nothing).
+    pub up_to_seq: Option<u64>,
+}
+
+/// An audit entry as listed for people: the entry, and the name the directory knows its actor by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditListing {
+    pub entry: AuditEntry,
+    pub actor_name: Option<String>,
+}
+
 /// The audit log and the outbox of events.
 #[async_trait]
 pub trait Ledger: Send + Sync {
     /// Events, newest first, optionally only those about one version.
-    async fn events(&self, version: Option<&VersionId>, window: Window) -> Result<Page<EventRecord>, StoreError>;
+    async fn events(&self, version: Option<&VersionId>, window: Window) -> Result<Page<EventRecord>, StoreError> {
+        let filter = EventFilter { version: version.cloned(), ..EventFilter::default() };
+        self.event_log(&filter, window).await
+    }
+    /// Events that match `filter`, newest first.
+    async fn event_log(&self, filter: &EventFilter, window: Window) -> Result<Page<EventRecord>, StoreError>;
     async fn event(&self, id: &EventId) -> Result<Option<EventRecord>, StoreError>;
     /// Audit entries, newest first.
-    async fn audit(&self, window: Window) -> Result<Page<AuditEntry>, StoreError>;
+    async fn audit(&self, window: Window) -> Result<Page<AuditEntry>, StoreError> {
+        Ok(self.audit_log(&AuditFilter::default(), window).await?.map(|l| l.entry))
+    }
+    /// Audit entries that match `filter`, newest first, with their actors' names.
+    async fn audit_log(&self, filter: &AuditFilter, window: Window) -> Result<Page<AuditListing>, StoreError>;
+    /// Everyone who appears in the audit log as an actor (at most `limit`), with the directory's name for them.
+    async fn audit_actors(&self, limit: u32) -> Result<Vec<(Subject, Option<String>)>, StoreError>;
     async fn verify_audit(&self) -> Result<AuditVerification, StoreError>;
     /// Every audit entry whose target is one of `targets`, oldest first.
     async fn audit_of(&self, targets: &[String]) -> Result<Vec<AuditEntry>, StoreError>;

@@ -1,12 +1,14 @@
 //! The portal server: settings, wiring, sign-in, the JSON API, the event dispatcher and the adapters.
 
 pub mod api;
+pub mod audit_export;
 pub mod aws;
 pub mod ci_tokens;
 pub mod clock;
 pub mod demo;
 pub mod demo_templates;
 pub mod dispatch;
+pub mod download;
 pub mod evidence_pack;
 pub mod fn_errors;
 pub mod form_flash;

@@ -31,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::oidc::routes())
         .merge(crate::evidence_pack::routes())
         .merge(crate::live::routes())
+        .merge(crate::audit_export::routes())
         .leptos_routes_with_context(
             &state,
             routes,

@@ -5,6 +5,7 @@ pub mod chart;
 pub mod dataset_requests;
 pub mod deployment_config_form;
 pub mod error_alert;
+pub mod filter_select;
 pub mod gates;
 pub mod layout;
 pub mod lineage;

@@ -5,9 +5,10 @@ use governance::{ApprovalStatus, Stage};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use crate::components::filter_select::FilterSelect;
 use crate::components::pager::Pager;
 use crate::components::stage_status::{RecordedStageStatus, StageStatus};
-use crate::format::time;
+use crate::format::{path_segment as urlencode, time};
 use crate::pages::load_error;
 use crate::server_fns::{registry, RegistryFilter};
 
@@ -36,23 +37,6 @@ pub fn RegistryPage() -> impl IntoView {
                     Ok(data) => data,
                     Err(e) => return load_error(e),
                 };
-                let select = |label: &'static str, name: &'static str, current: String, options: Vec<(String, String)>| {
-                    view! {
-                        <label class="block">
-                            <span class="block text-sm font-medium">{label}</span>
-                            <select name=name class="mt-1 rounded border border-slate-300 px-2 py-1">
-                                <option value="" selected=current.is_empty()>"Any"</option>
-                                {options
-                                    .into_iter()
-                                    .map(|(value, text)| {
-                                        let selected = value == current;
-                                        view! { <option value=value selected=selected>{text}</option> }
-                                    })
-                                    .collect_view()}
-                            </select>
-                        </label>
-                    }
-                };
                 let stages = Stage::ALL.iter().map(|s| (s.as_str().to_string(), s.as_str().to_string())).collect();
                 let statuses = ApprovalStatus::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect();
                 let base = f.clone();
@@ -70,9 +54,9 @@ pub fn RegistryPage() -> impl IntoView {
                 let groups = data.groups;
                 view! {
                     <form method="get" action="/" class="mb-4 flex flex-wrap items-end gap-3">
-                        {select("Project", "project", f.project.clone(), data.projects)}
-                        {select("Stage", "stage", f.stage.clone(), stages)}
-                        {select("Status", "status", f.status.clone(), statuses)}
+                        <FilterSelect label="Project" name="project" current=f.project.clone() options=data.projects />
+                        <FilterSelect label="Stage" name="stage" current=f.stage.clone() options=stages />
+                        <FilterSelect label="Status" name="status" current=f.status.clone() options=statuses />
                         <label class="block">
                             <span class="block text-sm font-medium">"Search"</span>
                             <input type="search" name="search" value=f.search.clone() class="mt-1 rounded border border-slate-300 px-2 py-1" />
@@ -154,15 +138,4 @@ pub fn RegistryPage() -> impl IntoView {
             })}
         </Suspense>
     }
-}
-
-/// Percent-encodes a query value.
-fn urlencode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

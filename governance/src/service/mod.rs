@@ -11,6 +11,7 @@ mod decisions;
 mod events;
 mod evidence;
 mod evidence_pack;
+mod ledger_views;
 mod live;
 mod outside;
 mod projects;
@@ -21,6 +22,7 @@ mod version_page;
 mod versions;
 
 pub use comparison::ComparisonView;
+pub use ledger_views::{AuditLog, AUDIT_EXPORT_LIMIT};
 pub use live::{inbox_revision, is_revision, project_revision, Watched};
 pub use outside::CHANGED_OUTSIDE;
 pub use projects::*;

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use governance::audit::{self, AuditEntry, AuditRecord, GENESIS};
 use governance::events::EventEnvelope;
 use governance::ports::{
-    AuditVerification, Delivery, DeliveryClaim, DeliveryState, Effects, EventRecord, Ledger, Page, StoreError, Window,
+    AuditFilter, AuditListing, AuditVerification, Delivery, DeliveryClaim, DeliveryState, Effects, EventFilter,
+    EventRecord, Ledger, Page, StoreError, Window,
 };
 use governance::{EventId, Subject, VersionId};
 use sqlx::Row;
@@ -43,6 +44,57 @@ fn audit_from_row(row: &DbRow) -> Result<AuditEntry, StoreError> {
     })
 }
 
+/// The conditions of `filter` on `events e`.
+fn push_event_filter(qb: &mut sqlx::QueryBuilder<'_, Db>, filter: &EventFilter) {
+    if let Some(version) = &filter.version {
+        qb.push(" AND e.version = ").push_bind(version.as_str().to_string());
+    }
+    if let Some(detail_type) = &filter.detail_type {
+        qb.push(" AND e.detail_type = ").push_bind(detail_type.clone());
+    }
+    if let Some(state) = filter.delivery {
+        qb.push(" AND EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state = ")
+            .push_bind(state.as_str())
+            .push(")");
+    }
+}
+
+/// The conditions of `filter` on `audit_log a`.
+fn push_audit_filter(qb: &mut sqlx::QueryBuilder<'_, Db>, filter: &AuditFilter) {
+    if let Some(project) = &filter.project {
+        // The project, and what of it an entry can be about: its versions in either registry (the embedded
+        // store's table, the SageMaker index), their deployment requests, its dataset subscriptions.
+        let p = project.as_str().to_string();
+        qb.push(" AND (a.target = ").push_bind(p.clone());
+        qb.push(" OR a.target IN (SELECT id FROM model_versions WHERE project = ").push_bind(p.clone());
+        qb.push(") OR a.target IN (SELECT id FROM registry_index WHERE project = ").push_bind(p.clone());
+        qb.push(") OR a.target IN (SELECT r.id FROM deployment_requests r JOIN model_versions v ON v.id = r.version WHERE v.project = ")
+            .push_bind(p.clone());
+        qb.push(") OR a.target IN (SELECT r.id FROM deployment_requests r JOIN registry_index v ON v.id = r.version WHERE v.project = ")
+            .push_bind(p.clone());
+        qb.push(") OR a.target IN (SELECT id FROM subscriptions WHERE project = ").push_bind(p).push("))");
+    }
+    if let Some(person) = &filter.person {
+        qb.push(" AND a.actor = ").push_bind(person.0.clone());
+    }
+    if let Some(action) = &filter.action {
+        // The action itself or its family: `decision` is every `decision.*`. LIKE's wildcards in the name
+        // are escaped, so `deployment_config` does not also match `deploymentXconfig`.
+        let family = format!("{}.%", action.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        qb.push(" AND (a.action = ").push_bind(action.clone());
+        qb.push(" OR a.action LIKE ").push_bind(family).push(" ESCAPE '\\')");
+    }
+    if let Some(from) = filter.from {
+        qb.push(" AND a.at >= ").push_bind(ts(from));
+    }
+    if let Some(until) = filter.until {
+        qb.push(" AND a.at < ").push_bind(ts(until));
+    }
+    if let Some(seq) = filter.up_to_seq {
+        qb.push(" AND a.seq <= ").push_bind(seq as i64);
+    }
+}
+
 impl Store {
     async fn with_deliveries(&self, rows: Vec<DbRow>) -> Result<Vec<EventRecord>, StoreError> {
         let mut records = rows
@@ -74,30 +126,21 @@ impl Store {
 
 #[async_trait]
 impl Ledger for Store {
-    async fn events(&self, version: Option<&VersionId>, window: Window) -> Result<Page<EventRecord>, StoreError> {
-        // One statement per case: `(? IS NULL OR version = ?)` would keep SQLite from using the version index
-        // and scan every event of the portal for one version's page.
-        let (count, list) = match version {
-            Some(_) => (
-                "SELECT COUNT(*) FROM events WHERE version = $1",
-                "SELECT envelope FROM events WHERE version = $1 ORDER BY seq DESC LIMIT $2 OFFSET $3",
-            ),
-            None => (
-                "SELECT COUNT(*) FROM events WHERE $1 IS NULL",
-                "SELECT envelope FROM events WHERE $1 IS NULL ORDER BY seq DESC LIMIT $2 OFFSET $3",
-            ),
+    async fn event_log(&self, filter: &EventFilter, window: Window) -> Result<Page<EventRecord>, StoreError> {
+        // Only the conditions given are written: `(? IS NULL OR version = ?)` would keep SQLite from using the
+        // version index and scan every event of the portal for one version's page.
+        let count = {
+            let mut qb = sqlx::QueryBuilder::<Db>::new("SELECT COUNT(*) FROM events e WHERE 1 = 1");
+            push_event_filter(&mut qb, filter);
+            qb.build_query_scalar::<i64>().fetch_one(&self.pool).await.map_err(unavailable)?
         };
-        let version = version.map(|v| v.as_str().to_string());
-        let total: i64 = sqlx::query_scalar(count).bind(&version).fetch_one(&self.pool).await.map_err(unavailable)?;
-        let rows = sqlx::query(list)
-            .bind(&version)
-            .bind(window.limit as i64)
-            .bind(window.offset as i64)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(unavailable)?;
+        let mut qb = sqlx::QueryBuilder::<Db>::new("SELECT e.envelope FROM events e WHERE 1 = 1");
+        push_event_filter(&mut qb, filter);
+        qb.push(" ORDER BY e.seq DESC LIMIT ").push_bind(window.limit as i64);
+        qb.push(" OFFSET ").push_bind(window.offset as i64);
+        let rows = qb.build().fetch_all(&self.pool).await.map_err(unavailable)?;
         let items = self.with_deliveries(rows).await?;
-        Ok(Page { items, total: total as u64, offset: window.offset, limit: window.limit })
+        Ok(Page { items, total: count as u64, offset: window.offset, limit: window.limit })
     }
 
     async fn event(&self, id: &EventId) -> Result<Option<EventRecord>, StoreError> {
@@ -109,17 +152,37 @@ impl Ledger for Store {
         Ok(self.with_deliveries(rows).await?.into_iter().next())
     }
 
-    async fn audit(&self, window: Window) -> Result<Page<AuditEntry>, StoreError> {
-        let total: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&self.pool).await.map_err(unavailable)?;
-        let rows = sqlx::query("SELECT * FROM audit_log ORDER BY seq DESC LIMIT $1 OFFSET $2")
-            .bind(window.limit as i64)
-            .bind(window.offset as i64)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        let items = rows.iter().map(audit_from_row).collect::<Result<Vec<_>, _>>()?;
-        Ok(Page { items, total: total as u64, offset: window.offset, limit: window.limit })
+    async fn audit_log(&self, filter: &AuditFilter, window: Window) -> Result<Page<AuditListing>, StoreError> {
+        let count = {
+            let mut qb = sqlx::QueryBuilder::<Db>::new("SELECT COUNT(*) FROM audit_log a WHERE 1 = 1");
+            push_audit_filter(&mut qb, filter);
+            qb.build_query_scalar::<i64>().fetch_one(&self.pool).await.map_err(unavailable)?
+        };
+        let mut qb = sqlx::QueryBuilder::<Db>::new(
+            "SELECT a.*, p.display_name AS actor_name FROM audit_log a LEFT JOIN people p ON p.subject = a.actor WHERE 1 = 1",
+        );
+        push_audit_filter(&mut qb, filter);
+        qb.push(" ORDER BY a.seq DESC LIMIT ").push_bind(window.limit as i64);
+        qb.push(" OFFSET ").push_bind(window.offset as i64);
+        let rows = qb.build().fetch_all(&self.pool).await.map_err(unavailable)?;
+        let items = rows
+            .iter()
+            .map(|row| Ok(AuditListing { entry: audit_from_row(row)?, actor_name: row.get("actor_name") }))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Page { items, total: count as u64, offset: window.offset, limit: window.limit })
+    }
+
+    async fn audit_actors(&self, limit: u32) -> Result<Vec<(Subject, Option<String>)>, StoreError> {
+        // DISTINCT over the actor index: one step per actor, not per entry.
+        let rows = sqlx::query(
+            "SELECT a.actor, p.display_name FROM (SELECT DISTINCT actor FROM audit_log) a
+             LEFT JOIN people p ON p.subject = a.actor ORDER BY COALESCE(p.display_name, a.actor) LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(rows.iter().map(|row| (Subject(row.get("actor")), row.get("display_name"))).collect())
     }
 
     async fn audit_of(&self, targets: &[String]) -> Result<Vec<AuditEntry>, StoreError> {
