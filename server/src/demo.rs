@@ -288,16 +288,23 @@ impl Seeder<'_> {
             points: (0..168).map(|i| Point { at: now - Duration::hours(168 - i), value: f(i) }).collect(),
         };
         for variant in variants {
-            let wave = |i: i64| ((i as f64) / 5.0).sin();
+            // The challenger differs from the champion the way a real A/B split does, so comparing them shows two
+            // lines: a ninth of the champion's traffic, answers a fifth faster (its p99 stays under the
+            // threshold the champion breaches), more client errors, less drift (trained on newer data), and its
+            // own rhythm.
+            let challenger = *variant == "challenger";
+            let (traffic, speed, errors, drift, phase) =
+                if challenger { (1.0 / 9.0, 0.8, 1.5, 0.5, 2.0) } else { (1.0, 1.0, 1.0, 1.0, 0.0) };
+            let wave = move |i: i64| ((i as f64) / 5.0 + phase).sin();
             let pushes = [
-                series("ModelLatency p50 (ms)", None, &|i| 38.0 + 4.0 * wave(i)),
+                series("ModelLatency p50 (ms)", None, &|i| speed * (38.0 + 4.0 * wave(i))),
                 series("ModelLatency p99 (ms)", Some(300.0), &|i| {
-                    170.0 + 40.0 * wave(i) + if i > 160 { 120.0 } else { 0.0 }
+                    speed * (170.0 + 40.0 * wave(i) + if i > 160 { 120.0 } else { 0.0 })
                 }),
-                series("Invocations", None, &|i| 1200.0 + 300.0 * wave(i)),
-                series("Invocation4XXErrors", Some(25.0), &|i| 4.0 + 2.0 * wave(i).abs()),
-                series("Invocation5XXErrors", Some(5.0), &|i| if i == 100 { 7.0 } else { 0.5 }),
-                series("Drift: income (PSI)", Some(0.2), &|i| 0.05 + 0.001 * i as f64),
+                series("Invocations", None, &|i| traffic * (1200.0 + 300.0 * wave(i))),
+                series("Invocation4XXErrors", Some(25.0), &|i| errors * (4.0 + 2.0 * wave(i).abs())),
+                series("Invocation5XXErrors", Some(5.0), &|i| if i == 100 && !challenger { 7.0 } else { 0.5 }),
+                series("Drift: income (PSI)", Some(0.2), &|i| 0.05 + drift * 0.001 * i as f64),
             ];
             for mut push in pushes {
                 push.variant = variant.to_string();

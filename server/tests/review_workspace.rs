@@ -149,3 +149,32 @@ async fn an_admin_is_told_why_she_may_not_start_a_project_instead_of_a_form_she_
     let doc = draw(&app, &new, &dana).await;
     assert_eq!(select(&doc, "form button[type=submit]").iter().filter(|b| b.contains("Create project")).count(), 1);
 }
+
+#[tokio::test]
+async fn the_demo_challenger_differs_from_the_champion_so_an_ab_comparison_shows_two_lines() {
+    let app = common::spawn().await;
+    let prod = app.version("pd-model", 1, true).await;
+    let now = app.portal.state.service.now();
+    let overview = app
+        .portal
+        .state
+        .service
+        .monitoring(&common::reader(), &prod.id, now - chrono::Duration::days(8), now, 500)
+        .await
+        .expect("monitoring");
+    let of = |metric: &str, variant: &str| {
+        overview
+            .iter()
+            .find(|o| o.series.metric == metric && o.series.variant == variant)
+            .unwrap_or_else(|| panic!("{metric} of {variant}"))
+    };
+    for metric in ["ModelLatency p99 (ms)", "Invocations", "Drift: income (PSI)"] {
+        let (champion, challenger) = (of(metric, "champion"), of(metric, "challenger"));
+        let values =
+            |o: &governance::monitoring::SeriesOverview| o.series.points.iter().map(|p| p.value).collect::<Vec<_>>();
+        assert_ne!(values(champion), values(challenger), "{metric}: one line for two variants");
+    }
+    // The champion breaches its latency threshold at the end; the faster challenger does not.
+    assert!(of("ModelLatency p99 (ms)", "champion").breaches > 0);
+    assert_eq!(of("ModelLatency p99 (ms)", "challenger").breaches, 0);
+}
