@@ -89,6 +89,8 @@ pub struct AuditRow {
     pub target: AuditTarget,
     /// The justification or reason recorded with it.
     pub justification: Option<String>,
+    /// What people call the target, where it is a version they know by name ("pd-model v2, central").
+    pub target_label: Option<String>,
 }
 
 impl From<AuditListing> for AuditRow {
@@ -121,6 +123,9 @@ impl From<AuditListing> for AuditRow {
             persona,
             target: AuditTarget::of(&record.action, &record.target),
             justification,
+            target_label: listing.target_version.as_ref().map(|(group, number, central)| {
+                format!("{group} v{number}, {}", if *central { "central" } else { "Dev" })
+            }),
             entry: listing.entry,
         }
     }
@@ -143,6 +148,7 @@ mod tests {
         AuditRow::from(AuditListing {
             entry: AuditEntry::seal(1, GENESIS, record),
             actor_name: name.map(str::to_string),
+            target_version: None,
         })
     }
 

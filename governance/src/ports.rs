@@ -486,6 +486,8 @@ pub struct AuditFilter {
 pub struct AuditListing {
     pub entry: AuditEntry,
     pub actor_name: Option<String>,
+    /// The model version the target names, as people call it (group, number, whether central), when it is one.
+    pub target_version: Option<(String, u32, bool)>,
 }
 
 /// The audit log and the outbox of events.

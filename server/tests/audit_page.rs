@@ -98,6 +98,7 @@ async fn the_audit_log_filters_by_project_person_action_and_time_in_the_store(db
         "{html}"
     );
     assert!(html.contains(&format!("href=\"/versions/{version}\"")), "the target is linked");
+    assert!(html.contains(">pd-model v2, central<!></a>"), "by the name people know it by");
     assert!(html.contains("Governance Engineer") && html.contains("Latency regressed in the last run."));
     assert!(html.contains("<details>"), "the sealed detail is folded away");
     assert!(html.contains("Hash chain verified"));

@@ -153,10 +153,17 @@ fn row(r: &AuditRow) -> impl IntoView {
         | AuditTarget::DeploymentRequest(id)
         | AuditTarget::Other(id) => (r.target.kind(), id.clone()),
     };
-    let target = match target_href(&r.target) {
-        Some(href) => view! { <a class="text-blue-700 underline break-all" href=href>{id}</a> }.into_any(),
-        None => view! { <span class="break-all">{id}</span> }.into_any(),
+    // A version by its name, its id beside it; anything else by its id.
+    let (text, id_beside) = match r.target_label.clone() {
+        Some(label) => (label, Some(id)),
+        None => (id, None),
     };
+    let target = match target_href(&r.target) {
+        Some(href) => view! { <a class="text-blue-700 underline break-all" href=href>{text}</a> }.into_any(),
+        None => view! { <span class="break-all">{text}</span> }.into_any(),
+    };
+    let id_beside =
+        id_beside.map(|id| view! { <span class="block text-xs font-mono text-slate-600 break-all">{id}</span> });
     let who = if r.who == e.record.actor.0 { None } else { Some(e.record.actor.0.clone()) };
     // The sealed detail as written, pretty-printed; serializing a JSON value cannot fail.
     let detail = serde_json::to_string_pretty(&e.record.detail).unwrap_or_default();
@@ -169,7 +176,7 @@ fn row(r: &AuditRow) -> impl IntoView {
             </td>
             <td class="p-2">{r.persona.clone().unwrap_or_else(|| "—".to_string())}</td>
             <td class="p-2 font-mono text-xs">{e.record.action.clone()}</td>
-            <td class="p-2"><span class="block text-xs text-slate-600">{kind}</span>{target}</td>
+            <td class="p-2"><span class="block text-xs text-slate-600">{kind}</span>{target}{id_beside}</td>
             <td class="p-2">{r.justification.clone().map(|j| view! { <q>{j}</q> })}</td>
             <td class="p-2">
                 <details>

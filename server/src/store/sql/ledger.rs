@@ -159,7 +159,16 @@ impl Ledger for Store {
             qb.build_query_scalar::<i64>().fetch_one(&self.pool).await.map_err(unavailable)?
         };
         let mut qb = sqlx::QueryBuilder::<Db>::new(
-            "SELECT a.*, p.display_name AS actor_name FROM audit_log a LEFT JOIN people p ON p.subject = a.actor WHERE 1 = 1",
+            // The version a target names, from the embedded registry or the SageMaker index, by primary key.
+            "SELECT a.*, p.display_name AS actor_name,
+                    COALESCE(mv.group_name, ri.group_name) AS target_group,
+                    COALESCE(mv.number, ri.number) AS target_number,
+                    COALESCE(mv.registry, ri.registry) AS target_registry
+             FROM audit_log a
+             LEFT JOIN people p ON p.subject = a.actor
+             LEFT JOIN model_versions mv ON mv.id = a.target
+             LEFT JOIN registry_index ri ON ri.id = a.target
+             WHERE 1 = 1",
         );
         push_audit_filter(&mut qb, filter);
         qb.push(" ORDER BY a.seq DESC LIMIT ").push_bind(window.limit as i64);
@@ -167,7 +176,13 @@ impl Ledger for Store {
         let rows = qb.build().fetch_all(&self.pool).await.map_err(unavailable)?;
         let items = rows
             .iter()
-            .map(|row| Ok(AuditListing { entry: audit_from_row(row)?, actor_name: row.get("actor_name") }))
+            .map(|row| {
+                let group: Option<String> = row.get("target_group");
+                let number: Option<i64> = row.get("target_number");
+                let central = row.get::<Option<&str>, _>("target_registry") == Some("central");
+                let target_version = group.zip(number).map(|(g, n)| (g, n as u32, central));
+                Ok(AuditListing { entry: audit_from_row(row)?, actor_name: row.get("actor_name"), target_version })
+            })
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(Page { items, total: count as u64, offset: window.offset, limit: window.limit })
     }
