@@ -822,7 +822,9 @@ async fn a_long_case_table_is_read_a_page_at_a_time_failures_first() {
     let cases: String = (0..250)
         .map(|i| {
             let failure = if i >= 247 { r#"<failure message="boom"/>"# } else { "" };
-            format!(r#"<testcase classname="load" name="case_{i:03}" time="0.001">{failure}</testcase>"#)
+            // Durations that do not follow the names: case_i takes (i * 7) % 250 ms.
+            let time = f64::from((i * 7) % 250) / 1000.0;
+            format!(r#"<testcase classname="load" name="case_{i:03}" time="{time}">{failure}</testcase>"#)
         })
         .collect();
     let junit = format!(r#"<testsuite name="load">{cases}</testsuite>"#);
@@ -847,6 +849,21 @@ async fn a_long_case_table_is_read_a_page_at_a_time_failures_first() {
     // An offset past the end shows the first page rather than nothing.
     let (_, past) = version_page_html(&app, "gina", v.id.as_str(), "?case_offset=9000").await;
     assert!(past.contains("1-100 of 250"));
+
+    // Sorted by a header's link (no JavaScript needed): the slowest case first, the sort kept across pages.
+    let (_, slowest) = version_page_html(&app, "gina", v.id.as_str(), "?case_sort=duration&case_sort_dir=desc").await;
+    let first_case = |html: &str| html[html.find("<td>case_").expect("a case") + 4..][..8].to_string();
+    assert_eq!(first_case(&slowest), "case_107", "107 * 7 % 250 = 249 ms, the slowest");
+    assert!(slowest.contains("aria-sort=\"descending\""));
+    assert!(
+        slowest.contains("case_sort=duration&amp;case_sort_dir=desc&amp;case_offset=100"),
+        "the next page keeps the sort"
+    );
+    let (_, by_name) = version_page_html(&app, "gina", v.id.as_str(), "?case_sort=case&case_sort_dir=desc").await;
+    assert_eq!(first_case(&by_name), "case_249");
+    // A crafted sort falls back to failures first.
+    let (_, crafted) = version_page_html(&app, "gina", v.id.as_str(), "?case_sort=%3Cscript%3E").await;
+    assert_eq!(first_case(&crafted), "case_247");
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::pager::Pager;
+use crate::components::sort::{sorted_link, Direction, Sort, SortHeader};
 use crate::format::{number, time};
 
 /// Cases shown per page of the case table.
@@ -96,6 +97,10 @@ fn performance_view(run: &TestRun, thresholds: &[MetricThreshold]) -> AnyView {
     .into_any()
 }
 
+/// The cases table's sort in the query, and the columns it sorts by.
+const CASE_SORT: &str = "case_sort";
+const CASE_COLUMNS: [&str; 4] = ["suite", "case", "status", "duration"];
+
 #[component]
 pub fn TestRuns(runs: Vec<TestRun>, thresholds: Vec<MetricThreshold>) -> impl IntoView {
     if runs.is_empty() {
@@ -142,15 +147,30 @@ pub fn TestRuns(runs: Vec<TestRun>, thresholds: Vec<MetricThreshold>) -> impl In
                 view! { <a class=class href=link(selected.id.as_str(), name) aria-current=current>{format!("{name} ({n})")}</a> }
             })
             .collect_view();
-        // Failures first: they are what a reviewer reads.
+        // Failures first by default: they are what a reviewer reads. The headers sort otherwise (stable, so
+        // equal cases keep the report's order).
+        let sort =
+            Sort::from_query(&q, CASE_SORT, &CASE_COLUMNS, Sort { column: "status", direction: Direction::Ascending });
         let mut cases: Vec<_> = selected.cases.iter().filter(|c| wanted.is_none_or(|w| c.status == w)).collect();
-        cases.sort_by_key(|c| !c.status.is_failure());
+        cases.sort_by(|a, b| {
+            sort.direction.apply(match sort.column {
+                "suite" => a.suite.cmp(&b.suite).then_with(|| a.name.cmp(&b.name)),
+                "case" => a.name.cmp(&b.name),
+                "duration" => a.duration_ms.cmp(&b.duration_ms),
+                _ => (!a.status.is_failure())
+                    .cmp(&!b.status.is_failure())
+                    .then_with(|| a.status.as_str().cmp(b.status.as_str())),
+            })
+        });
+        let href = sorted_link(&q, CASE_SORT, "#test-runs");
+        let sort_query = format!("&{CASE_SORT}={}&{CASE_SORT}_dir={}", sort.column, sort.direction.as_str());
         // A page of the table at a time: a thousand rows are not read, and would make the page slow to send.
         let total = cases.len() as u64;
         let offset = q.get("case_offset").and_then(|o| o.parse::<u64>().ok()).filter(|o| *o < total).unwrap_or(0);
         let page: Vec<_> = cases.into_iter().skip(offset as usize).take(CASES_PER_PAGE as usize).collect();
         let (run_id, filter_name) = (selected.id.to_string(), filter.clone());
-        let page_link = move |o: u64| format!("?run={run_id}&cases={filter_name}&case_offset={o}#test-runs");
+        let page_link =
+            move |o: u64| format!("?run={run_id}&cases={filter_name}{sort_query}&case_offset={o}#test-runs");
         let previous = runs.get(at + 1);
         view! {
             <table class="mb-3 w-full text-sm" aria-label="Test runs, newest first">
@@ -181,14 +201,14 @@ pub fn TestRuns(runs: Vec<TestRun>, thresholds: Vec<MetricThreshold>) -> impl In
                     None => view! { <p class="text-sm">"This is the first run."</p> }.into_any(),
                 }}
                 <nav class="mt-2 flex flex-wrap gap-2 text-sm" aria-label="Filter cases by status">{filters}</nav>
-                <table class="mt-2 w-full text-sm">
+                <table class="mt-2 w-full text-sm" aria-label="Cases of the selected run" data-testid="test-cases">
                     <thead>
                         <tr class="text-left">
-                            <th>"Suite"</th>
-                            <th>"Case"</th>
-                            <th>"Status"</th>
-                            <th>"Duration"</th>
-                            <th>"Message"</th>
+                            <SortHeader label="Suite" column="suite" sort=sort.clone() href key=CASE_SORT />
+                            <SortHeader label="Case" column="case" sort=sort.clone() href key=CASE_SORT />
+                            <SortHeader label="Status" column="status" sort=sort.clone() href key=CASE_SORT />
+                            <SortHeader label="Duration" column="duration" sort=sort.clone() href key=CASE_SORT numeric=true />
+                            <th scope="col" class="p-2 text-left">"Message"</th>
                         </tr>
                     </thead>
                     <tbody>
@@ -199,7 +219,7 @@ pub fn TestRuns(runs: Vec<TestRun>, thresholds: Vec<MetricThreshold>) -> impl In
                                     <td>{c.suite.clone()}</td>
                                     <td>{c.name.clone()}</td>
                                     <td>{c.status.as_str()}</td>
-                                    <td>{format!("{} ms", c.duration_ms)}</td>
+                                    <td class="text-right tabular-nums pr-2">{format!("{} ms", c.duration_ms)}</td>
                                     <td class="whitespace-pre-wrap">{c.message.clone()}</td>
                                 </tr>
                             })
