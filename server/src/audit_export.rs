@@ -3,7 +3,7 @@
 //! chains from, so its content can be checked against the chain.
 //!
 //! The CSV is written for spreadsheets: every field quoted, and a field that a spreadsheet would run as a
-//! formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) is prefixed with `'`, so a
+//! formula (starting with `=`, `+`, `-`, `@`, also after blanks, or with a tab or a line break) is prefixed with `'`, so a
 //! justification cannot become a formula on an auditor's machine.
 
 use axum::extract::rejection::QueryRejection;
@@ -141,10 +141,11 @@ pub fn to_csv(rows: &[AuditRow]) -> String {
     out
 }
 
-/// One CSV field: quoted, quotes doubled, and defused if a spreadsheet would read it as a formula.
+/// One CSV field: quoted, quotes doubled, and defused if a spreadsheet would read it as a formula (also after
+/// leading blanks, which some spreadsheets skip, and when it starts with a tab or a line break).
 pub fn cell(value: &str) -> String {
-    let defused =
-        if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_string() };
+    let formula = value.trim_start().starts_with(['=', '+', '-', '@']) || value.starts_with(['\t', '\r', '\n']);
+    let defused = if formula { format!("'{value}") } else { value.to_string() };
     format!("\"{}\"", defused.replace('"', "\"\""))
 }
 
@@ -173,7 +174,7 @@ mod tests {
     #[test]
     fn a_cell_a_spreadsheet_would_run_is_defused_and_quotes_are_doubled() {
         assert_eq!(cell("=HYPERLINK(\"http://x\")"), "\"'=HYPERLINK(\"\"http://x\"\")\"");
-        for bad in ["+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+        for bad in ["+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "\n=1", "  =1+1", "\u{a0}=cmd"] {
             assert!(cell(bad).starts_with("\"'"), "{bad}");
         }
         assert_eq!(cell("plain, with comma\nand line"), "\"plain, with comma\nand line\"");

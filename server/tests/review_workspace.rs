@@ -73,7 +73,7 @@ async fn the_version_page_says_what_awaits_whom_and_measures_metrics_against_thr
     let sorted = draw(&app, &format!("/versions/{}{}", lgd.id, by_result.trim_end_matches("#metrics")), &gina).await;
     let first = select(&sorted, "[data-testid=metrics-table] tbody tr th");
     assert_eq!(first, ["latency_p99_ms", "auc"], "failures first");
-    assert_eq!(attr(&sorted, "th[aria-sort=ascending] a", "href").len(), 1);
+    assert_eq!(attr(&sorted, "[data-testid=metrics-table] th[aria-sort=ascending] a", "href").len(), 1);
     // A crafted sort names nothing the table has: the default order, no error.
     let crafted = draw(&app, &format!("/versions/{}?metric_sort=%3Cscript%3E&metric_sort_dir=up", lgd.id), &gina).await;
     assert_eq!(select(&crafted, "[data-testid=metrics-table] tbody tr th"), ["auc", "latency_p99_ms"]);

@@ -12,9 +12,12 @@ pub fn Pager(
     /// The navigation's name, unique on the page.
     #[prop(default = "Pagination")]
     label: &'static str,
+    /// The total is an exact count however large (the ledgers count exactly; registry lists stop counting).
+    #[prop(optional)]
+    exact: bool,
 ) -> impl IntoView {
     // A total past the count's bound is a lower bound (a search): there may be more pages than it says.
-    let bounded = total > governance::ports::COUNT_BOUND;
+    let bounded = !exact && total > governance::ports::COUNT_BOUND;
     let previous = (offset > 0).then(|| href(offset.saturating_sub(limit)));
     let next = (offset + limit < total || bounded).then(|| href(offset + limit));
     let last = if bounded { offset + limit } else { (offset + limit).min(total) };

@@ -101,7 +101,7 @@ pub fn AuditPage() -> impl IntoView {
                             </table>
                         </div>
                         {empty}
-                        <Pager offset=rows.offset limit=rows.limit total=rows.total href=href />
+                        <Pager offset=rows.offset limit=rows.limit total=rows.total href=href exact=true />
                     }
                 });
                 view! {

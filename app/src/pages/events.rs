@@ -111,7 +111,7 @@ pub fn EventsPage() -> impl IntoView {
                         </tbody>
                     </table>
                     {empty}
-                    <Pager offset=page.offset limit=page.limit total=page.total href=href />
+                    <Pager offset=page.offset limit=page.limit total=page.total href=href exact=true />
                 }
                 .into_any()
             })}
