@@ -238,55 +238,10 @@ async fn the_events_page_filters_by_type_version_and_delivery_and_links_each_to_
     // Nothing is dead in the demo: the filter says so rather than listing everything.
     let (_, html) = get(&app, &cookie, "/events?delivery=Dead").await;
     assert!(html.contains("No event matches this filter."), "{html}");
-    for (query, field) in
-        [("type=ModelApprovedd", "type"), ("delivery=dead", "delivery"), ("version=no-such-version", "version")]
-    {
+    for (query, field) in [("type=ModelApprovedd", "type"), ("delivery=dead", "delivery")] {
         let (status, html) = get(&app, &cookie, &format!("/events?{query}")).await;
         assert_eq!(status, StatusCode::OK);
-        assert!(
-            html.contains(&format!("The filter's {field} is not"))
-                || html.contains(&format!("The filter's {field} names no")),
-            "{query}: {}",
-            &html[html.len().saturating_sub(3000)..]
-        );
+        assert!(html.contains(&format!("The filter's {field} is not")), "{query}");
         assert!(!html.contains("<tr class=\"border-b border-slate-200\">"), "{query}: nothing listed");
     }
-}
-
-#[tokio::test]
-async fn the_events_api_takes_the_same_filters_under_the_same_rules() {
-    let app = common::spawn().await;
-    let version = gina_rejects(&app, "Latency regressed in the last run.").await;
-    let token = |uri: &str| {
-        Request::get(uri).header("authorization", format!("Bearer {}", common::TOKEN)).body(Body::empty()).unwrap()
-    };
-    // CI reads its version's rejections only.
-    let (status, body) = app.send(token(&format!("/api/v1/events?version={version}&type=ModelRejected"))).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let items = page["items"].as_array().unwrap();
-    assert!(!items.is_empty());
-    assert!(items.iter().all(|r| r["envelope"]["detail-type"] == "ModelRejected"), "{body}");
-    for (query, field) in [("type=Nope", "type"), ("delivery=dead", "delivery")] {
-        let (status, body) = app.send(token(&format!("/api/v1/events?version={version}&{query}"))).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
-        assert!(body.contains(field), "{body}");
-    }
-    let (status, body) = app.send(token("/api/v1/events?version=no-such-version")).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert!(body.contains("names no version"), "{body}");
-    // Every project's events stay for operations and auditors, filtered or not.
-    let dana = app.sign_in("dana").await;
-    let (status, _) = get(&app, &dana, "/api/v1/events?type=ModelApproved").await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = get(&app, &dana, &format!("/api/v1/events?version={version}&type=ModelRejected")).await;
-    assert_eq!(status, StatusCode::OK, "a member reads her project's version");
-    // A version of another project is refused to its token.
-    let other = Request::get(format!("/api/v1/events?version={version}"))
-        .header("authorization", format!("Bearer {}", common::OTHER_TOKEN))
-        .body(Body::empty())
-        .unwrap();
-    let (status, body) = app.send(other).await;
-    assert!(status.is_client_error(), "{status}: {body}");
-    assert!(!body.contains("ModelRejected"), "{body}");
 }

@@ -10,7 +10,6 @@ use axum::response::IntoResponse;
 use axum::Json;
 use governance::deployment::DeploymentStatus;
 use governance::forms::VersionFilter;
-use governance::ledger_filters::EventQuery;
 use governance::model::RegisterVersionInput;
 use governance::monitoring::MonitoringPush;
 use governance::ports::Window;
@@ -119,6 +118,7 @@ pub async fn version_decisions(
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
     project: Option<String>,
+    version: Option<String>,
     offset: Option<u64>,
     limit: Option<u64>,
 }
@@ -143,21 +143,10 @@ pub async fn decisions(
     Ok(Json(state.service.recent_decisions(&actor, project(q.project.as_deref())?, window(q.offset, q.limit)).await?))
 }
 
-/// The events list's query: a version (required with a project token), a type, a delivery state.
-#[derive(Debug, Deserialize)]
-pub struct EventsQuery {
-    version: Option<String>,
-    #[serde(rename = "type")]
-    detail_type: Option<String>,
-    delivery: Option<String>,
-    offset: Option<u64>,
-    limit: Option<u64>,
-}
-
 pub async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
-    query: Result<Query<EventsQuery>, QueryRejection>,
+    query: Result<Query<PageQuery>, QueryRejection>,
 ) -> ApiResult<impl IntoResponse> {
     let actor = actor(&state, &headers).await?;
     let q = read_query(query)?;
@@ -165,12 +154,8 @@ pub async fn events(
     if q.version.is_none() && matches!(actor, Actor::Machine(_)) {
         return Err(FieldError::new("version", "is required with a project token").into());
     }
-    let query = EventQuery {
-        version: q.version.as_deref().map(|v| version_id(v).to_string()),
-        detail_type: q.detail_type,
-        delivery: q.delivery,
-    };
-    Ok(Json(state.service.event_log(&actor, &query, window(q.offset, q.limit)).await?))
+    let version = q.version.as_deref().map(version_id);
+    Ok(Json(state.service.events(&actor, version.as_ref(), window(q.offset, q.limit)).await?))
 }
 
 pub async fn test_runs(

@@ -167,21 +167,12 @@ fn query_parameters(method: &str, path: &str) -> Vec<Value> {
             param("model_group", false, json!({"type": "string", "pattern": "^([a-z][a-z0-9-]{0,62})?$"}), "Only this model group (its exact name)"),
             param("search", false, json!({"type": "string", "maxLength": 200}), "Text in the group name, description or id"),
         ],
-        ("get", "/api/v1/events") => vec![
-            param(
-                "version",
-                true,
-                json!({"type": "string", "minLength": 1, "maxLength": 200}),
-                "The version whose events to list. Machines must name one; a signed-in person may leave it out for every project's events.",
-            ),
-            param(
-                "type",
-                false,
-                json!({"enum": governance::ledger_filters::event_types().collect::<Vec<_>>()}),
-                "Only events of this detail-type",
-            ),
-            param("delivery", false, json!({"enum": ["Pending", "Delivered", "Dead"]}), "Only events with a delivery in this state"),
-        ],
+        ("get", "/api/v1/events") => vec![param(
+            "version",
+            true,
+            json!({"type": "string", "minLength": 1, "maxLength": 200}),
+            "The version whose events to list. Machines must name one; a signed-in person may leave it out for every project's events.",
+        )],
         _ => vec![],
     };
     if method == "get" && (!params.is_empty() || path.ends_with("/test-runs")) {
