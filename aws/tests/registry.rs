@@ -58,6 +58,7 @@ fn approval(version: &governance::model::ModelVersion, id: &str) -> DecisionComm
         evidence_digest: "sha256:abc".into(),
         event_id: event_id.clone(),
         decided_at: Utc::now(),
+        rollback_to: None,
     };
     let model = VersionRef {
         project: version.project.clone(),

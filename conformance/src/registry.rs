@@ -49,6 +49,7 @@ fn decision(version: &ModelVersion, n: u32, stage: Stage, to: (Stage, ApprovalSt
         evidence_digest: format!("sha256:{n:064}"),
         event_id: EventId(format!("evt-conformance-{}-{n}", version.project)),
         decided_at: Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).single().unwrap_or_default(),
+        rollback_to: None,
     }
 }
 

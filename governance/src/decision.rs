@@ -11,6 +11,10 @@ use crate::{ApprovalStatus, DecisionId, EventId, FieldError, Persona, Stage, Sub
 pub enum Verdict {
     Approve,
     Reject,
+    /// A Prod version rolled back: the group's Prod goes back to an earlier Prod version (`Decision::rollback_to`).
+    Rollback,
+    /// A Prod version taken out of Prod for good.
+    Retire,
 }
 
 impl Verdict {
@@ -18,13 +22,32 @@ impl Verdict {
         match self {
             Verdict::Approve => "Approve",
             Verdict::Reject => "Reject",
+            Verdict::Rollback => "Rollback",
+            Verdict::Retire => "Retire",
         }
     }
+    /// Any verdict by its name (as stored). The approval panel's form takes Approve and Reject only
+    /// ([`Verdict::parse_approval`]); a rollback and a retirement have their own requests and rules.
     pub fn parse(value: &str) -> Option<Verdict> {
         match value.trim().to_ascii_lowercase().as_str() {
             "approve" => Some(Verdict::Approve),
             "reject" => Some(Verdict::Reject),
+            "rollback" => Some(Verdict::Rollback),
+            "retire" => Some(Verdict::Retire),
             _ => None,
+        }
+    }
+    /// Approve or Reject, what the approval panel decides.
+    pub fn parse_approval(value: &str) -> Option<Verdict> {
+        Self::parse(value).filter(|v| matches!(v, Verdict::Approve | Verdict::Reject))
+    }
+    /// The past tense, for timelines ("Approved", "Rolled back").
+    pub fn past(self) -> &'static str {
+        match self {
+            Verdict::Approve => "Approved",
+            Verdict::Reject => "Rejected",
+            Verdict::Rollback => "Rolled back",
+            Verdict::Retire => "Retired",
         }
     }
 }
@@ -79,6 +102,9 @@ pub struct Decision {
     pub evidence_digest: String,
     pub event_id: EventId,
     pub decided_at: DateTime<Utc>,
+    /// For a rollback: the earlier Prod version the group goes back to.
+    #[serde(default)]
+    pub rollback_to: Option<VersionId>,
 }
 
 impl Decision {
@@ -86,4 +112,32 @@ impl Decision {
     pub fn is_prod_signoff(&self) -> bool {
         self.stage == Stage::Prod && self.verdict == Verdict::Approve
     }
+
+    /// A rollback (or a sign-off towards one) to `to`.
+    pub fn is_rollback_to(&self, to: &VersionId) -> bool {
+        self.verdict == Verdict::Rollback && self.rollback_to.as_ref() == Some(to)
+    }
+}
+
+/// What a Governance Engineer sends to roll a Prod version back to an earlier one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RollbackRequest {
+    /// The earlier Prod version of the same group that goes back to Prod.
+    pub to: VersionId,
+    pub justification: String,
+    /// The digest of the earlier version's evidence as the person saw it.
+    pub evidence_digest: String,
+    /// The review the rollback decides, if it came from one.
+    #[serde(default)]
+    pub review: Option<crate::ReviewId>,
+}
+
+/// What a Governance Engineer sends to retire a Prod version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetireRequest {
+    pub justification: String,
+    /// The digest of the version's evidence as the person saw it.
+    pub evidence_digest: String,
+    #[serde(default)]
+    pub review: Option<crate::ReviewId>,
 }

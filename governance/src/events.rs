@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::deployment::{DeploymentConfig, DeploymentStatus};
 use crate::ids::ModelGroupName;
+use crate::review::ReviewOutcome;
 use crate::{
-    ApprovalStatus, DecisionId, Environment, EventId, Persona, ProjectId, Registry, Stage, Subject, TestRunId,
-    VersionId,
+    ApprovalStatus, DecisionId, Environment, EventId, Persona, ProjectId, Registry, ReviewId, Stage, Subject,
+    TestRunId, VersionId,
 };
 
 /// The `source` of every event the portal emits.
@@ -145,11 +146,77 @@ pub enum PromotionEvent {
         threshold: f64,
         at: DateTime<Utc>,
     },
+    /// A sustained breach opened (or re-opened) a review of a Prod version: the project's Governance
+    /// Engineers decide it.
+    #[serde(rename_all = "camelCase")]
+    ReviewOpened {
+        model: VersionRef,
+        review_id: ReviewId,
+        metric: String,
+        endpoint: String,
+        variant: String,
+        threshold: f64,
+        /// The worst value of the run that opened it.
+        value: f64,
+        /// The first point of the run over the threshold.
+        breaching_since: DateTime<Utc>,
+        /// How many times it re-opened after an acknowledgement ran out (0 for a new review).
+        reopened: u32,
+    },
+    #[serde(rename_all = "camelCase")]
+    ReviewDecided {
+        model: VersionRef,
+        review_id: ReviewId,
+        outcome: ReviewOutcome,
+        decided_by: Subject,
+        justification: String,
+        /// For an acknowledgement: when it runs out.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        acknowledged_until: Option<DateTime<Utc>>,
+    },
+    /// A sign-off towards a rollback that needs more Governance Engineers (the project's Prod quorum).
+    #[serde(rename_all = "camelCase")]
+    RollbackSignoffRecorded {
+        model: VersionRef,
+        rolled_back_to: VersionRef,
+        decision_id: DecisionId,
+        signed_by: Subject,
+        signed: u8,
+        required: u8,
+    },
+    /// The group's Prod goes back from `model` (now rejected) to the earlier `rolledBackTo`: CI deploys it with
+    /// the config given (a `DeploymentRequested` for it follows).
+    #[serde(rename_all = "camelCase")]
+    ModelRolledBack {
+        model: VersionRef,
+        rolled_back_to: VersionRef,
+        decision_id: DecisionId,
+        rolled_back_by: Subject,
+        justification: String,
+        /// The digest of the earlier version's evidence the rollback was decided on.
+        evidence_digest: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        review_id: Option<ReviewId>,
+        deployment_config: Option<DeploymentConfig>,
+        #[serde(default)]
+        deployment_commit: Option<crate::deployment::ConfigCommit>,
+    },
+    /// A version taken out of Prod for good: CI removes what serves it.
+    #[serde(rename_all = "camelCase")]
+    ModelRetired {
+        model: VersionRef,
+        decision_id: DecisionId,
+        retired_by: Subject,
+        justification: String,
+        evidence_digest: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        review_id: Option<ReviewId>,
+    },
 }
 
 impl PromotionEvent {
     /// Every `detail-type` of these events (as [`PromotionEvent::detail_type`] names them).
-    pub const TYPES: [&'static str; 10] = [
+    pub const TYPES: [&'static str; 15] = [
         "ModelVersionRegistered",
         "ModelApproved",
         "ModelRejected",
@@ -160,6 +227,11 @@ impl PromotionEvent {
         "DeploymentStatusReported",
         "MonitoringAlarm",
         "ModelPackageChangedOutsidePortal",
+        "ReviewOpened",
+        "ReviewDecided",
+        "RollbackSignoffRecorded",
+        "ModelRolledBack",
+        "ModelRetired",
     ];
 
     pub fn detail_type(&self) -> &'static str {
@@ -174,6 +246,11 @@ impl PromotionEvent {
             PromotionEvent::DeploymentStatusReported { .. } => "DeploymentStatusReported",
             PromotionEvent::MonitoringAlarm { .. } => "MonitoringAlarm",
             PromotionEvent::ModelPackageChangedOutsidePortal { .. } => "ModelPackageChangedOutsidePortal",
+            PromotionEvent::ReviewOpened { .. } => "ReviewOpened",
+            PromotionEvent::ReviewDecided { .. } => "ReviewDecided",
+            PromotionEvent::RollbackSignoffRecorded { .. } => "RollbackSignoffRecorded",
+            PromotionEvent::ModelRolledBack { .. } => "ModelRolledBack",
+            PromotionEvent::ModelRetired { .. } => "ModelRetired",
         }
     }
 
@@ -188,7 +265,12 @@ impl PromotionEvent {
             | PromotionEvent::TestResultsRecorded { model, .. }
             | PromotionEvent::DeploymentStatusReported { model, .. }
             | PromotionEvent::MonitoringAlarm { model, .. }
-            | PromotionEvent::ModelPackageChangedOutsidePortal { model, .. } => model,
+            | PromotionEvent::ModelPackageChangedOutsidePortal { model, .. }
+            | PromotionEvent::ReviewOpened { model, .. }
+            | PromotionEvent::ReviewDecided { model, .. }
+            | PromotionEvent::RollbackSignoffRecorded { model, .. }
+            | PromotionEvent::ModelRolledBack { model, .. }
+            | PromotionEvent::ModelRetired { model, .. } => model,
         }
     }
 

@@ -27,7 +27,7 @@ impl FromStr for ApprovalStatus {
 impl FromStr for Verdict {
     type Err = FieldError;
     fn from_str(text: &str) -> Result<Self, FieldError> {
-        Verdict::parse(text).ok_or_else(|| FieldError::new("verdict", "must be Approve or Reject"))
+        Verdict::parse_approval(text).ok_or_else(|| FieldError::new("verdict", "must be Approve or Reject"))
     }
 }
 

@@ -56,6 +56,10 @@ id_type!(
     /// An integration test run reported by CI.
     TestRunId
 );
+id_type!(
+    /// A review of a Prod version, opened by a sustained monitoring breach.
+    ReviewId
+);
 
 /// Parses a slug: 1-63 lowercase letters, digits and dashes, starting with a letter.
 pub fn parse_slug(field: &str, value: &str) -> Result<String, FieldError> {

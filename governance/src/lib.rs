@@ -32,6 +32,7 @@ pub mod ports;
 pub mod project;
 pub mod provisioning;
 pub mod record;
+pub mod review;
 pub mod service;
 pub mod stage;
 pub mod template;
@@ -42,6 +43,6 @@ pub mod timeline;
 pub mod trust_policy;
 
 pub use error::{Denial, DenialCode, FieldError};
-pub use ids::{DecisionId, EventId, ProjectId, Subject, TestRunId, VersionId};
+pub use ids::{DecisionId, EventId, ProjectId, ReviewId, Subject, TestRunId, VersionId};
 pub use persona::{Actor, Persona, Principal};
 pub use stage::{ApprovalStatus, Environment, Registry, Stage};

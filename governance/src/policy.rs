@@ -49,6 +49,12 @@ pub fn check(
         return Err(Denial::new(DenialCode::NotAwaitingDecision, reason));
     }
     let to = |status| Transition::Move { stage, status };
+    if matches!(verdict, Verdict::Rollback | Verdict::Retire) {
+        return Err(Denial::new(
+            DenialCode::Forbidden,
+            "A rollback or a retirement is decided on a Prod version's Production panel, not on the approval panel.",
+        ));
+    }
     if verdict == Verdict::Reject {
         // Rejecting needs no gate: anyone entitled to decide may stop a version.
         return Ok(to(ApprovalStatus::Rejected));
@@ -111,6 +117,151 @@ pub fn decide(
         return Err(Denial::new(DenialCode::StaleEvidence, reason));
     }
     Ok((transition, justification))
+}
+
+/// Whether a central version is approved for Prod (it is, or was, live there and nothing took it out).
+fn in_prod(version: &ModelVersion) -> bool {
+    version.registry.is_central() && version.stage == Stage::Prod && version.status == ApprovalStatus::Approved
+}
+
+fn governance_engineer(principal: &Principal, version: &ModelVersion, what: &str) -> Result<(), Denial> {
+    if principal.has(&version.project, Persona::GovernanceEngineer) {
+        Ok(())
+    } else {
+        Err(Denial::new(
+            DenialCode::MissingPersona,
+            format!("Only a Governance Engineer of project {} may {what}.", version.project),
+        ))
+    }
+}
+
+/// Why an earlier version of the group cannot go back to Prod, in words naming what it is now.
+fn not_in_prod(version: &ModelVersion, decisions: &[crate::decision::Decision]) -> String {
+    let label = format!("v{}", version.number);
+    match decisions.iter().rev().find(|d| matches!(d.verdict, Verdict::Retire | Verdict::Rollback)) {
+        Some(d) if d.verdict == Verdict::Retire && d.to.1 == ApprovalStatus::Rejected => format!(
+            "{label} was retired from Prod on {} by {}: it can return to Prod only through a fresh Prod sign-off.",
+            d.decided_at.format("%Y-%m-%d"),
+            d.decided_by_name
+        ),
+        Some(d) if d.to.1 == ApprovalStatus::Rejected => format!(
+            "{label} was rolled back on {} by {}: it can return to Prod only through a fresh Prod sign-off.",
+            d.decided_at.format("%Y-%m-%d"),
+            d.decided_by_name
+        ),
+        _ => format!("{label} is not approved for Prod (it is {} / {}).", version.stage, version.status.label()),
+    }
+}
+
+/// Whether `principal` may roll the group's Prod back from `current` to the earlier Prod version `earlier`,
+/// and what it would do: a decision on `current` under the rules of a Prod sign-off of `earlier` as it is now
+/// (its Prod gates but the stage one, separation of duties, the quorum).
+///
+/// # Errors
+/// A [`Denial`] with the first rule that refuses.
+pub fn check_rollback(
+    principal: &Principal,
+    current: &Evidence,
+    earlier: &Evidence,
+    policy: &ProjectPolicy,
+) -> Result<Transition, Denial> {
+    let (now, back) = (&current.version, &earlier.version);
+    governance_engineer(principal, now, "roll a Prod version back")?;
+    if !in_prod(now) {
+        return Err(Denial::new(
+            DenialCode::NotAwaitingDecision,
+            format!("Only a version in Prod can be rolled back; this one is {} / {}.", now.stage, now.status.label()),
+        ));
+    }
+    if back.project != now.project || back.group != now.group || !back.registry.is_central() {
+        return Err(Denial::new(
+            DenialCode::Forbidden,
+            format!("A rollback goes back to an earlier version of {} in the central registry.", now.group),
+        ));
+    }
+    if back.number >= now.number {
+        return Err(Denial::new(
+            DenialCode::Forbidden,
+            format!(
+                "v{} is not earlier than v{}: a rollback goes back to an earlier Prod version.",
+                back.number, now.number
+            ),
+        ));
+    }
+    if !in_prod(back) {
+        return Err(Denial::new(DenialCode::Forbidden, not_in_prod(back, &earlier.decisions)));
+    }
+    if let Some(unmet) = crate::gates::gates(Stage::Prod, earlier, policy)
+        .into_iter()
+        .filter(|g| g.label != "Test-approved")
+        .find(|g| !g.met)
+    {
+        return Err(Denial::new(
+            DenialCode::GateUnmet,
+            format!("Gate not met by v{}: {} ({}).", back.number, unmet.label, unmet.detail),
+        ));
+    }
+    if principal.subject == back.registered_by {
+        return Err(Denial::new(
+            DenialCode::SeparationOfDuties,
+            format!("Separation of duties: you registered v{}, so someone else must roll back to it.", back.number),
+        ));
+    }
+    if earlier.test_approver() == Some(&principal.subject) {
+        return Err(Denial::new(
+            DenialCode::SeparationOfDuties,
+            format!(
+                "Separation of duties: you approved v{} for Test, so someone else must roll back to it.",
+                back.number
+            ),
+        ));
+    }
+    let signoffs: Vec<_> = current.decisions.iter().filter(|d| d.is_rollback_to(&back.id)).collect();
+    if signoffs.iter().any(|d| d.decided_by == principal.subject) {
+        return Err(Denial::new(
+            DenialCode::AlreadySigned,
+            "You have already signed this rollback; the quorum needs other Governance Engineers.",
+        ));
+    }
+    let required = policy.prod_quorum.max(1);
+    let signed = u8::try_from(signoffs.len()).unwrap_or(u8::MAX).saturating_add(1);
+    if signed < required {
+        Ok(Transition::Signoff { signed, required })
+    } else {
+        // The rolled-back version is rejected in the registry, which leaves the earlier one the group's newest
+        // approved Prod version: what SageMaker-driven pipelines deploy.
+        Ok(Transition::Move { stage: Stage::Prod, status: ApprovalStatus::Rejected })
+    }
+}
+
+/// Whether `principal` may retire this Prod version: taking a model out needs no gate and no quorum (anyone
+/// entitled to sign off Prod may stop a version, as with a rejection).
+///
+/// # Errors
+/// A [`Denial`] naming who may retire, or why the version is not in Prod.
+pub fn check_retire(principal: &Principal, evidence: &Evidence) -> Result<Transition, Denial> {
+    let version = &evidence.version;
+    governance_engineer(principal, version, "retire a Prod version")?;
+    if !in_prod(version) {
+        return Err(Denial::new(DenialCode::NotAwaitingDecision, not_in_prod(version, &evidence.decisions)));
+    }
+    Ok(Transition::Move { stage: Stage::Prod, status: ApprovalStatus::Rejected })
+}
+
+/// A justification and the evidence the person saw, checked for a rollback or a retirement as for any decision.
+///
+/// # Errors
+/// A [`Denial`] for a missing justification or stale evidence.
+pub fn justified(evidence: &Evidence, justification: &str, digest: &str) -> Result<Justification, Denial> {
+    let justification = Justification::parse(justification)
+        .map_err(|e| Denial::new(DenialCode::JustificationRequired, format!("Justification {}.", e.message)))?;
+    if digest != evidence.digest() {
+        return Err(Denial::new(
+            DenialCode::StaleEvidence,
+            "The evidence changed since you loaded this page: review it again before deciding.",
+        ));
+    }
+    Ok(justification)
 }
 
 /// Whether `principal` may save the deployment config of `environment` for this version.

@@ -550,6 +550,37 @@ pub trait Ledger: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
+/// Reviews of Prod versions (kept in the portal's database whatever the registry).
+#[async_trait]
+pub trait ReviewStore: Send + Sync {
+    async fn review(&self, id: &crate::ReviewId) -> Result<Option<crate::review::Review>, StoreError>;
+    /// The review of `version` for `cause` that is not closed, if any.
+    async fn active_review(
+        &self,
+        version: &VersionId,
+        cause: &str,
+    ) -> Result<Option<crate::review::Review>, StoreError>;
+    /// Every review of a version, newest first.
+    async fn reviews_of(&self, version: &VersionId) -> Result<Vec<crate::review::Review>, StoreError>;
+    /// Reviews in `status` of versions of any of `projects`, oldest first.
+    async fn reviews_in(
+        &self,
+        projects: &[ProjectId],
+        status: crate::review::ReviewStatus,
+    ) -> Result<Vec<crate::review::Review>, StoreError>;
+    /// Stores a new review (`expected_revision` None) or a change of one, compare-and-set on its revision, with
+    /// the change's effects in the same transaction.
+    ///
+    /// # Errors
+    /// `Conflict` when a new review meets an active one of the same version and cause, or the revision moved.
+    async fn save_review(
+        &self,
+        review: &crate::review::Review,
+        expected_revision: Option<u64>,
+        effects: Effects,
+    ) -> Result<(), StoreError>;
+}
+
 /// The time, from outside the domain so tests can set it.
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;

@@ -32,6 +32,14 @@ pub struct ProjectPolicy {
     /// training run it came from.
     #[serde(default)]
     pub lineage_required: Vec<crate::Stage>,
+    /// How long a monitoring series of a Prod version must stay over its threshold before a review opens: a
+    /// single point over it is noise, a sustained breach is a governance matter.
+    #[serde(default = "default_breach_window")]
+    pub breach_window_minutes: u32,
+}
+
+fn default_breach_window() -> u32 {
+    15
 }
 
 impl Default for ProjectPolicy {
@@ -42,6 +50,7 @@ impl Default for ProjectPolicy {
             require_model_card: true,
             required_test_suites: Vec::new(),
             lineage_required: Vec::new(),
+            breach_window_minutes: default_breach_window(),
         }
     }
 }

@@ -393,6 +393,9 @@ impl TemplateDefinition {
         if !(1..=9).contains(&self.policy.prod_quorum) {
             return Err(FieldError::new("prod_quorum", "must be between 1 and 9"));
         }
+        if !(1..=1440).contains(&self.policy.breach_window_minutes) {
+            return Err(FieldError::new("breach_window_minutes", "must be between 1 and 1440 minutes"));
+        }
         for suite in &self.policy.required_test_suites {
             text_field("required_test_suites", suite, true, 120)?;
         }

@@ -112,6 +112,7 @@ pub fn definition_from_form(form: &BTreeMap<String, String>) -> Result<TemplateD
                 .filter(|s| !s.is_empty())
                 .map(String::from)
                 .collect(),
+            ..ProjectPolicy::default()
         },
         files,
     })

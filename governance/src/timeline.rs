@@ -64,9 +64,18 @@ pub fn timeline(
         event: find(&|r| matches!(r.envelope.detail_type.as_str(), "ModelVersionRegistered" | "ModelCopiedToCentral")),
     }];
     for d in decisions {
-        let verdict = match d.verdict {
-            Verdict::Approve => "Approved",
-            Verdict::Reject => "Rejected",
+        let event = find(&|r| r.envelope.id == d.event_id);
+        // A rollback names the version Prod went back to (its event carries the number).
+        let back_to = events
+            .iter()
+            .find(|r| r.envelope.id == d.event_id)
+            .and_then(|r| r.envelope.detail.pointer("/rolledBackTo/versionNumber").and_then(|n| n.as_u64()));
+        let title = match (d.verdict, back_to) {
+            (Verdict::Rollback, Some(n)) => format!("Rolled back to v{n} by {} ({})", d.decided_by_name, d.persona),
+            (Verdict::Rollback | Verdict::Retire, _) => {
+                format!("{} from Prod by {} ({})", d.verdict.past(), d.decided_by_name, d.persona)
+            }
+            _ => format!("{} for {} by {} ({})", d.verdict.past(), d.stage, d.decided_by_name, d.persona),
         };
         let quorum = d
             .quorum
@@ -76,9 +85,9 @@ pub fn timeline(
         out.push(TimelineEntry {
             at: d.decided_at,
             kind: EntryKind::Decision,
-            title: format!("{verdict} for {} by {} ({}){quorum}", d.stage, d.decided_by_name, d.persona),
+            title: format!("{title}{quorum}"),
             detail: d.justification.clone(),
-            event: find(&|r| r.envelope.id == d.event_id),
+            event,
         });
     }
     for run in test_runs {
@@ -119,6 +128,27 @@ pub fn timeline(
                     .map(crate::display::number)
                     .unwrap_or_default(),
             )
+        } else if r.envelope.detail_type == "ReviewOpened" {
+            format!(
+                "{} on {}/{} over threshold {} since {}",
+                field(r, "metric").unwrap_or_default(),
+                field(r, "endpoint").unwrap_or_default(),
+                field(r, "variant").unwrap_or_default(),
+                r.envelope
+                    .detail
+                    .get("threshold")
+                    .and_then(|v| v.as_f64())
+                    .map(crate::display::number)
+                    .unwrap_or_default(),
+                field(r, "breachingSince").unwrap_or_default(),
+            )
+        } else if r.envelope.detail_type == "ReviewDecided" {
+            format!(
+                "{} by {}: {}",
+                field(r, "outcome").unwrap_or_default(),
+                field(r, "decidedBy").unwrap_or_default(),
+                field(r, "justification").unwrap_or_default()
+            )
         } else if let Some(summary) = field(r, "summary") {
             // A change made outside the portal says what differs from the record.
             summary
@@ -129,11 +159,12 @@ pub fn timeline(
         };
         out.push(TimelineEntry {
             at: r.envelope.time,
-            kind: if alarm { EntryKind::Alarm } else { EntryKind::Event },
-            title: if r.envelope.detail_type == crate::service::CHANGED_OUTSIDE {
-                "Changed outside the portal".to_string()
-            } else {
-                r.envelope.detail_type.clone()
+            kind: if alarm || r.envelope.detail_type == "ReviewOpened" { EntryKind::Alarm } else { EntryKind::Event },
+            title: match r.envelope.detail_type.as_str() {
+                crate::service::CHANGED_OUTSIDE => "Changed outside the portal".to_string(),
+                "ReviewOpened" => "Review opened".to_string(),
+                "ReviewDecided" => "Review decided".to_string(),
+                other => other.to_string(),
             },
             detail,
             event: Some(deliveries(r)),

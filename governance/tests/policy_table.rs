@@ -9,7 +9,7 @@ use governance::deployment::{DeploymentConfig, ProductionVariant, SavedDeploymen
 use governance::evidence::Evidence;
 use governance::ids::ModelGroupName;
 use governance::model::{Lineage, ModelCard, ModelVersion};
-use governance::policy::{check, decide, Transition};
+use governance::policy::{check, check_retire, check_rollback, decide, Transition};
 use governance::project::{Bound, MetricThreshold, ProjectPolicy};
 use governance::test_run::{CaseStatus, TestCase, TestRun};
 use governance::{ApprovalStatus, DenialCode, Environment, Persona, Principal, ProjectId, Registry, Stage, Subject};
@@ -110,6 +110,7 @@ fn decision(stage: Stage, verdict: Verdict, by: &str) -> Decision {
         evidence_digest: String::new(),
         event_id: "e".into(),
         decided_at: DateTime::UNIX_EPOCH,
+        rollback_to: None,
     }
 }
 
@@ -147,6 +148,7 @@ fn strict_policy() -> ProjectPolicy {
         require_model_card: true,
         required_test_suites: Vec::new(),
         lineage_required: Vec::new(),
+        ..ProjectPolicy::default()
     }
 }
 
@@ -599,5 +601,110 @@ fn an_approval_set_outside_the_portal_counts_for_no_gate_and_no_signature() {
     assert_eq!(
         check(&erin, &evidence, &policy, Stage::Prod, Verdict::Approve).unwrap_err().code,
         DenialCode::SeparationOfDuties
+    );
+}
+
+/// A central version of pd-model numbered `number`, approved for Prod (its Test approver erin, registered by
+/// `registrant`), with its Prod evidence.
+fn in_prod(number: u32, registrant: &str) -> Evidence {
+    let mut e = ready_for(Stage::Prod);
+    e.version.id = format!("mv-{number}").as_str().into();
+    e.version.number = number;
+    e.version.stage = Stage::Prod;
+    e.version.status = ApprovalStatus::Approved;
+    e.version.registered_by = registrant.into();
+    e.decisions.push(decision(Stage::Prod, Verdict::Approve, "gina"));
+    e
+}
+
+#[test]
+fn a_rollback_follows_the_rules_of_a_prod_sign_off_of_the_earlier_version() {
+    let policy = strict_policy();
+    let (current, earlier) = (in_prod(2, "dana"), in_prod(1, "dana"));
+    let hugo = person("hugo", &[Persona::GovernanceEngineer]);
+    assert_eq!(
+        check_rollback(&hugo, &current, &earlier, &policy),
+        Ok(Transition::Move { stage: Stage::Prod, status: ApprovalStatus::Rejected }),
+        "the rolled-back version is rejected; the earlier one stays approved"
+    );
+    let code = |p: &Principal, c: &Evidence, e: &Evidence| check_rollback(p, c, e, &policy).unwrap_err().code;
+    // Only a Governance Engineer of the project.
+    for persona in [Persona::DataScientist, Persona::AiEngineer, Persona::Admin] {
+        assert_eq!(code(&person("hugo", &[persona]), &current, &earlier), DenialCode::MissingPersona, "{persona:?}");
+    }
+    // The registrant and the Test approver of the earlier version may not put it back.
+    assert_eq!(
+        code(&person("dana", &[Persona::GovernanceEngineer]), &current, &earlier),
+        DenialCode::SeparationOfDuties
+    );
+    assert_eq!(
+        code(&person("erin", &[Persona::GovernanceEngineer]), &current, &earlier),
+        DenialCode::SeparationOfDuties
+    );
+    // Back, never forward or to itself, and only in the same group of the central registry.
+    assert_eq!(code(&hugo, &earlier, &current), DenialCode::Forbidden);
+    assert_eq!(code(&hugo, &current, &current), DenialCode::Forbidden);
+    let mut other_group = earlier.clone();
+    other_group.version.group = ModelGroupName("lgd-model".into());
+    assert_eq!(code(&hugo, &current, &other_group), DenialCode::Forbidden);
+    // From a version in Prod only.
+    let mut awaiting = current.clone();
+    awaiting.version.stage = Stage::Test;
+    assert_eq!(code(&hugo, &awaiting, &earlier), DenialCode::NotAwaitingDecision);
+    // The earlier version's Prod gates as it is now (its latest test run failed since).
+    let mut failing = earlier.clone();
+    failing.latest_test_run = Some(run(false));
+    assert_eq!(code(&hugo, &current, &failing), DenialCode::GateUnmet);
+}
+
+#[test]
+fn a_retired_version_cannot_be_rolled_back_to() {
+    let (current, mut earlier) = (in_prod(2, "dana"), in_prod(1, "dana"));
+    let hugo = person("hugo", &[Persona::GovernanceEngineer]);
+    assert_eq!(
+        check_retire(&hugo, &earlier),
+        Ok(Transition::Move { stage: Stage::Prod, status: ApprovalStatus::Rejected })
+    );
+    let mut retired = decision(Stage::Prod, Verdict::Retire, "gina");
+    retired.to = (Stage::Prod, ApprovalStatus::Rejected);
+    earlier.decisions.push(retired);
+    earlier.version.status = ApprovalStatus::Rejected;
+    let refusal = check_rollback(&hugo, &current, &earlier, &strict_policy()).unwrap_err();
+    assert_eq!(refusal.code, DenialCode::Forbidden);
+    assert!(
+        refusal.reason.contains("v1 was retired") && refusal.reason.contains("fresh Prod sign-off"),
+        "{}",
+        refusal.reason
+    );
+    // Retiring is for Governance Engineers, of a version in Prod.
+    assert_eq!(
+        check_retire(&person("dana", &[Persona::DataScientist]), &current).unwrap_err().code,
+        DenialCode::MissingPersona
+    );
+    assert_eq!(check_retire(&hugo, &earlier).unwrap_err().code, DenialCode::NotAwaitingDecision);
+    // The approval panel decides neither.
+    for verdict in [Verdict::Rollback, Verdict::Retire] {
+        let ready = ready_for(Stage::Prod);
+        assert_eq!(
+            check(&hugo, &ready, &strict_policy(), Stage::Prod, verdict).unwrap_err().code,
+            DenialCode::Forbidden
+        );
+    }
+}
+
+#[test]
+fn a_rollback_needs_the_prod_quorum_of_distinct_governance_engineers() {
+    let policy = ProjectPolicy { prod_quorum: 2, ..strict_policy() };
+    let (mut current, earlier) = (in_prod(2, "dana"), in_prod(1, "dana"));
+    let hugo = person("hugo", &[Persona::GovernanceEngineer]);
+    assert_eq!(check_rollback(&hugo, &current, &earlier, &policy), Ok(Transition::Signoff { signed: 1, required: 2 }));
+    let mut signed = decision(Stage::Prod, Verdict::Rollback, "hugo");
+    signed.rollback_to = Some(earlier.version.id.clone());
+    signed.to = signed.from;
+    current.decisions.push(signed);
+    assert_eq!(check_rollback(&hugo, &current, &earlier, &policy).unwrap_err().code, DenialCode::AlreadySigned);
+    assert_eq!(
+        check_rollback(&person("ivy", &[Persona::GovernanceEngineer]), &current, &earlier, &policy),
+        Ok(Transition::Move { stage: Stage::Prod, status: ApprovalStatus::Rejected })
     );
 }

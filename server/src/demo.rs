@@ -60,6 +60,7 @@ fn projects() -> Vec<Project> {
                 require_model_card: true,
                 required_test_suites: Vec::new(),
                 lineage_required: Vec::new(),
+                ..ProjectPolicy::default()
             },
         },
         Project {
@@ -73,6 +74,7 @@ fn projects() -> Vec<Project> {
                 require_model_card: true,
                 required_test_suites: Vec::new(),
                 lineage_required: Vec::new(),
+                ..ProjectPolicy::default()
             },
         },
         Project {
@@ -86,6 +88,7 @@ fn projects() -> Vec<Project> {
                 require_model_card: true,
                 required_test_suites: Vec::new(),
                 lineage_required: Vec::new(),
+                ..ProjectPolicy::default()
             },
         },
     ]

@@ -151,6 +151,7 @@ fn definition(
             required_test_suites: suites.iter().map(|s| s.to_string()).collect(),
             // Prod sign-off needs to know what the model was trained on and by which run.
             lineage_required: vec![Stage::Prod],
+            ..ProjectPolicy::default()
         },
         files,
     }

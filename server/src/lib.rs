@@ -119,6 +119,7 @@ pub async fn build_with(
         templates: stored.templates.clone(),
         projects: stored.projects.clone(),
         catalog: stored.catalog.clone(),
+        reviews: stored.reviews.clone(),
         repositories: Arc::new(git::GitRepositories::new(settings.repositories_dir())),
         clock: clock.clone(),
         ids: Arc::new(clock::RandomIds),

@@ -138,6 +138,7 @@ fn pending(id: &str, version: &str, recorded_minutes_ago: i64) -> PendingDecisio
         evidence_digest: "sha256:abc".into(),
         event_id: EventId(format!("evt-{id}")),
         decided_at: at,
+        rollback_to: None,
     };
     let audit = AuditRecord {
         at,

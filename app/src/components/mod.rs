@@ -16,6 +16,7 @@ pub mod metrics_table;
 pub mod model_card;
 pub mod monitoring;
 pub mod pager;
+pub mod production_panel;
 pub mod sort;
 pub mod stage_status;
 pub mod template_editor;

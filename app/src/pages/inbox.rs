@@ -7,7 +7,7 @@ use crate::components::dataset_requests::DatasetRequests;
 use crate::components::live::Follow;
 use crate::components::stage_status::RecordedStageStatus;
 use crate::pages::load_error;
-use crate::server_fns::{dataset_requests, inbox, DecideSubscription};
+use crate::server_fns::{dataset_requests, inbox, DecideSubscription, ReviewRow};
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
@@ -32,11 +32,15 @@ pub fn InboxPage() -> impl IntoView {
                 };
                 let follow = view! { <Follow url=format!("/live/inbox?since={}", inbox.revision) on_change=changed /> };
                 let rows = inbox.rows;
+                let reviews = (!inbox.reviews.is_empty()).then(|| view! { <Reviews rows=inbox.reviews.clone() /> });
                 if rows.is_empty() {
-                    return view! { {follow} <p>"Nothing awaits your decision."</p> }.into_any();
+                    let nothing = inbox.reviews.is_empty().then(|| view! { <p>"Nothing awaits your decision."</p> });
+                    return view! { {follow} {reviews} {nothing} }.into_any();
                 }
                 view! {
                     {follow}
+                    {reviews}
+                    <h2 class="text-lg font-semibold mb-2">"Approvals"</h2>
                     <table class="w-full text-sm bg-white">
                         <thead>
                             <tr class="text-left border-b border-slate-200">
@@ -73,5 +77,51 @@ pub fn InboxPage() -> impl IntoView {
                 .into_any()
             })}
         </Suspense>
+    }
+}
+
+/// Reviews of Prod versions opened by sustained breaches: what breaches, since when, how badly, and whether it
+/// has cleared by itself since.
+#[component]
+fn Reviews(rows: Vec<ReviewRow>) -> impl IntoView {
+    view! {
+        <section aria-labelledby="reviews-h" class="mb-6" data-testid="reviews">
+            <h2 id="reviews-h" class="text-lg font-semibold mb-2">"Reviews of Prod versions"</h2>
+            <table class="w-full text-sm bg-white">
+                <thead>
+                    <tr class="text-left border-b border-slate-200">
+                        <th class="p-2">"Model version"</th>
+                        <th class="p-2">"Project"</th>
+                        <th class="p-2">"Breach"</th>
+                        <th class="p-2">"Worst / threshold"</th>
+                        <th class="p-2">"Breaching for"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows
+                        .into_iter()
+                        .map(|r| {
+                            let (v, b) = (r.version, r.review.breach);
+                            let state = match b.cleared_at {
+                                Some(at) => format!(" · cleared by itself at {}", crate::format::time(&at)),
+                                None if r.review.reopened > 0 => " · re-opened: the acknowledgement ran out".to_string(),
+                                None => String::new(),
+                            };
+                            view! {
+                                <tr class="border-b border-slate-200">
+                                    <td class="p-2">
+                                        <a class="text-blue-700 underline" href=format!("/versions/{}#production", v.id)>{v.label()}</a>
+                                    </td>
+                                    <td class="p-2">{v.project.to_string()}</td>
+                                    <td class="p-2">{format!("{}{state}", b.series_label())}</td>
+                                    <td class="p-2 text-right">{format!("{} / {}", crate::format::number(b.worst), crate::format::number(b.threshold))}</td>
+                                    <td class="p-2">{r.breaching_for}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </section>
     }
 }

@@ -16,6 +16,7 @@ use crate::components::live::{Follow, LiveState, StaleNotice};
 use crate::components::metrics_table::MetricsTable;
 use crate::components::model_card::ModelCardSection;
 use crate::components::monitoring::Monitoring;
+use crate::components::production_panel::{ProductionActions, ProductionPanel};
 use crate::components::stage_status::StageStatus;
 use crate::components::test_runs::TestRuns;
 use crate::components::timeline::Timeline;
@@ -53,9 +54,17 @@ pub fn VersionPage() -> impl IntoView {
     let decide = ServerAction::<Decide>::new();
     let save = ServerAction::<SaveDeploymentConfig>::new();
     let save_card = ServerAction::<SaveModelCard>::new();
+    let production = ProductionActions::new();
     // Reload after every decision or save, so the page shows the new state and the new evidence digest.
     let page = Resource::new(
-        move || (id(), range(), decide.version().get(), save.version().get(), save_card.version().get()),
+        move || {
+            let decided = (
+                production.acknowledge.version().get(),
+                production.roll_back.version().get(),
+                production.retire.version().get(),
+            );
+            (id(), range(), decide.version().get(), save.version().get(), save_card.version().get(), decided)
+        },
         |(id, range, ..)| version_page(id, range),
     );
     let live = LiveState::new();
@@ -240,6 +249,11 @@ pub fn VersionPage() -> impl IntoView {
                         // The approval panel stays in view while the sections scroll past it.
                         <div class="lg:sticky lg:top-14 lg:self-start lg:max-h-[calc(100vh-4rem)] lg:overflow-y-auto">
                             {section("approval", "Approval", approval)}
+                            {p.production.clone().map(|panel| section(
+                                "production",
+                                "Production",
+                                view! { <ProductionPanel version_id=v.id.to_string() number=v.number panel=panel actions=production /> }.into_any(),
+                            ))}
                         </div>
                     </div>
                 }

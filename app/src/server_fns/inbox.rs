@@ -15,10 +15,21 @@ pub struct InboxRow {
     pub waiting: String,
 }
 
+/// An open review of a Prod version, as the inbox lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewRow {
+    pub review: governance::review::Review,
+    pub version: ModelVersion,
+    /// How long the series has been over its threshold (or was, until it cleared), worked out on the server.
+    pub breaching_for: String,
+}
+
 /// The inbox with the revision it was drawn at (its live stream starts from it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InboxView {
     pub rows: Vec<InboxRow>,
+    /// Reviews of Prod versions that await the person's decision (Governance Engineers).
+    pub reviews: Vec<ReviewRow>,
     pub revision: String,
 }
 
@@ -28,8 +39,17 @@ pub async fn inbox() -> Result<InboxView, AppError> {
     let principal = require_principal().await?;
     let service = portal()?.service;
     let items = service.inbox(&principal).await.map_err(reply)?;
+    let reviews = service.review_inbox(&principal).await.map_err(reply)?;
     let now = service.now();
-    let revision = governance::service::inbox_revision(&items);
+    let revision = governance::service::inbox_revision(&items, &reviews);
+    let reviews = reviews
+        .into_iter()
+        .map(|r| ReviewRow {
+            breaching_for: crate::format::age(&r.review.breach.since, &r.review.breach.cleared_at.unwrap_or(now)),
+            review: r.review,
+            version: r.version,
+        })
+        .collect();
     let rows = items
         .into_iter()
         .map(|i| InboxRow {
@@ -38,5 +58,5 @@ pub async fn inbox() -> Result<InboxView, AppError> {
             version: i.version,
         })
         .collect();
-    Ok(InboxView { rows, revision })
+    Ok(InboxView { rows, reviews, revision })
 }

@@ -56,6 +56,7 @@ impl Service {
             evidence_digest: request.evidence_digest.clone(),
             event_id: event_id.clone(),
             decided_at: now,
+            rollback_to: None,
         };
         // What CI deploys an approved version with, and the commit of it in the deploy repository.
         let deploys_with = match request.stage {
@@ -113,15 +114,18 @@ fn promotion_event(
             deployment_config: deploys_with.map(|c| c.config.clone()),
             deployment_commit: deploys_with.and_then(|c| c.commit.clone()),
         },
-        (Transition::Move { .. }, Verdict::Reject) => PromotionEvent::ModelRejected {
-            model,
-            stage: decision.stage,
-            decision_id: decision.id.clone(),
-            rejected_by: decision.decided_by.clone(),
-            persona: decision.persona,
-            justification: decision.justification.clone(),
-            evidence_digest: decision.evidence_digest.clone(),
-        },
+        // The approval panel decides Approve and Reject only (`policy::check` refuses the others).
+        (Transition::Move { .. }, Verdict::Reject | Verdict::Rollback | Verdict::Retire) => {
+            PromotionEvent::ModelRejected {
+                model,
+                stage: decision.stage,
+                decision_id: decision.id.clone(),
+                rejected_by: decision.decided_by.clone(),
+                persona: decision.persona,
+                justification: decision.justification.clone(),
+                evidence_digest: decision.evidence_digest.clone(),
+            }
+        }
     }
 }
 

@@ -21,10 +21,14 @@ impl Service {
         if let Some(event) = crate::path_events::PathEvent::from_envelope(envelope) {
             return self.handle_path_event(envelope, event).await;
         }
-        let Some(PromotionEvent::ModelApproved { model, stage, decision_id, deployment_config, .. }) =
-            PromotionEvent::from_envelope(envelope)
-        else {
-            return Ok(());
+        let (model, stage, decision_id, deployment_config) = match PromotionEvent::from_envelope(envelope) {
+            Some(PromotionEvent::ModelApproved { model, stage, decision_id, deployment_config, .. }) => {
+                (model, stage, decision_id, deployment_config)
+            }
+            Some(PromotionEvent::ModelRolledBack { model, rolled_back_to, decision_id, deployment_config, .. }) => {
+                return self.redeploy_earlier(envelope, model, rolled_back_to, decision_id, deployment_config).await;
+            }
+            _ => return Ok(()),
         };
         if !self.approval_stands(&model.version_id, stage, &decision_id).await? {
             tracing::warn!(version = %model.version_id, %decision_id, "the approval is not (any more) where the record has it; nothing done");
@@ -39,6 +43,28 @@ impl Service {
                     Ok(())
                 }
             },
+        }
+    }
+
+    /// A rollback's consequence: the Prod deployment of the earlier version, while the rollback stands.
+    async fn redeploy_earlier(
+        &self,
+        envelope: &EventEnvelope,
+        from: crate::events::VersionRef,
+        to: crate::events::VersionRef,
+        decision: crate::DecisionId,
+        config: Option<crate::deployment::DeploymentConfig>,
+    ) -> Result<(), ServiceError> {
+        if !self.rollback_stands(&from.version_id, &to.version_id, &decision).await? {
+            tracing::warn!(version = %from.version_id, %decision, "the rollback is not (any more) where the record has it; nothing done");
+            return Ok(());
+        }
+        match config {
+            Some(config) => self.request_deployment(envelope, to, Stage::Prod, config).await,
+            None => {
+                tracing::warn!("rollback to a version without a Prod deployment config; no deployment requested");
+                Ok(())
+            }
         }
     }
 

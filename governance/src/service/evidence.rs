@@ -216,7 +216,8 @@ impl Service {
     }
 
     /// Stores monitoring points; a point over its threshold raises a `MonitoringAlarm` (one per push, for the
-    /// worst point, so a noisy series does not flood the bus).
+    /// worst point, so a noisy series does not flood the bus), and a breach sustained for the project's window
+    /// opens a review of a Prod version (see `reviews.rs`).
     pub async fn push_monitoring(
         &self,
         actor: &Actor,
@@ -247,7 +248,12 @@ impl Service {
             })
             .into_iter()
             .collect();
-        self.ports.monitoring.push(id, push, Effects { events, audit: vec![] }).await?;
+        self.ports.monitoring.push(id, push.clone(), Effects { events, audit: vec![] }).await?;
+        // The points are stored whatever the review keeping does next: a failure there is logged, and the
+        // next push of the series evaluates the breach again.
+        if let Err(e) = self.review_breach(&version, &push).await {
+            tracing::warn!(version = %id, error = %e, "the breach review was not updated");
+        }
         Ok(())
     }
 

@@ -33,7 +33,7 @@ impl Service {
                 Ok(version_revision(&detail, &events))
             }
             Watched::Project(id) => Ok(project_revision(&self.project_detail(&actor, id).await?)),
-            Watched::Inbox => Ok(inbox_revision(&self.inbox(principal).await?)),
+            Watched::Inbox => Ok(inbox_revision(&self.inbox(principal).await?, &self.review_inbox(principal).await?)),
         }
     }
 }
@@ -59,10 +59,13 @@ pub fn project_revision(detail: &ProjectDetail) -> String {
     digest(&(&setup.provisioning, setup.template_version, setup.upgrades.len(), subscriptions, upgrade))
 }
 
-/// The revision of an inbox drawn from `items`: what awaits whose decision, and where each version stands.
-pub fn inbox_revision(items: &[InboxItem]) -> String {
+/// The revision of an inbox drawn from `items` and `reviews`: what awaits whose decision, where each version
+/// stands, and each open review's breach (whether it still breaches).
+pub fn inbox_revision(items: &[InboxItem], reviews: &[super::ReviewItem]) -> String {
     let items: Vec<_> = items.iter().map(|i| (i.stage, &i.version.id, i.version.stage, i.version.status)).collect();
-    digest(&items)
+    let reviews: Vec<_> =
+        reviews.iter().map(|r| (&r.review.id, r.review.reopened, r.review.breach.cleared_at)).collect();
+    digest(&(items, reviews))
 }
 
 /// A digest of serializable page state. Everything digested is made of ordered collections (no hash maps),

@@ -14,9 +14,11 @@ mod evidence_pack;
 mod ledger_views;
 mod live;
 mod outside;
+mod production;
 mod projects;
 mod provision;
 mod records;
+mod reviews;
 mod templates;
 mod version_page;
 mod versions;
@@ -25,7 +27,9 @@ pub use comparison::ComparisonView;
 pub use ledger_views::{AuditLog, AUDIT_EXPORT_LIMIT};
 pub use live::{inbox_revision, is_revision, project_revision, Watched};
 pub use outside::CHANGED_OUTSIDE;
+pub use production::{ProductionPanel, RollbackTarget};
 pub use projects::*;
+pub use reviews::ReviewItem;
 pub use templates::*;
 pub use version_page::{ApprovalPanel, VersionView};
 pub use versions::*;
@@ -89,6 +93,8 @@ pub struct Ports {
     pub catalog: Arc<dyn crate::ports::Catalog>,
     /// Where the provisioner makes the projects' repositories.
     pub repositories: Arc<dyn crate::ports::RepositoryHost>,
+    /// Reviews of Prod versions opened by monitoring.
+    pub reviews: Arc<dyn crate::ports::ReviewStore>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
 }

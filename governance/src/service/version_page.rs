@@ -64,6 +64,8 @@ pub struct VersionView {
     pub freshness: Option<(DateTime<Utc>, IndexFreshness)>,
     /// The revision of what this page shows: its live stream starts from it (see `Service::revision`).
     pub revision: String,
+    /// For a central Prod version: its reviews, rollback and retirement.
+    pub production: Option<super::ProductionPanel>,
 }
 
 impl Service {
@@ -118,6 +120,11 @@ impl Service {
         let events = self.events(&actor, Some(id), super::live::VERSION_EVENTS).await?.items;
         let revision = super::live::version_revision(&detail, &events);
         let freshness = self.ports.registry.index_freshness().await?.map(|f| (now, f));
+        let production = if evidence.version.registry.is_central() && evidence.version.stage == Stage::Prod {
+            Some(self.production_panel(principal, evidence, &detail.project.policy, &detail.digest).await?)
+        } else {
+            None
+        };
         let timeline = crate::timeline::timeline(
             &evidence.version,
             &evidence.decisions,
@@ -144,6 +151,7 @@ impl Service {
             timeline,
             freshness,
             revision,
+            production,
         })
     }
 }

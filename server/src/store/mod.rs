@@ -14,7 +14,7 @@ use governance::experiment::ExperimentError;
 use governance::model::{ModelGroup, ModelVersion};
 use governance::ports::{
     Catalog, Directory, EvidenceStore, Experiments, Ledger, ModelRegistry, Monitoring, Page, ProjectStore,
-    RegistryJournal, StoreError, TemplateStore, VersionQuery, Window,
+    RegistryJournal, ReviewStore, StoreError, TemplateStore, VersionQuery, Window,
 };
 use governance::project::Project;
 use governance::{ApprovalStatus, Principal, ProjectId, Stage, VersionId};
@@ -64,6 +64,8 @@ macro_rules! shared_sql {
         mod registry;
         #[path = "../store/sql/registry_index.rs"]
         mod registry_index;
+        #[path = "../store/sql/reviews.rs"]
+        mod reviews;
         #[path = "../store/sql/sessions.rs"]
         mod sessions;
         #[path = "../store/sql/sign_in_flows.rs"]
@@ -114,6 +116,7 @@ where
         + TemplateStore
         + ProjectStore
         + Catalog
+        + ReviewStore
         + Clone
         + 'static,
 {
@@ -128,6 +131,7 @@ where
         templates: Arc::new(s.clone()),
         projects: Arc::new(s.clone()),
         catalog: Arc::new(s.clone()),
+        reviews: Arc::new(s.clone()),
     }
 }
 
@@ -144,6 +148,7 @@ pub struct StorePorts {
     pub templates: Arc<dyn TemplateStore>,
     pub projects: Arc<dyn ProjectStore>,
     pub catalog: Arc<dyn Catalog>,
+    pub reviews: Arc<dyn ReviewStore>,
 }
 
 impl Store {

@@ -73,6 +73,7 @@ fn decision_from_row(row: &DbRow) -> Result<Decision, StoreError> {
         evidence_digest: row.get("evidence_digest"),
         event_id: EventId(row.get("event_id")),
         decided_at: parse_ts(row.get("decided_at"))?,
+        rollback_to: row.get::<Option<String>, _>("rollback_to").map(VersionId),
     })
 }
 
@@ -293,7 +294,8 @@ impl ModelRegistry for Store {
         sqlx::query(
             "INSERT INTO decisions (id, version, stage, verdict, from_stage, from_status, to_stage, to_status,
                 quorum_signed, quorum_required, decided_by, decided_by_name, persona, justification, evidence_digest,
-                event_id, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                event_id, decided_at, rollback_to)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
         )
         .bind(d.id.as_str())
         .bind(d.version.as_str())
@@ -312,6 +314,7 @@ impl ModelRegistry for Store {
         .bind(&d.evidence_digest)
         .bind(d.event_id.as_str())
         .bind(ts(d.decided_at))
+        .bind(d.rollback_to.as_ref().map(|v| v.as_str().to_string()))
         .execute(&mut *tx)
         .await
         .map_err(unavailable)?;
