@@ -86,7 +86,7 @@ pub async fn build_with(
         // The first start died while seeding: the database holds nothing but part of the demo. Start it over.
         store = store::start_over(store, &settings, targets).await?;
     }
-    let clock: Arc<dyn governance::ports::Clock> = Arc::new(clock::SystemClock);
+    let clock: Arc<dyn governance::ports::Clock> = Arc::new(clock::SystemClock(settings.clock_shift.clone()));
     if settings.aws.is_some() && settings.demo_data() {
         // The SageMaker registry knows the projects of the directory at start-up: seed the demo's first. Its
         // versions are not seeded into a real registry.

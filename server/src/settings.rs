@@ -95,6 +95,10 @@ impl MlflowSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
+    /// Moves the portal's clock (tests of what happens with time: an acknowledgement running out, a
+    /// re-certification falling due). Never read from a settings file.
+    #[serde(skip)]
+    pub clock_shift: crate::clock::ClockShift,
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
     /// Where the provisioner makes projects' git repositories (bare, clonable); default `<data_dir>/repositories`.
@@ -158,6 +162,7 @@ pub const MIN_SESSION_IDLE_MINUTES: u64 = 5;
 impl Default for Settings {
     fn default() -> Self {
         Self {
+            clock_shift: crate::clock::ClockShift::default(),
             addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
             data_dir: PathBuf::from("data"),
             repositories_dir: None,

@@ -53,6 +53,8 @@ pub fn access(endpoint: &str, on: &On) -> Option<Access> {
         "/fn/version_page" | "/fn/compare" | "/fn/project_page" | "/fn/event" => Action::ReadProject(p()),
         "/fn/events" | "/fn/audit" => Action::ReadAudit,
         "/fn/decide" => Action::Decide { project: p(), stage: on.stage },
+        // Decisions on a Prod version after its sign-off: whoever signs off Prod.
+        "/fn/acknowledge_review" | "/fn/roll_back" | "/fn/retire" => Action::Decide { project: p(), stage: Stage::Prod },
         "/fn/save_deployment_config" => Action::SaveDeploymentConfig { project: p(), environment: on.environment },
         "/fn/save_model_card" => Action::EditModelCard(p()),
         "/fn/redeliver" => Action::Redeliver,
@@ -137,6 +139,7 @@ fn server_fn_sources() -> BTreeMap<&'static str, &'static str> {
         ("ledger", include_str!("../../../app/src/server_fns/ledger.rs")),
         ("model_card", include_str!("../../../app/src/server_fns/model_card.rs")),
         ("projects", include_str!("../../../app/src/server_fns/projects.rs")),
+        ("production", include_str!("../../../app/src/server_fns/production.rs")),
         ("registry", include_str!("../../../app/src/server_fns/registry.rs")),
         ("session", include_str!("../../../app/src/server_fns/session.rs")),
         ("templates", include_str!("../../../app/src/server_fns/templates.rs")),
