@@ -7,7 +7,8 @@
 #                                   (a Python venv in $MLFLOW_VENV, default ~/.cache/governance-portal/venv-mlflow)
 #                                   and the AWS emulator moto 5.x for aws/tests (a venv in $MOTO_VENV, default
 #                                   ~/.cache/governance-portal/venv-moto), and schemathesis 4.x for the API
-#                                   fuzzing step (a venv in $SCHEMATHESIS_VENV), and Debian's prometheus for the
+#                                   fuzzing step (a venv in $SCHEMATHESIS_VENV), aiosmtpd 1.x for the notification
+#                                   tests (a venv in $SMTP_VENV), and Debian's prometheus for the
 #                                   metrics test
 #
 # The Rust build cache lives outside the clone, in $CARGO_TARGET_DIR
@@ -20,7 +21,7 @@ for arg in "$@"; do
   case "$arg" in
     --tests) TESTS=1 ;;
     -h | --help)
-      sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -157,6 +158,11 @@ if [ "$TESTS" = 1 ]; then
   # 10. Schemathesis for the API fuzzing step (scripts/api_fuzz.sh): PyPI schemathesis 4.x in its own venv.
   SCHEMATHESIS_VENV="${SCHEMATHESIS_VENV:-$HOME/.cache/governance-portal/venv-schemathesis}"
   python_venv "$SCHEMATHESIS_VENV" schemathesis 4 "schemathesis>=4,<5" bin/schemathesis "the API fuzzer (schemathesis)" "~30 s"
+
+  # 11. A real SMTP server for the notification tests (server/tests/notifications.rs): PyPI aiosmtpd 1.x on
+  #     loopback, writing what it receives to a maildir the test reads back. The test reads the same SMTP_VENV.
+  SMTP_VENV="${SMTP_VENV:-$HOME/.cache/governance-portal/venv-smtp}"
+  python_venv "$SMTP_VENV" aiosmtpd 1 "aiosmtpd>=1.4,<2" bin/aiosmtpd "the SMTP server of the notification tests" "~10 s"
 fi
 
 say "set-up complete"

@@ -24,6 +24,7 @@ use crate::pages::{
     inbox::InboxPage,
     no_access::NoAccessPage,
     not_found::NotFound,
+    notifications::NotificationsPage,
     projects::{NewProjectPage, ProjectPage, ProjectsPage},
     registry::RegistryPage,
     sign_in::SignInPage,
@@ -86,6 +87,7 @@ pub fn App() -> impl IntoView {
                 <Route path=(StaticSegment("projects"), StaticSegment("new"), ParamSegment("template")) view=|| view! { <Layout><NewProjectPage /></Layout> } ssr=ssr.clone() />
                 <Route path=(StaticSegment("projects"), ParamSegment("id")) view=|| view! { <Layout><ProjectPage /></Layout> } ssr=ssr.clone() />
                 <Route path=StaticSegment("datasets") view=|| view! { <Layout><CatalogPage /></Layout> } ssr=ssr.clone() />
+                <Route path=StaticSegment("notifications") view=|| view! { <Layout><NotificationsPage /></Layout> } ssr=ssr.clone() />
                 <Route path=StaticSegment("audit") view=|| view! { <Layout><AuditPage /></Layout> } ssr=ssr />
             </Routes>
         </Router>

@@ -15,6 +15,8 @@ pub enum Verdict {
     Rollback,
     /// A Prod version taken out of Prod for good.
     Retire,
+    /// A Prod version signed off again on current evidence, when its sign-off is due for re-certification.
+    Recertify,
 }
 
 impl Verdict {
@@ -24,6 +26,7 @@ impl Verdict {
             Verdict::Reject => "Reject",
             Verdict::Rollback => "Rollback",
             Verdict::Retire => "Retire",
+            Verdict::Recertify => "Recertify",
         }
     }
     /// Any verdict by its name (as stored). The approval panel's form takes Approve and Reject only
@@ -34,6 +37,7 @@ impl Verdict {
             "reject" => Some(Verdict::Reject),
             "rollback" => Some(Verdict::Rollback),
             "retire" => Some(Verdict::Retire),
+            "recertify" => Some(Verdict::Recertify),
             _ => None,
         }
     }
@@ -48,6 +52,7 @@ impl Verdict {
             Verdict::Reject => "Rejected",
             Verdict::Rollback => "Rolled back",
             Verdict::Retire => "Retired",
+            Verdict::Recertify => "Re-certified",
         }
     }
 }
@@ -117,6 +122,14 @@ impl Decision {
     pub fn is_rollback_to(&self, to: &VersionId) -> bool {
         self.verdict == Verdict::Rollback && self.rollback_to.as_ref() == Some(to)
     }
+}
+
+/// What a Governance Engineer sends to re-certify a Prod version whose sign-off is due.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecertifyRequest {
+    pub justification: String,
+    /// The digest of the version's current evidence as the person saw it.
+    pub evidence_digest: String,
 }
 
 /// What a Governance Engineer sends to roll a Prod version back to an earlier one.

@@ -212,11 +212,39 @@ pub enum PromotionEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         review_id: Option<ReviewId>,
     },
+    /// A Prod sign-off nears (or passed) the end of the project's re-certification period: a review opened for
+    /// the project's Governance Engineers.
+    #[serde(rename_all = "camelCase")]
+    RecertificationDue {
+        model: VersionRef,
+        review_id: ReviewId,
+        /// When the version was last signed off Prod (or re-certified).
+        signed_off_at: DateTime<Utc>,
+        /// When that sign-off runs out.
+        due_at: DateTime<Utc>,
+    },
+    /// A Governance Engineer re-certified a Prod version on current evidence; with `signed` = `required` the
+    /// re-certification is complete and holds until `nextDueAt`.
+    #[serde(rename_all = "camelCase")]
+    ModelRecertified {
+        model: VersionRef,
+        decision_id: DecisionId,
+        recertified_by: Subject,
+        signed: u8,
+        required: u8,
+        justification: String,
+        evidence_digest: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        review_id: Option<ReviewId>,
+        /// When the completed re-certification runs out (absent until the quorum is reached).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next_due_at: Option<DateTime<Utc>>,
+    },
 }
 
 impl PromotionEvent {
     /// Every `detail-type` of these events (as [`PromotionEvent::detail_type`] names them).
-    pub const TYPES: [&'static str; 15] = [
+    pub const TYPES: [&'static str; 17] = [
         "ModelVersionRegistered",
         "ModelApproved",
         "ModelRejected",
@@ -232,6 +260,8 @@ impl PromotionEvent {
         "RollbackSignoffRecorded",
         "ModelRolledBack",
         "ModelRetired",
+        "RecertificationDue",
+        "ModelRecertified",
     ];
 
     pub fn detail_type(&self) -> &'static str {
@@ -251,6 +281,8 @@ impl PromotionEvent {
             PromotionEvent::RollbackSignoffRecorded { .. } => "RollbackSignoffRecorded",
             PromotionEvent::ModelRolledBack { .. } => "ModelRolledBack",
             PromotionEvent::ModelRetired { .. } => "ModelRetired",
+            PromotionEvent::RecertificationDue { .. } => "RecertificationDue",
+            PromotionEvent::ModelRecertified { .. } => "ModelRecertified",
         }
     }
 
@@ -270,7 +302,9 @@ impl PromotionEvent {
             | PromotionEvent::ReviewDecided { model, .. }
             | PromotionEvent::RollbackSignoffRecorded { model, .. }
             | PromotionEvent::ModelRolledBack { model, .. }
-            | PromotionEvent::ModelRetired { model, .. } => model,
+            | PromotionEvent::ModelRetired { model, .. }
+            | PromotionEvent::RecertificationDue { model, .. }
+            | PromotionEvent::ModelRecertified { model, .. } => model,
         }
     }
 

@@ -25,6 +25,7 @@ pub mod ids;
 pub mod ledger_filters;
 pub mod model;
 pub mod monitoring;
+pub mod notification;
 pub mod path_events;
 pub mod persona;
 pub mod policy;

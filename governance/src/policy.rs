@@ -49,10 +49,11 @@ pub fn check(
         return Err(Denial::new(DenialCode::NotAwaitingDecision, reason));
     }
     let to = |status| Transition::Move { stage, status };
-    if matches!(verdict, Verdict::Rollback | Verdict::Retire) {
+    if matches!(verdict, Verdict::Rollback | Verdict::Retire | Verdict::Recertify) {
         return Err(Denial::new(
             DenialCode::Forbidden,
-            "A rollback or a retirement is decided on a Prod version's Production panel, not on the approval panel.",
+            "A rollback, a retirement or a re-certification is decided on a Prod version's Production panel, not \
+             on the approval panel.",
         ));
     }
     if verdict == Verdict::Reject {
@@ -232,6 +233,67 @@ pub fn check_rollback(
         // approved Prod version: what SageMaker-driven pipelines deploy.
         Ok(Transition::Move { stage: Stage::Prod, status: ApprovalStatus::Rejected })
     }
+}
+
+/// Whether `principal` may re-certify this Prod version, under the re-certification review opened at
+/// `since`: a Prod sign-off on current evidence (its Prod gates but the stage one, separation of duties, the
+/// quorum counted over the re-certifications since the review opened). Always a [`Transition::Signoff`]: the
+/// version stays where it is; `signed == required` completes the re-certification. A review of a breach still
+/// open must be decided first: the monitoring of the period is part of the evidence.
+///
+/// # Errors
+/// A [`Denial`] naming the rule that refuses.
+pub fn check_recertify(
+    principal: &Principal,
+    evidence: &Evidence,
+    policy: &ProjectPolicy,
+    since: chrono::DateTime<chrono::Utc>,
+    open_breach: Option<&str>,
+) -> Result<Transition, Denial> {
+    let version = &evidence.version;
+    governance_engineer(principal, version, "re-certify a Prod version")?;
+    if !in_prod(version) {
+        return Err(Denial::new(DenialCode::NotAwaitingDecision, not_in_prod(version, &evidence.decisions)));
+    }
+    if let Some(breach) = open_breach {
+        return Err(Denial::new(
+            DenialCode::GateUnmet,
+            format!("A review of a breach is open ({breach}): decide it first, then re-certify on that evidence."),
+        ));
+    }
+    if let Some(unmet) = crate::gates::gates(Stage::Prod, evidence, policy)
+        .into_iter()
+        .filter(|g| g.label != "Test-approved")
+        .find(|g| !g.met)
+    {
+        return Err(Denial::new(
+            DenialCode::GateUnmet,
+            format!("Gate not met on current evidence: {} ({}).", unmet.label, unmet.detail),
+        ));
+    }
+    if principal.subject == version.registered_by {
+        return Err(Denial::new(
+            DenialCode::SeparationOfDuties,
+            "Separation of duties: you registered this version, so someone else must re-certify it.",
+        ));
+    }
+    if evidence.test_approver() == Some(&principal.subject) {
+        return Err(Denial::new(
+            DenialCode::SeparationOfDuties,
+            "Separation of duties: you approved this version for Test, so someone else must re-certify it.",
+        ));
+    }
+    let signoffs: Vec<_> =
+        evidence.decisions.iter().filter(|d| d.verdict == Verdict::Recertify && d.decided_at >= since).collect();
+    if signoffs.iter().any(|d| d.decided_by == principal.subject) {
+        return Err(Denial::new(
+            DenialCode::AlreadySigned,
+            "You have already re-certified this version; the quorum needs other Governance Engineers.",
+        ));
+    }
+    let required = policy.prod_quorum.max(1);
+    let signed = u8::try_from(signoffs.len()).unwrap_or(u8::MAX).saturating_add(1);
+    Ok(Transition::Signoff { signed: signed.min(required), required })
 }
 
 /// Whether `principal` may retire this Prod version: taking a model out needs no gate and no quorum (anyone

@@ -550,6 +550,57 @@ pub trait Ledger: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
+/// A person's digest that is due: what awaits them and how many attempts were made to mail it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DueDigest {
+    pub recipient: crate::notification::Recipient,
+    pub notices: Vec<crate::notification::Notice>,
+    pub attempts: u32,
+}
+
+/// Who can be told (people as their last sign-in described them, their mutes) and the notices queued for
+/// their digests: an outbox of its own, in the portal's database.
+#[async_trait]
+pub trait NotificationStore: Send + Sync {
+    /// Records a person as a sign-in describes them (name, address, personas), replacing what was known.
+    async fn record_recipient(
+        &self,
+        recipient: &crate::notification::Recipient,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn recipients(&self) -> Result<Vec<crate::notification::Recipient>, StoreError>;
+    async fn recipient(&self, subject: &Subject) -> Result<Option<crate::notification::Recipient>, StoreError>;
+    /// Mutes (or unmutes) a project's mail for a person, with its audit entry.
+    async fn set_muted(
+        &self,
+        subject: &Subject,
+        project: &ProjectId,
+        muted: bool,
+        effects: Effects,
+    ) -> Result<(), StoreError>;
+    /// Queues notices for people's digests; one queued for a person already (a redelivered event) is not
+    /// queued again.
+    async fn queue_notices(&self, queued: &[(Subject, crate::notification::Notice)]) -> Result<(), StoreError>;
+    /// The digests due at `now`: people with unsent notices, last mailed before `sent_before`, whose last
+    /// failure's wait is over; at most `limit`.
+    async fn due_digests(
+        &self,
+        now: DateTime<Utc>,
+        sent_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DueDigest>, StoreError>;
+    /// The digest of `events` went out.
+    async fn digest_sent(&self, subject: &Subject, events: &[EventId], at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Mailing failed: tried again at `next`, or (None) dead: kept, not tried again until a new notice comes.
+    async fn digest_failed(
+        &self,
+        subject: &Subject,
+        error: &str,
+        next: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+}
+
 /// Reviews of Prod versions (kept in the portal's database whatever the registry).
 #[async_trait]
 pub trait ReviewStore: Send + Sync {

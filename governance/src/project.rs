@@ -36,7 +36,21 @@ pub struct ProjectPolicy {
     /// single point over it is noise, a sustained breach is a governance matter.
     #[serde(default = "default_breach_window")]
     pub breach_window_minutes: u32,
+    /// How many days a Prod sign-off holds before the version must be re-certified (0: it holds until the
+    /// version leaves Prod).
+    #[serde(default)]
+    pub recertify_after_days: u32,
+    /// How many days before a re-certification is due its review opens in the inbox.
+    #[serde(default = "default_recertify_notice")]
+    pub recertify_notice_days: u32,
 }
+
+fn default_recertify_notice() -> u32 {
+    14
+}
+
+/// The longest a Prod sign-off may be set to hold, in days (five years).
+pub const MAX_RECERTIFY_AFTER_DAYS: u32 = 1826;
 
 fn default_breach_window() -> u32 {
     15
@@ -51,6 +65,8 @@ impl Default for ProjectPolicy {
             required_test_suites: Vec::new(),
             lineage_required: Vec::new(),
             breach_window_minutes: default_breach_window(),
+            recertify_after_days: 0,
+            recertify_notice_days: default_recertify_notice(),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Reviews of Prod versions: monitoring feeds back into governance. A breach of a series' threshold that is
 //! sustained for the project's window opens a review of the version; the project's Governance Engineers decide
-//! it (acknowledge until a date, roll back, retire). One review is active per version and cause.
+//! it (acknowledge until a date, roll back, retire). A Prod sign-off older than the project's re-certification
+//! period opens one too ("re-certification due"), decided by re-certifying on current evidence. One review is
+//! active per version and cause.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -39,6 +41,8 @@ pub enum ReviewOutcome {
     Acknowledged,
     RolledBack,
     Retired,
+    /// Re-certified: the quorum of Governance Engineers signed off the version again on current evidence.
+    Recertified,
     /// Closed by the portal: the acknowledgement ran out with the series back under its threshold, or the
     /// version left Prod by another decision.
     Cleared,
@@ -50,6 +54,7 @@ impl ReviewOutcome {
             ReviewOutcome::Acknowledged => "Acknowledged",
             ReviewOutcome::RolledBack => "RolledBack",
             ReviewOutcome::Retired => "Retired",
+            ReviewOutcome::Recertified => "Recertified",
             ReviewOutcome::Cleared => "Cleared",
         }
     }
@@ -59,6 +64,7 @@ impl ReviewOutcome {
             ReviewOutcome::Acknowledged => "acknowledged",
             ReviewOutcome::RolledBack => "rolled back",
             ReviewOutcome::Retired => "retired",
+            ReviewOutcome::Recertified => "re-certified",
             ReviewOutcome::Cleared => "cleared",
         }
     }
@@ -99,6 +105,59 @@ pub fn breach_cause(metric: &str, endpoint: &str, variant: &str) -> String {
     format!("breach:{metric}|{endpoint}|{variant}")
 }
 
+/// The cause key of a re-certification review.
+pub const RECERTIFICATION: &str = "recertification";
+
+/// A Prod sign-off that is due for re-certification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recertification {
+    /// When the version was last signed off Prod (or re-certified).
+    pub signed_off_at: DateTime<Utc>,
+    /// When that sign-off runs out: past it, the version is overdue.
+    pub due_at: DateTime<Utc>,
+}
+
+impl Recertification {
+    /// When the sign-off made at `signed_off_at` is due under a period of `after_days`, and from when its
+    /// review is open (`notice_days` before): `None` when the project does not re-certify.
+    pub fn schedule(
+        signed_off_at: DateTime<Utc>,
+        after_days: u32,
+        notice_days: u32,
+    ) -> Option<(Recertification, DateTime<Utc>)> {
+        (after_days > 0).then(|| {
+            let due_at = signed_off_at + Duration::days(i64::from(after_days));
+            (Recertification { signed_off_at, due_at }, due_at - Duration::days(i64::from(notice_days)))
+        })
+    }
+}
+
+/// When a version was last signed off Prod: the decision that approved it for Prod, or the last completed
+/// re-certification (the sign-off that reached the quorum).
+pub fn signed_off_at(decisions: &[crate::decision::Decision]) -> Option<DateTime<Utc>> {
+    use crate::decision::Verdict;
+    use crate::{ApprovalStatus, Stage};
+    decisions
+        .iter()
+        .filter(|d| d.stage == Stage::Prod)
+        .filter(|d| match d.verdict {
+            Verdict::Approve => d.to == (Stage::Prod, ApprovalStatus::Approved) && d.from != d.to,
+            Verdict::Recertify => d.quorum.is_none_or(|(signed, required)| signed >= required),
+            _ => false,
+        })
+        .map(|d| d.decided_at)
+        .max()
+}
+
+/// What a review is about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ReviewCause {
+    /// A series of the version's monitoring over its threshold for the project's window.
+    Breach(Breach),
+    /// The version's Prod sign-off is older than the project's re-certification period (or soon will be).
+    Recertification(Recertification),
+}
+
 /// A decision taken on a review.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReviewDecision {
@@ -117,7 +176,7 @@ pub struct Review {
     pub id: ReviewId,
     pub version: VersionId,
     pub project: ProjectId,
-    pub breach: Breach,
+    pub cause: ReviewCause,
     pub status: ReviewStatus,
     pub opened_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -130,8 +189,40 @@ pub struct Review {
 }
 
 impl Review {
-    pub fn cause(&self) -> String {
-        self.breach.cause()
+    /// One active review per version and this key.
+    pub fn cause_key(&self) -> String {
+        match &self.cause {
+            ReviewCause::Breach(b) => b.cause(),
+            ReviewCause::Recertification(_) => RECERTIFICATION.to_string(),
+        }
+    }
+
+    pub fn breach(&self) -> Option<&Breach> {
+        match &self.cause {
+            ReviewCause::Breach(b) => Some(b),
+            ReviewCause::Recertification(_) => None,
+        }
+    }
+
+    pub fn recertification(&self) -> Option<&Recertification> {
+        match &self.cause {
+            ReviewCause::Recertification(r) => Some(r),
+            ReviewCause::Breach(_) => None,
+        }
+    }
+
+    /// What it is about, for a person: "ModelLatency p99 on churn-prod/champion" or "Re-certification due
+    /// 2027-01-31".
+    pub fn label(&self) -> String {
+        match &self.cause {
+            ReviewCause::Breach(b) => b.series_label(),
+            ReviewCause::Recertification(r) => format!("Re-certification due {}", r.due_at.format("%Y-%m-%d")),
+        }
+    }
+
+    /// A re-certification review past its due date, still undecided.
+    pub fn overdue(&self, now: DateTime<Utc>) -> bool {
+        self.status != ReviewStatus::Closed && self.recertification().is_some_and(|r| r.due_at <= now)
     }
 
     /// The acknowledgement in force: its end, while the review is acknowledged.

@@ -396,6 +396,19 @@ impl TemplateDefinition {
         if !(1..=1440).contains(&self.policy.breach_window_minutes) {
             return Err(FieldError::new("breach_window_minutes", "must be between 1 and 1440 minutes"));
         }
+        let (after, notice) = (self.policy.recertify_after_days, self.policy.recertify_notice_days);
+        if after > crate::project::MAX_RECERTIFY_AFTER_DAYS {
+            return Err(FieldError::new(
+                "recertify_after_days",
+                format!("must be from 0 (never) to {} days", crate::project::MAX_RECERTIFY_AFTER_DAYS),
+            ));
+        }
+        if after > 0 && notice >= after {
+            return Err(FieldError::new(
+                "recertify_notice_days",
+                format!("must be fewer days than the re-certification period ({after} days)"),
+            ));
+        }
         for suite in &self.policy.required_test_suites {
             text_field("required_test_suites", suite, true, 120)?;
         }

@@ -72,6 +72,15 @@ pub fn definition_from_form(form: &BTreeMap<String, String>) -> Result<TemplateD
     let quorum = get("prod_quorum");
     let prod_quorum =
         quorum.parse().map_err(|_| FieldError::new("prod_quorum", format!("'{quorum}' is not a whole number")))?;
+    let days = |name: &str, default: u32| -> Result<u32, FieldError> {
+        let text = get(name);
+        if text.is_empty() {
+            return Ok(default);
+        }
+        text.parse().map_err(|_| FieldError::new(name, format!("'{text}' is not a whole number of days")))
+    };
+    let recertify_after_days = days("recertify_after_days", 0)?;
+    let recertify_notice_days = days("recertify_notice_days", ProjectPolicy::default().recertify_notice_days)?;
     let metric_thresholds = get("thresholds")
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -112,6 +121,8 @@ pub fn definition_from_form(form: &BTreeMap<String, String>) -> Result<TemplateD
                 .filter(|s| !s.is_empty())
                 .map(String::from)
                 .collect(),
+            recertify_after_days,
+            recertify_notice_days,
             ..ProjectPolicy::default()
         },
         files,

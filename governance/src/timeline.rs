@@ -75,6 +75,7 @@ pub fn timeline(
             (Verdict::Rollback | Verdict::Retire, _) => {
                 format!("{} from Prod by {} ({})", d.verdict.past(), d.decided_by_name, d.persona)
             }
+            (Verdict::Recertify, _) => format!("Re-certified for Prod by {} ({})", d.decided_by_name, d.persona),
             _ => format!("{} for {} by {} ({})", d.verdict.past(), d.stage, d.decided_by_name, d.persona),
         };
         let quorum = d

@@ -9,7 +9,7 @@ use governance::deployment::{DeploymentConfig, ProductionVariant, SavedDeploymen
 use governance::evidence::Evidence;
 use governance::ids::ModelGroupName;
 use governance::model::{Lineage, ModelCard, ModelVersion};
-use governance::policy::{check, check_retire, check_rollback, decide, Transition};
+use governance::policy::{check, check_recertify, check_retire, check_rollback, decide, Transition};
 use governance::project::{Bound, MetricThreshold, ProjectPolicy};
 use governance::test_run::{CaseStatus, TestCase, TestRun};
 use governance::{ApprovalStatus, DenialCode, Environment, Persona, Principal, ProjectId, Registry, Stage, Subject};
@@ -707,4 +707,78 @@ fn a_rollback_needs_the_prod_quorum_of_distinct_governance_engineers() {
         check_rollback(&person("ivy", &[Persona::GovernanceEngineer]), &current, &earlier, &policy),
         Ok(Transition::Move { stage: Stage::Prod, status: ApprovalStatus::Rejected })
     );
+}
+
+#[test]
+fn a_recertification_is_a_prod_sign_off_on_current_evidence_under_the_quorum() {
+    let policy = ProjectPolicy { prod_quorum: 2, ..strict_policy() };
+    let mut current = in_prod(1, "dana");
+    let since = DateTime::UNIX_EPOCH;
+    let hugo = person("hugo", &[Persona::GovernanceEngineer]);
+    let check = |p: &Principal, e: &Evidence, open: Option<&str>| check_recertify(p, e, &policy, since, open);
+    assert_eq!(check(&hugo, &current, None), Ok(Transition::Signoff { signed: 1, required: 2 }));
+    // Only a Governance Engineer of the project, neither its registrant nor its Test approver.
+    for persona in [Persona::DataScientist, Persona::AiEngineer, Persona::Admin] {
+        assert_eq!(check(&person("hugo", &[persona]), &current, None).unwrap_err().code, DenialCode::MissingPersona);
+    }
+    for who in ["dana", "erin"] {
+        let refusal = check(&person(who, &[Persona::GovernanceEngineer]), &current, None).unwrap_err();
+        assert_eq!(refusal.code, DenialCode::SeparationOfDuties, "{who}");
+        assert!(refusal.reason.contains("re-certify"), "{}", refusal.reason);
+    }
+    // The evidence as it is now: a failed latest run, an open breach review.
+    let mut failing = current.clone();
+    failing.latest_test_run = Some(run(false));
+    let refusal = check(&hugo, &failing, None).unwrap_err();
+    assert_eq!(refusal.code, DenialCode::GateUnmet);
+    assert!(refusal.reason.contains("Latest integration test run passed"), "{}", refusal.reason);
+    let refusal = check(&hugo, &current, Some("ModelLatency p99 on pd-model-prod/champion")).unwrap_err();
+    assert!(refusal.reason.contains("decide it first"), "{}", refusal.reason);
+    // A version out of Prod is not re-certified.
+    let mut rejected = current.clone();
+    rejected.version.status = ApprovalStatus::Rejected;
+    assert_eq!(check(&hugo, &rejected, None).unwrap_err().code, DenialCode::NotAwaitingDecision);
+    // The quorum counts distinct people since the review opened; an earlier period's re-certifications do not.
+    let mut signed = decision(Stage::Prod, Verdict::Recertify, "hugo");
+    signed.to = (Stage::Prod, ApprovalStatus::Approved);
+    signed.from = signed.to;
+    signed.decided_at = since + chrono::Duration::days(1);
+    current.decisions.push(signed.clone());
+    assert_eq!(check(&hugo, &current, None).unwrap_err().code, DenialCode::AlreadySigned);
+    let ivy = person("ivy", &[Persona::GovernanceEngineer]);
+    assert_eq!(check(&ivy, &current, None), Ok(Transition::Signoff { signed: 2, required: 2 }));
+    let later = since + chrono::Duration::days(2);
+    assert_eq!(
+        check_recertify(&hugo, &current, &policy, later, None),
+        Ok(Transition::Signoff { signed: 1, required: 2 })
+    );
+    // The approval panel does not re-certify.
+    assert_eq!(
+        governance::policy::check(&hugo, &ready_for(Stage::Prod), &policy, Stage::Prod, Verdict::Recertify)
+            .unwrap_err()
+            .code,
+        DenialCode::Forbidden
+    );
+}
+
+#[test]
+fn a_sign_off_is_due_after_the_period_counted_from_the_last_completed_one() {
+    use governance::review::{signed_off_at, Recertification};
+    let day = |d: i64| DateTime::UNIX_EPOCH + chrono::Duration::days(d);
+    let mut approved = decision(Stage::Prod, Verdict::Approve, "gina");
+    approved.from = (Stage::Test, ApprovalStatus::Approved);
+    approved.decided_at = day(10);
+    let mut partial = decision(Stage::Prod, Verdict::Recertify, "hugo");
+    partial.from = (Stage::Prod, ApprovalStatus::Approved);
+    partial.quorum = Some((1, 2));
+    partial.decided_at = day(95);
+    assert_eq!(signed_off_at(&[approved.clone(), partial.clone()]), Some(day(10)), "a partial one does not count");
+    let mut complete = partial.clone();
+    complete.quorum = Some((2, 2));
+    complete.decided_at = day(96);
+    assert_eq!(signed_off_at(&[approved.clone(), partial, complete]), Some(day(96)));
+    let (schedule, opens) = Recertification::schedule(day(10), 90, 14).unwrap();
+    assert_eq!((schedule.due_at, opens), (day(100), day(86)));
+    assert_eq!(Recertification::schedule(day(10), 0, 14), None, "0 days: never");
+    assert_eq!(signed_off_at(&[decision(Stage::Test, Verdict::Approve, "erin")]), None);
 }

@@ -37,6 +37,10 @@ pub enum Target {
     Webhook { url: String, key: Vec<u8>, client: reqwest::Client },
     /// The central EventBridge bus: an event counts as delivered only once the bus accepted its entry.
     EventBridge(EventBridgePublisher),
+    /// The notices of events, queued for the digests of the people who decide them.
+    Digests(Service),
+    /// The notices of events, posted to their projects' chat webhooks.
+    Chat(crate::notify::Chat),
 }
 
 pub struct Dispatcher {
@@ -95,6 +99,21 @@ impl Dispatcher {
             targets.insert(EVENTBRIDGE.to_string(), Target::EventBridge(publisher));
         }
         Ok(Self { service: service.clone(), holder: crate::replica::id().to_string(), targets, schedule })
+    }
+
+    /// Adds the notification targets the settings ask for (see [`crate::notify::target_names`]).
+    pub fn with_notifications(mut self, settings: &crate::settings::Settings) -> anyhow::Result<Self> {
+        if settings.smtp.is_some() {
+            self.targets.insert(crate::notify::DIGESTS.to_string(), Target::Digests(self.service.clone()));
+        }
+        if !settings.chat_webhooks.is_empty() {
+            let client =
+                reqwest::Client::builder().timeout(ATTEMPT_TIMEOUT).connect_timeout(Duration::from_secs(5)).build()?;
+            let webhooks = settings.chat_webhooks.iter().map(|(p, url)| (p.clone(), url.0.clone())).collect();
+            let chat = crate::notify::Chat { webhooks, origin: crate::notify::link_origin(settings), client };
+            self.targets.insert(crate::notify::CHAT.to_string(), Target::Chat(chat));
+        }
+        Ok(self)
     }
 
     /// The target names every event is queued for.
@@ -232,6 +251,8 @@ impl Dispatcher {
 async fn deliver(target: &Target, envelope: &EventEnvelope, now: DateTime<Utc>) -> Result<(), String> {
     match target {
         Target::Consumer(service) => service.handle_event(envelope).await.map_err(|e| e.to_string()),
+        Target::Digests(service) => service.queue_notice(envelope).await.map(|_| ()).map_err(|e| e.to_string()),
+        Target::Chat(chat) => chat.deliver(envelope).await,
         Target::Webhook { url, key, client } => {
             let body = serde_json::to_vec(envelope).map_err(|e| e.to_string())?;
             let timestamp = now.timestamp();

@@ -88,6 +88,7 @@ impl PortalIdentity {
         principal: &Principal,
         id_token: Option<&str>,
         previous: Option<String>,
+        email: Option<&str>,
     ) -> Result<SessionCookie, StoreError> {
         if let Some(previous) = previous {
             self.store.delete_session(&previous).await?;
@@ -96,6 +97,11 @@ impl PortalIdentity {
         let now = self.clock.now();
         let expires_at = now + chrono::Duration::hours(self.session_hours as i64);
         self.store.create_session(NewSession { id: &id, principal, id_token, now, expires_at }).await?;
+        // Who can be told what awaits them while away: the person as this sign-in describes them.
+        let recipient = governance::notification::Recipient::signed_in(principal, email);
+        if let Err(e) = self.store.ports().notifications.record_recipient(&recipient, now).await {
+            tracing::warn!(error = %e, subject = %principal.subject, "could not record who to notify; the sign-in goes on");
+        }
         Ok(SessionCookie(self.cookie(COOKIE, &id, "/", self.session_hours * 3600)))
     }
 }
@@ -135,7 +141,11 @@ impl Identity for PortalIdentity {
             .into_iter()
             .find(|p| &p.subject == subject)
             .ok_or_else(|| AppError::NotFound { what: format!("Demo user {subject}") })?;
-        self.start_session(&person, None, session_id(&parts.headers)).await.map_err(|_| AppError::Internal)
+        // Demo people get a demo address: a development SMTP server (or `aiosmtpd`) shows their digests.
+        let email = format!("{}@example.com", person.subject);
+        self.start_session(&person, None, session_id(&parts.headers), Some(&email))
+            .await
+            .map_err(|_| AppError::Internal)
     }
 
     async fn sign_out(&self, parts: &Parts) -> SignedOut {

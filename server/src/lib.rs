@@ -19,6 +19,7 @@ pub mod live;
 pub mod logging;
 pub mod metrics;
 pub mod mlflow;
+pub mod notify;
 pub mod oidc;
 pub mod postgres;
 pub mod replica;
@@ -27,6 +28,7 @@ pub mod settings;
 pub mod sqlite;
 pub mod state;
 pub mod store;
+pub mod sweep;
 pub mod traces;
 pub mod web_defences;
 pub mod webhook;
@@ -51,6 +53,8 @@ pub struct Portal {
     pub dispatcher: Dispatcher,
     pub reconciler: Option<aws::Reconciler>,
     pub state_change_queue: Option<aws::queue::StateChangeConsumer>,
+    /// Mails the digests of what awaits people, when the settings name an SMTP server.
+    pub mailer: Option<notify::Mailer>,
 }
 
 /// Where the compiled site (wasm, JS, CSS) is served from: the LEPTOS_* variables (cargo-leptos's names) or defaults.
@@ -77,7 +81,8 @@ pub async fn build_with(
     std::fs::create_dir_all(&settings.data_dir)
         .map_err(|e| anyhow::anyhow!("cannot create the data directory {}: {e}", settings.data_dir.display()))?;
     let metrics = metrics::Metrics::new();
-    let targets = Dispatcher::target_names(&settings.webhooks, settings.aws.is_some());
+    let mut targets = Dispatcher::target_names(&settings.webhooks, settings.aws.is_some());
+    targets.extend(notify::target_names(&settings));
     let mut store = store::open(&settings, targets.clone()).await?;
     tracing::info!(store = store.kind(), replica = replica::id(), "database open");
     // Seeding happens once, by one replica: the others wait here, then find it done.
@@ -120,6 +125,7 @@ pub async fn build_with(
         projects: stored.projects.clone(),
         catalog: stored.catalog.clone(),
         reviews: stored.reviews.clone(),
+        notifications: stored.notifications.clone(),
         repositories: Arc::new(git::GitRepositories::new(settings.repositories_dir())),
         clock: clock.clone(),
         ids: Arc::new(clock::RandomIds),
@@ -153,7 +159,8 @@ pub async fn build_with(
     ));
     let publisher = backends.as_ref().map(|b| b.publisher.clone());
     let dispatcher =
-        Dispatcher::new(&service, &settings.webhooks, publisher, dispatch::Schedule::from_settings(&settings))?;
+        Dispatcher::new(&service, &settings.webhooks, publisher, dispatch::Schedule::from_settings(&settings))?
+            .with_notifications(&settings)?;
     let reconciler = match (&backends, &settings.aws) {
         (Some(b), Some(aws)) => {
             let reconciler = aws::Reconciler::new(b.index.clone(), service.clone(), aws, &store);
@@ -186,5 +193,13 @@ pub async fn build_with(
         )),
         _ => None,
     };
-    Ok(Portal { state, dispatcher, reconciler, state_change_queue })
+    let mailer = match &state.settings.smtp {
+        Some(smtp) => {
+            Some(notify::Mailer::new(&state.service, smtp, notify::link_origin(&state.settings))?.with_lease(
+                lease::Lease::new(state.store.clone(), "digest-mailer", std::time::Duration::from_secs(60)),
+            ))
+        }
+        None => None,
+    };
+    Ok(Portal { state, dispatcher, reconciler, state_change_queue, mailer })
 }

@@ -18,11 +18,14 @@ async fn main() -> anyhow::Result<()> {
     }
     let addr = settings.addr;
     let interval = Duration::from_millis(settings.dispatch_interval_ms.max(10));
+    let sweep_interval = Duration::from_secs(settings.review_sweep_minutes.max(1) * 60);
     tracing::info!(mode = ?settings.mode, data_dir = %settings.data_dir.display(), "starting");
     let portal = server::build(settings).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let reconciler = portal.reconciler.map(|r| tokio::spawn(r.run(stopped.clone())));
     let state_changes = portal.state_change_queue.map(|c| tokio::spawn(c.run(stopped.clone())));
+    let mailer = portal.mailer.map(|m| tokio::spawn(m.run(Duration::from_secs(30), stopped.clone())));
+    let sweep = tokio::spawn(server::sweep::run(portal.state.service.clone(), sweep_interval, stopped.clone()));
     let dispatcher = tokio::spawn(portal.dispatcher.run(interval, stopped));
     let app = server::routes::router(portal.state);
     let listener =
@@ -38,7 +41,8 @@ async fn main() -> anyhow::Result<()> {
     axum::serve(listener, app.into_make_service()).with_graceful_shutdown(shutdown_signal()).await?;
     let _ = stop.send(true);
     let _ = dispatcher.await;
-    for task in [reconciler, state_changes].into_iter().flatten() {
+    let _ = sweep.await;
+    for task in [reconciler, state_changes, mailer].into_iter().flatten() {
         let _ = task.await;
     }
     if let Some(traces) = traces {

@@ -40,6 +40,38 @@ pub struct WebhookTarget {
     pub secret: Secret,
 }
 
+/// The SMTP server the digests are mailed through.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    /// `starttls` (default: upgrade, refusing a server that cannot), `tls` (TLS from the start, port 465) or
+    /// `none` (plain: for a relay on loopback only).
+    #[serde(default = "default_smtp_security")]
+    pub security: String,
+    /// The From address, e.g. `Governance portal <portal@example.com>`.
+    pub sender: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<Secret>,
+    /// How often a person gets at most one digest.
+    #[serde(default = "default_digest_minutes")]
+    pub digest_interval_minutes: u64,
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+fn default_smtp_security() -> String {
+    "starttls".into()
+}
+fn default_digest_minutes() -> u64 {
+    60
+}
+
 /// An MLflow tracking server as the source of experiment runs (instead of the embedded store).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -109,6 +141,8 @@ pub struct Settings {
     pub demo_data: Option<bool>,
     /// How often the dispatcher looks for due deliveries.
     pub dispatch_interval_ms: u64,
+    /// How often Prod sign-offs are checked against their projects' re-certification periods.
+    pub review_sweep_minutes: u64,
     /// Delivery attempts before an event goes to the dead-letter list.
     pub max_delivery_attempts: u32,
     /// The longest wait between two attempts (the waits double from 1 s up to it). With the defaults (40
@@ -122,6 +156,11 @@ pub struct Settings {
     /// OIDC sign-in for people; without it only development sign-in exists (development mode).
     pub oidc: Option<crate::oidc::OidcSettings>,
     pub webhooks: Vec<WebhookTarget>,
+    /// E-mail digests of what awaits each person; without it nothing is mailed.
+    pub smtp: Option<SmtpSettings>,
+    /// A chat webhook (Slack-compatible incoming webhook URL) per project id: what awaits the project's people
+    /// is posted there.
+    pub chat_webhooks: BTreeMap<String, Secret>,
     /// The account and region in every event envelope.
     pub event_account: String,
     pub event_region: String,
@@ -169,12 +208,15 @@ impl Default for Settings {
             mode: Mode::Development,
             demo_data: None,
             dispatch_interval_ms: 500,
+            review_sweep_minutes: 60,
             max_delivery_attempts: 40,
             delivery_backoff_max_secs: 3600,
             project_tokens: BTreeMap::new(),
             trust_policies: Vec::new(),
             oidc: None,
             webhooks: Vec::new(),
+            smtp: None,
+            chat_webhooks: BTreeMap::new(),
             event_account: "000000000000".to_string(),
             event_region: "eu-west-1".to_string(),
             session_hours: 12,
@@ -193,17 +235,20 @@ impl Default for Settings {
 }
 
 /// Every setting's name, as the environment spells them after `PORTAL_`.
-const KEYS: [&str; 25] = [
+const KEYS: [&str; 28] = [
     "addr",
     "data_dir",
     "repositories_dir",
     "mode",
     "demo_data",
     "dispatch_interval_ms",
+    "review_sweep_minutes",
     "max_delivery_attempts",
     "delivery_backoff_max_secs",
     "project_tokens",
     "webhooks",
+    "smtp",
+    "chat_webhooks",
     "event_account",
     "event_region",
     "session_hours",
@@ -252,6 +297,23 @@ impl Settings {
                 .map_err(|e| anyhow::anyhow!("webhook {:?}: secret {e}", hook.name))?;
             if !(hook.url.starts_with("http://") || hook.url.starts_with("https://")) {
                 anyhow::bail!("webhook {:?}: url must start with http:// or https://", hook.name);
+            }
+        }
+        if let Some(smtp) = &self.smtp {
+            if !["starttls", "tls", "none"].contains(&smtp.security.as_str()) {
+                anyhow::bail!("smtp.security must be starttls, tls or none (it is {:?})", smtp.security);
+            }
+            if smtp.sender.parse::<lettre::message::Mailbox>().is_err() {
+                anyhow::bail!("smtp.sender must be an address such as \"Portal <portal@example.com>\"");
+            }
+            if smtp.host.trim().is_empty() || smtp.digest_interval_minutes == 0 {
+                anyhow::bail!("smtp.host must be set and smtp.digest_interval_minutes must be at least 1");
+            }
+        }
+        for (project, url) in &self.chat_webhooks {
+            governance::ProjectId::parse(project).map_err(|e| anyhow::anyhow!("chat_webhooks: {e}"))?;
+            if !(url.0.starts_with("https://") || url.0.starts_with("http://")) {
+                anyhow::bail!("chat_webhooks.{project}: must be an http(s) URL");
             }
         }
         for project in self.project_tokens.keys() {

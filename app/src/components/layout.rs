@@ -56,7 +56,8 @@ pub fn Layout(children: Children) -> impl IntoView {
                             <A href="/datasets" attr:class="hover:underline">"Data catalog"</A>
                             <A href="/events" attr:class="hover:underline">"Events"</A>
                             <A href="/audit" attr:class="hover:underline">"Audit"</A>
-                            <span class="ml-auto text-sm" data-testid="signed-in-as">{name}</span>
+                            <A href="/notifications" attr:class="ml-auto text-sm hover:underline">"Notifications"</A>
+                            <span class="text-sm" data-testid="signed-in-as">{name}</span>
                             <ActionForm action=sign_out>
                                 <button type="submit" class="text-sm rounded border border-slate-500 px-2 py-1 hover:bg-slate-700">
                                     "Sign out"

@@ -1,6 +1,6 @@
 //! The Production panel of a Prod version: its reviews (what breaches, since when, what was decided), and the
 //! decisions a Governance Engineer takes on a version in Prod: acknowledge a review until a date, roll back to
-//! an earlier Prod version, retire. A button the person may not press is disabled with the rule's reason
+//! an earlier Prod version, retire, re-certify a sign-off that is due. A button the person may not press is disabled with the rule's reason
 //! beside it; the server decides anyway.
 
 use leptos::form::ActionForm;
@@ -8,12 +8,12 @@ use leptos::prelude::*;
 use leptos::server::ServerAction;
 
 use governance::review::{Review, ReviewStatus, MAX_ACKNOWLEDGE_DAYS};
-use governance::service::ProductionPanel as Panel;
+use governance::service::{ProductionPanel as Panel, RecertificationStatus};
 
 use crate::components::error_alert::ErrorAlert;
 use crate::components::text_area::textarea_text;
 use crate::format::{number, time};
-use crate::server_fns::{AcknowledgeReview, Retire, RollBack};
+use crate::server_fns::{AcknowledgeReview, Recertify, Retire, RollBack};
 
 /// The three actions of the panel, shared with the page so it reloads after each.
 #[derive(Clone, Copy)]
@@ -21,11 +21,17 @@ pub struct ProductionActions {
     pub acknowledge: ServerAction<AcknowledgeReview>,
     pub roll_back: ServerAction<RollBack>,
     pub retire: ServerAction<Retire>,
+    pub recertify: ServerAction<Recertify>,
 }
 
 impl ProductionActions {
     pub fn new() -> Self {
-        Self { acknowledge: ServerAction::new(), roll_back: ServerAction::new(), retire: ServerAction::new() }
+        Self {
+            acknowledge: ServerAction::new(),
+            roll_back: ServerAction::new(),
+            retire: ServerAction::new(),
+            recertify: ServerAction::new(),
+        }
     }
 }
 
@@ -74,7 +80,7 @@ pub fn ProductionPanel(
     let open = panel.reviews.iter().find(|r| r.status == ReviewStatus::Open).map(|r| r.id.to_string());
     let active = panel.reviews.iter().find(|r| r.status != ReviewStatus::Closed).map(|r| r.id.to_string());
     let reviews = if panel.reviews.is_empty() {
-        view! { <p class="text-sm text-slate-600">"No review: no breach of this version's monitoring has lasted the project's window."</p> }
+        view! { <p class="text-sm text-slate-600">"No review: no breach of this version's monitoring has lasted the project's window, and no re-certification is due."</p> }
             .into_any()
     } else {
         let ack = actions.acknowledge;
@@ -139,8 +145,12 @@ pub fn ProductionPanel(
     let retire_typed = last(actions.retire.value().get_untracked().and_then(|r| r.err()));
     let (retire_disabled, retire_note) = reason("retire-reason".into(), &panel.retire, &format!("Retiring v{number}"));
     let in_prod = panel.retire.is_ok() || !panel.rollback_targets.is_empty();
+    let recertification = panel.recertification.clone().map(|status| {
+        recertification(status, version_id.clone(), panel.evidence_digest.clone(), quorum, actions.recertify)
+    });
     view! {
         <div class="space-y-4">
+            {recertification}
             <div>
                 <h3 class="font-medium">"Reviews"</h3>
                 {open.is_some().then(|| view! { <p class="text-sm text-red-900">"A review awaits a Governance Engineer's decision."</p> })}
@@ -179,6 +189,57 @@ pub fn ProductionPanel(
     }
 }
 
+/// The sign-off's re-certification: when it was signed off and runs out, and the re-certify form while its
+/// review is open.
+fn recertification(
+    status: RecertificationStatus,
+    version_id: String,
+    evidence_digest: String,
+    quorum: u8,
+    action: ServerAction<Recertify>,
+) -> impl IntoView {
+    let s = &status.schedule;
+    let overdue = status.overdue;
+    let due = format!(
+        "Signed off for Prod on {}; the sign-off holds until {}{}.",
+        time(&s.signed_off_at),
+        time(&s.due_at),
+        if overdue { " and is overdue" } else { "" }
+    );
+    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
+    let typed = action.value().get_untracked().and_then(|r| r.err()).and_then(|e| e.submitted("justification"));
+    let (disabled, note) = reason("recertify-reason".into(), &status.allowed, "Re-certifying");
+    let signed = (status.review.is_some() && quorum > 1).then(|| {
+        let who = if status.signed_by.is_empty() { "none yet".to_string() } else { status.signed_by.join(", ") };
+        view! { <p class="text-sm" data-testid="recertify-quorum">{format!("Re-certifications: {} of {quorum} ({who}).", status.signed_by.len())}</p> }
+    });
+    let class = if overdue { "text-sm text-red-800 font-semibold" } else { "text-sm" };
+    view! {
+        <div data-testid="recertification">
+            <h3 class="font-medium">"Re-certification"</h3>
+            <p class=class data-testid="recertification-due">{due}</p>
+            {signed}
+            {status.review.is_some().then(|| view! {
+                <ActionForm action=action attr:class="space-y-2">
+                    <input type="hidden" name="version" value=version_id />
+                    <input type="hidden" name="evidence_digest" value=evidence_digest />
+                    {(!disabled).then(|| justification("recertify-justification".into(), typed, "What the current evidence shows (latest test run, monitoring over the period)"))}
+                    <ErrorAlert error=error />
+                    <button
+                        type="submit"
+                        disabled=disabled
+                        aria-describedby="recertify-reason"
+                        class="rounded px-4 py-2 text-white bg-blue-700 hover:bg-blue-800 disabled:bg-slate-400 disabled:cursor-not-allowed"
+                    >
+                        "Re-certify for Prod"
+                    </button>
+                    {note}
+                </ActionForm>
+            })}
+        </div>
+    }
+}
+
 /// One review: its breach, its decisions, and the acknowledgement form while it is open.
 fn review_item(
     r: &Review,
@@ -186,7 +247,6 @@ fn review_item(
     action: ServerAction<AcknowledgeReview>,
     typed: Option<String>,
 ) -> impl IntoView {
-    let b = &r.breach;
     let status = match (r.status, r.acknowledged_until(), r.last_decision()) {
         (ReviewStatus::Open, ..) if r.reopened > 0 => "Open (re-opened: the acknowledgement ran out)".to_string(),
         (ReviewStatus::Open, ..) => "Open".to_string(),
@@ -194,11 +254,12 @@ fn review_item(
         (_, _, Some(d)) => format!("Closed: {}", d.outcome.label()),
         _ => r.status.as_str().to_string(),
     };
-    let cleared = b.cleared_at.map(|at| {
+    let cleared = r.breach().and_then(|b| b.cleared_at).map(|at| {
         view! { <p class="text-sm text-green-900">{format!("Cleared by itself at {}: the latest point is under the threshold.", time(&at))}</p> }
     });
     let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
-    let form = (r.status == ReviewStatus::Open).then(|| match acknowledge {
+    // A re-certification is decided in its own section (re-certify, or roll back, or retire).
+    let form = (r.status == ReviewStatus::Open && r.breach().is_some()).then(|| match acknowledge {
         Ok(()) => {
             let id = r.id.to_string();
             view! {
@@ -227,18 +288,20 @@ fn review_item(
     });
     view! {
         <li class="rounded border border-slate-200 p-2" data-testid="review">
-            <p class="font-medium">{format!("{} · {status}", b.series_label())}</p>
-            <p class="text-sm">
-                {format!(
-                    "Over threshold {} since {} · worst {} · latest {} at {}",
-                    number(b.threshold),
-                    time(&b.since),
-                    number(b.worst),
-                    number(b.latest),
-                    time(&b.latest_at)
-                )}
-                " · "<a class="text-blue-700 underline" href="#monitoring">"chart"</a>
-            </p>
+            <p class="font-medium">{format!("{} · {status}", r.label())}</p>
+            {r.breach().map(|b| view! {
+                <p class="text-sm">
+                    {format!(
+                        "Over threshold {} since {} · worst {} · latest {} at {}",
+                        number(b.threshold),
+                        time(&b.since),
+                        number(b.worst),
+                        number(b.latest),
+                        time(&b.latest_at)
+                    )}
+                    " · "<a class="text-blue-700 underline" href="#monitoring">"chart"</a>
+                </p>
+            })}
             {cleared}
             <ul class="text-sm list-disc ml-5">
                 {r.decisions.iter().map(|d| view! {

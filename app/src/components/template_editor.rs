@@ -71,6 +71,22 @@ pub fn TemplateEditor(
             value("prod_quorum", d.as_ref().map(|d| d.policy.prod_quorum.to_string()).unwrap_or("1".into())),
         ),
         text(
+            "Re-certify Prod sign-offs after (days; 0 = never)",
+            "recertify_after_days",
+            value(
+                "recertify_after_days",
+                d.as_ref().map(|d| d.policy.recertify_after_days.to_string()).unwrap_or("0".into()),
+            ),
+        ),
+        text(
+            "Open the re-certification review this many days before",
+            "recertify_notice_days",
+            value(
+                "recertify_notice_days",
+                d.as_ref().map(|d| d.policy.recertify_notice_days.to_string()).unwrap_or("14".into()),
+            ),
+        ),
+        text(
             "Required test suites (comma separated)",
             "required_test_suites",
             value(

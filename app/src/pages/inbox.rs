@@ -32,7 +32,7 @@ pub fn InboxPage() -> impl IntoView {
                 };
                 let follow = view! { <Follow url=format!("/live/inbox?since={}", inbox.revision) on_change=changed /> };
                 let rows = inbox.rows;
-                let reviews = (!inbox.reviews.is_empty()).then(|| view! { <Reviews rows=inbox.reviews.clone() /> });
+                let reviews = (!inbox.reviews.is_empty()).then(|| view! { <Reviews rows=inbox.reviews.clone() overdue=inbox.overdue /> });
                 if rows.is_empty() {
                     let nothing = inbox.reviews.is_empty().then(|| view! { <p>"Nothing awaits your decision."</p> });
                     return view! { {follow} {reviews} {nothing} }.into_any();
@@ -80,42 +80,56 @@ pub fn InboxPage() -> impl IntoView {
     }
 }
 
-/// Reviews of Prod versions opened by sustained breaches: what breaches, since when, how badly, and whether it
-/// has cleared by itself since.
+/// Reviews of Prod versions, opened by sustained breaches (what breaches, since when, how badly, whether it
+/// has cleared by itself since) and by re-certifications due (overdue ones counted and marked).
 #[component]
-fn Reviews(rows: Vec<ReviewRow>) -> impl IntoView {
+fn Reviews(rows: Vec<ReviewRow>, overdue: usize) -> impl IntoView {
+    let overdue = (overdue > 0).then(|| {
+        view! {
+            <p class="text-sm text-red-800 mb-2" data-testid="overdue">
+                {format!("{overdue} re-certification{} overdue: the Prod sign-off ran out.", if overdue == 1 { "" } else { "s" })}
+            </p>
+        }
+    });
     view! {
         <section aria-labelledby="reviews-h" class="mb-6" data-testid="reviews">
             <h2 id="reviews-h" class="text-lg font-semibold mb-2">"Reviews of Prod versions"</h2>
+            {overdue}
             <table class="w-full text-sm bg-white">
                 <thead>
                     <tr class="text-left border-b border-slate-200">
                         <th class="p-2">"Model version"</th>
                         <th class="p-2">"Project"</th>
-                        <th class="p-2">"Breach"</th>
+                        <th class="p-2">"Review"</th>
                         <th class="p-2">"Worst / threshold"</th>
-                        <th class="p-2">"Breaching for"</th>
+                        <th class="p-2">"Age"</th>
                     </tr>
                 </thead>
                 <tbody>
                     {rows
                         .into_iter()
                         .map(|r| {
-                            let (v, b) = (r.version, r.review.breach);
-                            let state = match b.cleared_at {
-                                Some(at) => format!(" · cleared by itself at {}", crate::format::time(&at)),
-                                None if r.review.reopened > 0 => " · re-opened: the acknowledgement ran out".to_string(),
-                                None => String::new(),
+                            let v = r.version;
+                            let state = match r.review.breach().map(|b| b.cleared_at) {
+                                Some(Some(at)) => format!(" · cleared by itself at {}", crate::format::time(&at)),
+                                Some(None) if r.review.reopened > 0 => " · re-opened: the acknowledgement ran out".to_string(),
+                                _ => String::new(),
                             };
+                            let bounds = r
+                                .review
+                                .breach()
+                                .map(|b| format!("{} / {}", crate::format::number(b.worst), crate::format::number(b.threshold)))
+                                .unwrap_or_default();
+                            let age_class = if r.overdue { "p-2 text-red-800 font-semibold" } else { "p-2" };
                             view! {
                                 <tr class="border-b border-slate-200">
                                     <td class="p-2">
                                         <a class="text-blue-700 underline" href=format!("/versions/{}#production", v.id)>{v.label()}</a>
                                     </td>
                                     <td class="p-2">{v.project.to_string()}</td>
-                                    <td class="p-2">{format!("{}{state}", b.series_label())}</td>
-                                    <td class="p-2 text-right">{format!("{} / {}", crate::format::number(b.worst), crate::format::number(b.threshold))}</td>
-                                    <td class="p-2">{r.breaching_for}</td>
+                                    <td class="p-2">{format!("{}{state}", r.review.label())}</td>
+                                    <td class="p-2 text-right">{bounds}</td>
+                                    <td class=age_class>{r.age}</td>
                                 </tr>
                             }
                         })

@@ -8,6 +8,7 @@ pub mod events;
 pub mod inbox;
 pub mod no_access;
 pub mod not_found;
+pub mod notifications;
 pub mod projects;
 pub mod registry;
 pub mod sign_in;

@@ -51,6 +51,7 @@ pub fn RegistryPage() -> impl IntoView {
                     )
                 };
                 let versions = data.versions;
+                let overdue = data.overdue;
                 let groups = data.groups;
                 view! {
                     <form method="get" action="/" class="mb-4 flex flex-wrap items-end gap-3">
@@ -95,6 +96,9 @@ pub fn RegistryPage() -> impl IntoView {
                                         <td class="p-2">{v.registry.label()}</td>
                                         <td class="p-2">
                                             <RecordedStageStatus version=v.clone() />
+                                            {overdue.contains(&v.id).then(|| view! {
+                                                <span class="ml-1 rounded bg-red-100 px-1 text-red-900" data-testid="overdue">"re-certification overdue"</span>
+                                            })}
                                         </td>
                                         <td class="p-2">{time(&v.registered_at)}</td>
                                     </tr>

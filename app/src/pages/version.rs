@@ -62,6 +62,7 @@ pub fn VersionPage() -> impl IntoView {
                 production.acknowledge.version().get(),
                 production.roll_back.version().get(),
                 production.retire.version().get(),
+                production.recertify.version().get(),
             );
             (id(), range(), decide.version().get(), save.version().get(), save_card.version().get(), decided)
         },

@@ -20,8 +20,11 @@ pub struct InboxRow {
 pub struct ReviewRow {
     pub review: governance::review::Review,
     pub version: ModelVersion,
-    /// How long the series has been over its threshold (or was, until it cleared), worked out on the server.
-    pub breaching_for: String,
+    /// How long the series has been over its threshold (or was, until it cleared), or when the re-certification
+    /// is due ("in 3 days", "overdue by 2 days"), worked out on the server.
+    pub age: String,
+    /// A re-certification past its due date.
+    pub overdue: bool,
 }
 
 /// The inbox with the revision it was drawn at (its live stream starts from it).
@@ -30,6 +33,8 @@ pub struct InboxView {
     pub rows: Vec<InboxRow>,
     /// Reviews of Prod versions that await the person's decision (Governance Engineers).
     pub reviews: Vec<ReviewRow>,
+    /// How many of those are re-certifications past their due date.
+    pub overdue: usize,
     pub revision: String,
 }
 
@@ -44,12 +49,17 @@ pub async fn inbox() -> Result<InboxView, AppError> {
     let revision = governance::service::inbox_revision(&items, &reviews);
     let reviews = reviews
         .into_iter()
-        .map(|r| ReviewRow {
-            breaching_for: crate::format::age(&r.review.breach.since, &r.review.breach.cleared_at.unwrap_or(now)),
-            review: r.review,
-            version: r.version,
+        .map(|r| {
+            let age = match (r.review.breach(), r.review.recertification()) {
+                (Some(b), _) => crate::format::age(&b.since, &b.cleared_at.unwrap_or(now)),
+                (None, Some(c)) if c.due_at <= now => format!("overdue by {}", crate::format::age(&c.due_at, &now)),
+                (None, Some(c)) => format!("due in {}", crate::format::age(&now, &c.due_at)),
+                (None, None) => String::new(),
+            };
+            ReviewRow { age, overdue: r.review.overdue(now), review: r.review, version: r.version }
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let overdue = reviews.iter().filter(|r| r.overdue).count();
     let rows = items
         .into_iter()
         .map(|i| InboxRow {
@@ -58,5 +68,5 @@ pub async fn inbox() -> Result<InboxView, AppError> {
             version: i.version,
         })
         .collect();
-    Ok(InboxView { rows, reviews, revision })
+    Ok(InboxView { rows, reviews, overdue, revision })
 }

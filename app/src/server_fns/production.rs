@@ -1,5 +1,5 @@
 //! Decisions on a Prod version after its sign-off: acknowledge a review, roll back to an earlier Prod
-//! version, retire. Each works as a plain HTML form (JavaScript off) and through its action (on).
+//! version, retire, re-certify. Each works as a plain HTML form (JavaScript off) and through its action (on).
 
 use leptos::prelude::*;
 
@@ -89,6 +89,22 @@ pub async fn retire(
     portal()?
         .service
         .retire(&principal, &governance::VersionId(version), request)
+        .await
+        .map_err(|e| reply(refusal(e, &justification)))?;
+    Ok(())
+}
+
+/// Re-certifies `version` for Prod on its current evidence, under its open re-certification review.
+#[server(prefix = "/fn", endpoint = "recertify")]
+pub async fn recertify(version: String, justification: String, evidence_digest: String) -> Result<(), AppError> {
+    use crate::server::{portal, reply, require_principal};
+    use governance::decision::RecertifyRequest;
+
+    let principal = require_principal().await?;
+    let request = RecertifyRequest { justification: justification.clone(), evidence_digest };
+    portal()?
+        .service
+        .recertify(&principal, &governance::VersionId(version), request)
         .await
         .map_err(|e| reply(refusal(e, &justification)))?;
     Ok(())

@@ -14,6 +14,9 @@ pub struct RegistryPage {
     /// The model groups of the filtered project (or all), with their newest version.
     pub groups: Page<ModelGroup>,
     pub projects: Vec<(String, String)>,
+    /// The listed versions whose Prod sign-off is past its re-certification date.
+    #[serde(default)]
+    pub overdue: std::collections::BTreeSet<governance::VersionId>,
 }
 
 /// Filters as the query string carries them (empty = any).
@@ -54,5 +57,6 @@ pub async fn registry(filter: RegistryFilter) -> Result<RegistryPage, AppError> 
         service.model_groups(&actor, query.project.clone(), Window::new(0, Window::MAX_LIMIT)).await.map_err(reply)?;
     let versions = service.versions(&actor, &query).await.map_err(reply)?;
     let projects = service.projects(&actor).await.map_err(reply)?;
-    Ok(RegistryPage { versions, groups, projects: projects.into_iter().map(|p| (p.id.0, p.name)).collect() })
+    let overdue = service.overdue_of(&actor, &versions.items).await.map_err(reply)?;
+    Ok(RegistryPage { versions, groups, overdue, projects: projects.into_iter().map(|p| (p.id.0, p.name)).collect() })
 }

@@ -115,7 +115,7 @@ fn promotion_event(
             deployment_commit: deploys_with.and_then(|c| c.commit.clone()),
         },
         // The approval panel decides Approve and Reject only (`policy::check` refuses the others).
-        (Transition::Move { .. }, Verdict::Reject | Verdict::Rollback | Verdict::Retire) => {
+        (Transition::Move { .. }, Verdict::Reject | Verdict::Rollback | Verdict::Retire | Verdict::Recertify) => {
             PromotionEvent::ModelRejected {
                 model,
                 stage: decision.stage,

@@ -63,8 +63,10 @@ pub fn project_revision(detail: &ProjectDetail) -> String {
 /// stands, and each open review's breach (whether it still breaches).
 pub fn inbox_revision(items: &[InboxItem], reviews: &[super::ReviewItem]) -> String {
     let items: Vec<_> = items.iter().map(|i| (i.stage, &i.version.id, i.version.stage, i.version.status)).collect();
-    let reviews: Vec<_> =
-        reviews.iter().map(|r| (&r.review.id, r.review.reopened, r.review.breach.cleared_at)).collect();
+    let reviews: Vec<_> = reviews
+        .iter()
+        .map(|r| (&r.review.id, r.review.reopened, r.review.breach().and_then(|b| b.cleared_at)))
+        .collect();
     digest(&(items, reviews))
 }
 

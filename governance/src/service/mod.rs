@@ -13,10 +13,12 @@ mod evidence;
 mod evidence_pack;
 mod ledger_views;
 mod live;
+mod notifications;
 mod outside;
 mod production;
 mod projects;
 mod provision;
+mod recertification;
 mod records;
 mod reviews;
 mod templates;
@@ -26,9 +28,11 @@ mod versions;
 pub use comparison::ComparisonView;
 pub use ledger_views::{AuditLog, AUDIT_EXPORT_LIMIT};
 pub use live::{inbox_revision, is_revision, project_revision, Watched};
+pub use notifications::NotificationSettings;
 pub use outside::CHANGED_OUTSIDE;
 pub use production::{ProductionPanel, RollbackTarget};
 pub use projects::*;
+pub use recertification::{RecertificationStatus, SweepReport};
 pub use reviews::ReviewItem;
 pub use templates::*;
 pub use version_page::{ApprovalPanel, VersionView};
@@ -95,6 +99,8 @@ pub struct Ports {
     pub repositories: Arc<dyn crate::ports::RepositoryHost>,
     /// Reviews of Prod versions opened by monitoring.
     pub reviews: Arc<dyn crate::ports::ReviewStore>,
+    /// Who is told what awaits them, and their queued digests.
+    pub notifications: Arc<dyn crate::ports::NotificationStore>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
 }

@@ -50,6 +50,9 @@ pub struct ProductionPanel {
     pub evidence_digest: String,
     /// How many Governance Engineers a rollback needs.
     pub quorum: u8,
+    /// Where the version's sign-off stands against the project's re-certification period (`None` when the
+    /// project does not re-certify).
+    pub recertification: Option<super::recertification::RecertificationStatus>,
 }
 
 impl Service {
@@ -174,7 +177,7 @@ impl Service {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn lifecycle_decision(
+    pub(crate) fn lifecycle_decision(
         &self,
         principal: &Principal,
         version: &ModelVersion,
@@ -208,7 +211,7 @@ impl Service {
         }
     }
 
-    async fn commit_lifecycle(
+    pub(crate) async fn commit_lifecycle(
         &self,
         decision: &Decision,
         expected_revision: u64,
@@ -376,7 +379,9 @@ impl Service {
             &Action::Decide { project: version.project.clone(), stage: Stage::Prod },
         )
         .map_err(|d| d.reason);
+        let recertification = self.recertification_status(principal, evidence, policy).await?;
         Ok(ProductionPanel {
+            recertification,
             reviews,
             rollback_targets,
             retire,

@@ -10,7 +10,7 @@ use crate::model::ModelVersion;
 use crate::monitoring::MonitoringPush;
 use crate::ports::{Effects, StoreError};
 use crate::review::{
-    sustained_breach, AcknowledgeRequest, Breach, Review, ReviewDecision, ReviewOutcome, ReviewStatus,
+    sustained_breach, AcknowledgeRequest, Breach, Review, ReviewCause, ReviewDecision, ReviewOutcome, ReviewStatus,
 };
 use crate::{Actor, ApprovalStatus, Denial, DenialCode, Principal, ProjectId, ReviewId, Stage, Subject};
 
@@ -80,7 +80,7 @@ impl Service {
                             worst,
                             cleared_at: None,
                         };
-                        self.open_review(version, breach, now).await
+                        self.open_review(version, ReviewCause::Breach(breach), now).await
                     }
                 },
                 Some(review) => self.update_review(version, review, threshold, latest, sustained, now).await,
@@ -94,17 +94,17 @@ impl Service {
         Ok(())
     }
 
-    async fn open_review(
+    pub(crate) async fn open_review(
         &self,
         version: &ModelVersion,
-        breach: Breach,
+        cause: ReviewCause,
         now: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
         let review = Review {
             id: ReviewId(self.ports.ids.new_id("rev")),
             version: version.id.clone(),
             project: version.project.clone(),
-            breach,
+            cause,
             status: ReviewStatus::Open,
             opened_at: now,
             updated_at: now,
@@ -118,31 +118,39 @@ impl Service {
     }
 
     fn opened_effects(&self, version: &ModelVersion, review: &Review, now: DateTime<Utc>) -> Effects {
-        let b = &review.breach;
-        let event = self.envelope(
-            PromotionEvent::ReviewOpened {
-                model: Self::version_ref(version),
-                review_id: review.id.clone(),
-                metric: b.metric.clone(),
-                endpoint: b.endpoint.clone(),
-                variant: b.variant.clone(),
-                threshold: b.threshold,
-                value: b.worst,
-                breaching_since: b.since,
-                reopened: review.reopened,
-            },
-            now,
-        );
-        let record = audit(
-            now,
-            &Subject(MONITOR.into()),
-            "review.open",
-            version.id.as_str(),
-            serde_json::json!({
-                "review": review.id, "series": b.series_label(), "threshold": b.threshold, "worst": b.worst,
-                "since": b.since, "reopened": review.reopened, "event": event.id,
-            }),
-        );
+        let (event, detail) = match &review.cause {
+            ReviewCause::Breach(b) => (
+                PromotionEvent::ReviewOpened {
+                    model: Self::version_ref(version),
+                    review_id: review.id.clone(),
+                    metric: b.metric.clone(),
+                    endpoint: b.endpoint.clone(),
+                    variant: b.variant.clone(),
+                    threshold: b.threshold,
+                    value: b.worst,
+                    breaching_since: b.since,
+                    reopened: review.reopened,
+                },
+                serde_json::json!({
+                    "series": b.series_label(), "threshold": b.threshold, "worst": b.worst, "since": b.since,
+                    "reopened": review.reopened,
+                }),
+            ),
+            ReviewCause::Recertification(r) => (
+                PromotionEvent::RecertificationDue {
+                    model: Self::version_ref(version),
+                    review_id: review.id.clone(),
+                    signed_off_at: r.signed_off_at,
+                    due_at: r.due_at,
+                },
+                serde_json::json!({ "recertification": "due", "signedOffAt": r.signed_off_at, "dueAt": r.due_at }),
+            ),
+        };
+        let event = self.envelope(event, now);
+        let mut detail = detail;
+        detail["review"] = serde_json::json!(review.id);
+        detail["event"] = serde_json::json!(event.id);
+        let record = audit(now, &Subject(MONITOR.into()), "review.open", version.id.as_str(), detail);
         Effects { events: vec![event], audit: vec![record] }
     }
 
@@ -158,7 +166,7 @@ impl Service {
         now: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
         let expected = review.revision;
-        let b = &mut review.breach;
+        let ReviewCause::Breach(b) = &mut review.cause else { return Ok(()) };
         b.threshold = threshold;
         if latest.at >= b.latest_at {
             b.latest_at = latest.at;
@@ -173,12 +181,14 @@ impl Service {
             (true, Some((since, worst))) => {
                 review.status = ReviewStatus::Open;
                 review.reopened += 1;
-                review.breach.since = since;
-                review.breach.worst = worst;
-                review.breach.cleared_at = None;
+                if let ReviewCause::Breach(b) = &mut review.cause {
+                    b.since = since;
+                    b.worst = worst;
+                    b.cleared_at = None;
+                }
                 self.opened_effects(version, &review, now)
             }
-            (true, None) if review.breach.cleared_at.is_some() => {
+            (true, None) if review.breach().is_some_and(|b| b.cleared_at.is_some()) => {
                 review.status = ReviewStatus::Closed;
                 self.portal_closes(
                     version,
@@ -242,7 +252,7 @@ impl Service {
             &format!("review.{}", decision.outcome.as_str().to_ascii_lowercase()),
             version.id.as_str(),
             serde_json::json!({
-                "review": review.id, "series": review.breach.series_label(), "justification": decision.justification,
+                "review": review.id, "about": review.label(), "justification": decision.justification,
                 "until": decision.until, "event": event.id,
             }),
         );
@@ -262,6 +272,14 @@ impl Service {
             &Actor::Person(principal.clone()),
             &Action::Decide { project: review.project.clone(), stage: Stage::Prod },
         )?;
+        if review.recertification().is_some() {
+            return Err(crate::FieldError::new(
+                "review",
+                "is a re-certification: it is decided by re-certifying the version on current evidence (or by \
+                 rolling it back or retiring it), not acknowledged",
+            )
+            .into());
+        }
         let version = self.version_or_404(&review.version).await?;
         let now = self.ports.clock.now();
         let (justification, until) = request.parse(now)?;

@@ -55,6 +55,8 @@ pub struct SignedIn {
     pub subject: String,
     pub display_name: String,
     pub groups: Vec<String>,
+    /// The `email` claim, where the provider gives one (the digests go there).
+    pub email: Option<String>,
     /// The raw ID token, kept as the hint for RP-initiated logout.
     pub id_token: String,
 }
@@ -196,7 +198,7 @@ impl OidcSignIn {
             Some(Value::String(s)) => s.split([',', ' ']).filter(|g| !g.is_empty()).map(str::to_string).collect(),
             _ => Vec::new(),
         };
-        Ok(SignedIn { subject, display_name, groups, id_token: raw })
+        Ok(SignedIn { subject, display_name, groups, email: text("email"), id_token: raw })
     }
 
     /// The provider's end-session URL for this ID token (RP-initiated logout), if the provider has one.

@@ -99,7 +99,10 @@ async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(answe
         return see_other("/no-access", &[clear_flow]);
     }
     let principal = Principal::from_grants(Subject(signed_in.subject), signed_in.display_name, memberships);
-    match identity.start_session(&principal, Some(&signed_in.id_token), session_id(&headers)).await {
+    match identity
+        .start_session(&principal, Some(&signed_in.id_token), session_id(&headers), signed_in.email.as_deref())
+        .await
+    {
         Ok(session) => {
             tracing::info!(subject = %principal.subject, "signed in through OIDC");
             see_other("/inbox", &[session.0, clear_flow])

@@ -13,8 +13,8 @@ use chrono::{DateTime, Duration, Utc};
 use governance::experiment::ExperimentError;
 use governance::model::{ModelGroup, ModelVersion};
 use governance::ports::{
-    Catalog, Directory, EvidenceStore, Experiments, Ledger, ModelRegistry, Monitoring, Page, ProjectStore,
-    RegistryJournal, ReviewStore, StoreError, TemplateStore, VersionQuery, Window,
+    Catalog, Directory, EvidenceStore, Experiments, Ledger, ModelRegistry, Monitoring, NotificationStore, Page,
+    ProjectStore, RegistryJournal, ReviewStore, StoreError, TemplateStore, VersionQuery, Window,
 };
 use governance::project::Project;
 use governance::{ApprovalStatus, Principal, ProjectId, Stage, VersionId};
@@ -54,6 +54,8 @@ macro_rules! shared_sql {
         mod monitoring;
         #[path = "../store/sql/monitoring_overview.rs"]
         mod monitoring_overview;
+        #[path = "../store/sql/notifications.rs"]
+        mod notifications;
         #[path = "../store/sql/operations.rs"]
         mod operations;
         #[path = "../store/sql/portal_state.rs"]
@@ -117,6 +119,7 @@ where
         + ProjectStore
         + Catalog
         + ReviewStore
+        + NotificationStore
         + Clone
         + 'static,
 {
@@ -132,6 +135,7 @@ where
         projects: Arc::new(s.clone()),
         catalog: Arc::new(s.clone()),
         reviews: Arc::new(s.clone()),
+        notifications: Arc::new(s.clone()),
     }
 }
 
@@ -149,6 +153,7 @@ pub struct StorePorts {
     pub projects: Arc<dyn ProjectStore>,
     pub catalog: Arc<dyn Catalog>,
     pub reviews: Arc<dyn ReviewStore>,
+    pub notifications: Arc<dyn NotificationStore>,
 }
 
 impl Store {

@@ -48,13 +48,18 @@ pub fn access(endpoint: &str, on: &On) -> Option<Access> {
         | "/fn/projects_page"
         | "/fn/catalog_page"
         | "/fn/dataset_requests"
-        | "/fn/decide_subscription" => Action::Read,
+        | "/fn/decide_subscription"
+        // A person's own settings: any signed-in person (set_muted checks the project is theirs).
+        | "/fn/notification_page"
+        | "/fn/set_muted" => Action::Read,
         // An event: its project's members (or operations and auditors, `ReadAudit`).
         "/fn/version_page" | "/fn/compare" | "/fn/project_page" | "/fn/event" => Action::ReadProject(p()),
         "/fn/events" | "/fn/audit" => Action::ReadAudit,
         "/fn/decide" => Action::Decide { project: p(), stage: on.stage },
         // Decisions on a Prod version after its sign-off: whoever signs off Prod.
-        "/fn/acknowledge_review" | "/fn/roll_back" | "/fn/retire" => Action::Decide { project: p(), stage: Stage::Prod },
+        "/fn/acknowledge_review" | "/fn/roll_back" | "/fn/retire" | "/fn/recertify" => {
+            Action::Decide { project: p(), stage: Stage::Prod }
+        }
         "/fn/save_deployment_config" => Action::SaveDeploymentConfig { project: p(), environment: on.environment },
         "/fn/save_model_card" => Action::EditModelCard(p()),
         "/fn/redeliver" => Action::Redeliver,
@@ -138,6 +143,7 @@ fn server_fn_sources() -> BTreeMap<&'static str, &'static str> {
         ("inbox", include_str!("../../../app/src/server_fns/inbox.rs")),
         ("ledger", include_str!("../../../app/src/server_fns/ledger.rs")),
         ("model_card", include_str!("../../../app/src/server_fns/model_card.rs")),
+        ("notifications", include_str!("../../../app/src/server_fns/notifications.rs")),
         ("projects", include_str!("../../../app/src/server_fns/projects.rs")),
         ("production", include_str!("../../../app/src/server_fns/production.rs")),
         ("registry", include_str!("../../../app/src/server_fns/registry.rs")),

@@ -74,7 +74,7 @@ impl ReviewStore for Store {
             .bind(review.id.as_str())
             .bind(review.version.as_str())
             .bind(review.project.as_str())
-            .bind(review.cause())
+            .bind(review.cause_key())
             .bind(review.status.as_str())
             .bind(ts(review.opened_at))
             .bind(review.revision as i64)
