@@ -212,7 +212,7 @@ mod tests {
             title: "<!channel> & co".into(),
             path: "/versions/mv-1#production".into(),
             by: None,
-            at: Utc::now(),
+            at: DateTime::UNIX_EPOCH,
         };
         let message = chat_message(&notice, "https://portal.example/");
         let text = message["blocks"][0]["text"]["text"].as_str().unwrap();

@@ -36,17 +36,19 @@ impl Smtpd {
             "aiosmtpd is not installed at {} (bash scripts/setup.sh --tests installs it; SMTP_VENV overrides the place)",
             python.display()
         );
-        let child = std::process::Command::new(python)
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(maildir)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("aiosmtpd starts");
+        let smtpd = Smtpd(
+            std::process::Command::new(python)
+                .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+                .arg(maildir)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("aiosmtpd starts"),
+        );
         // Ready when it accepts a connection (bounded: 15 s).
         for _ in 0..300 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                return Smtpd(child);
+                return smtpd;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -231,7 +233,7 @@ async fn people_are_told_by_a_digest_per_interval_and_by_the_projects_chat() {
     assert_eq!(mailer.tick().await, 0, "at most one digest per person per interval");
     clock.advance(chrono::Duration::minutes(61));
     assert_eq!(mailer.tick().await, 1);
-    let latest = mails(&maildir).into_iter().filter(|m| m.contains("To: hugo@example.com")).last().unwrap();
+    let latest = mails(&maildir).into_iter().rfind(|m| m.contains("To: hugo@example.com")).unwrap();
     assert!(latest.contains("FeatureDrift") && !latest.contains("ErrorRate"), "only what is new: {latest}");
     assert!(latest.contains("Subject: 1 item awaits you"), "{latest}");
 
@@ -253,7 +255,7 @@ async fn people_are_told_by_a_digest_per_interval_and_by_the_projects_chat() {
     let _smtpd = Smtpd::start(smtp_port, &maildir).await;
     clock.advance(chrono::Duration::minutes(5));
     assert!(mailer.tick().await >= 1, "mailed after the wait");
-    let latest = mails(&maildir).into_iter().filter(|m| m.contains("To: hugo@example.com")).last().unwrap();
+    let latest = mails(&maildir).into_iter().rfind(|m| m.contains("To: hugo@example.com")).unwrap();
     assert!(latest.contains("DataQuality"), "{latest}");
 
     // Unmuted, gina is told again of what comes next (signed in again: the moved clock ended her session).
