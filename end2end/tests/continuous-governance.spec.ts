@@ -64,7 +64,7 @@ async function rollBack(page: Page, current: { id: string; number: number }, scr
   await shot(page, `${screenshot}-before`);
   await rollback.getByRole("button", { name: `Roll back to v${to}`, exact: true }).click();
   await expect(stageStatus(page)).toHaveText("Prod / Rejected");
-  await expect(section(page, "History")).toContainText(`Rolled back to v${to} by Hugo Governance`);
+  await expect(section(page, "Timeline")).toContainText(`Rolled back to v${to} by Hugo Governance`);
   await shot(page, `${screenshot}-after`);
   return to;
 }
