@@ -5,6 +5,7 @@
 //! state-change event at the webhook: recorded once on the version's timeline and in the audit log. A portal
 //! process killed between applying a decision on SageMaker and committing it finishes it on its next start. With
 //! per-stage approval roles configured, each decision's `UpdateModelPackage` is signed by its stage's role.
+//! A rollback and a retirement of Prod versions reject their packages through the same pending-decision protocol.
 
 #[path = "../../aws/tests/common/mod.rs"]
 mod moto;
@@ -1168,4 +1169,79 @@ async fn a_package_made_again_under_an_earlier_number_inherits_neither_its_detai
         CopyOutcome::Created(copy) => assert_ne!(copy.id, first_copy, "a new central package"),
         CopyOutcome::AlreadyCopied(copy) => panic!("answered 'already copied' with the earlier package's {copy}"),
     }
+}
+
+impl Run {
+    /// A new pd-model version taken to Prod (dana, erin, CI's test run, gina): its central copy.
+    async fn in_prod(&self, training_run: &str) -> ModelVersion {
+        let service = &self.portal.state.service;
+        let read = |id: VersionId| async move {
+            service.ports_for_tests().registry.version(&id).await.expect("read").expect("exists")
+        };
+        let dev = self.decide("dana", &read(self.register(training_run).await).await, Stage::Dev).await;
+        let central = read(dev.central_copy.clone().expect("the central copy")).await;
+        let erin = server::demo::people().into_iter().find(|p| p.subject.as_str() == "erin").expect("erin");
+        for environment in [Environment::Test, Environment::Prod] {
+            service.save_deployment_config(&erin, &central.id, environment, one_instance()).await.expect("config");
+        }
+        let tested = self.decide("erin", &central, Stage::Test).await;
+        let run = serde_json::json!({
+            "junit_xml": r#"<testsuite name="it"><testcase name="invoke" time="0.1"/></testsuite>"#,
+            "performance": {"latency_p99_ms": 110.0},
+        });
+        let bearer = format!("Bearer {TOKEN}");
+        let uri = format!("/api/v1/versions/{}/test-runs", tested.id);
+        assert_eq!(
+            self.send("POST", &uri, &[("authorization", &bearer)], run.to_string()).await.0,
+            StatusCode::CREATED
+        );
+        self.decide("gina", &tested, Stage::Prod).await
+    }
+}
+
+#[tokio::test]
+async fn a_rollback_and_a_retirement_on_sagemaker_go_through_the_pending_decision_protocol() {
+    let run = start().await;
+    let service = run.portal.state.service.clone();
+    let (earlier, current) = (run.in_prod("run-a").await, run.in_prod("run-b").await);
+    assert!(earlier.number < current.number);
+    run.received().await;
+    let hugo = server::demo::people().into_iter().find(|p| p.subject.as_str() == "hugo").expect("hugo");
+    let digest = |v: &ModelVersion| {
+        let (service, id, hugo) = (service.clone(), v.id.clone(), hugo.clone());
+        async move { service.version_detail(&Actor::Person(hugo), &id).await.expect("evidence").digest }
+    };
+
+    // The rollback: the current package rejected on SageMaker, the earlier one still approved for Prod, the
+    // event on the bus, the earlier version's Prod deployment requested, no decision left pending.
+    let request = governance::decision::RollbackRequest {
+        to: earlier.id.clone(),
+        justification: "p99 regressed after the release.".into(),
+        evidence_digest: digest(&earlier).await,
+        review: None,
+    };
+    service.roll_back(&hugo, &current.id, request).await.expect("rolled back");
+    run.dispatch().await;
+    assert_eq!(run.package(&current.id).await, ("Rejected".into(), "Prod".into()));
+    assert_eq!(run.package(&earlier.id).await, ("Approved".into(), "Prod".into()));
+    let events = run.received().await;
+    assert!(events.iter().any(|(t, _, v)| t == "ModelRolledBack" && v == current.id.as_str()), "{events:?}");
+    let requests = service.deployment_requests(&reader(), &earlier.id).await.expect("deployments");
+    assert_eq!(requests.iter().filter(|d| d.environment == Environment::Prod).count(), 2, "signed off, then back");
+    let pending = service.ports_for_tests().registry.pending_states(&current.id).await.expect("pending");
+    assert!(pending.is_empty(), "{pending:?}");
+
+    // The earlier version retired: its package rejected too; it can no longer be rolled back to.
+    let request = governance::decision::RetireRequest {
+        justification: "Superseded; data retention ends.".into(),
+        evidence_digest: digest(&earlier).await,
+        review: None,
+    };
+    service.retire(&hugo, &earlier.id, request).await.expect("retired");
+    run.dispatch().await;
+    assert_eq!(run.package(&earlier.id).await, ("Rejected".into(), "Prod".into()));
+    assert!(run.received().await.iter().any(|(t, _, v)| t == "ModelRetired" && v == earlier.id.as_str()));
+    let shown = service.version(&reader(), &earlier.id).await.expect("read");
+    assert_eq!((shown.stage, shown.status, shown.outside), (Stage::Prod, ApprovalStatus::Rejected, None));
+    drop(run.moto);
 }

@@ -135,6 +135,14 @@ async fn a_sustained_breach_opens_one_review_that_later_pushes_add_to(db: Db) {
         html.contains("Reviews of Prod versions") && html.contains(&format!("{SERIES} on pd-model-prod/champion")),
         "{html}"
     );
+    // Each review with its series' chart: the threshold drawn, the breach's points marked, in words too.
+    let page = scraper::Html::parse_document(&html);
+    let charts = scraper::Selector::parse(r#"[data-testid="review-chart"]"#).unwrap();
+    let drawn: Vec<String> = page.select(&charts).map(|c| c.text().collect::<String>()).collect();
+    assert!(
+        drawn.iter().any(|c| c.contains(&format!("{SERIES} — pd-model-prod")) && c.contains("above threshold")),
+        "{drawn:?}"
+    );
     let dana = app.sign_in("dana").await;
     assert!(!inbox_html(&app, &dana).await.contains("Reviews of Prod versions"));
 

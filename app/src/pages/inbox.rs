@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos::server::ServerAction;
 
+use crate::components::chart::LineChart;
 use crate::components::dataset_requests::DatasetRequests;
 use crate::components::live::Follow;
 use crate::components::stage_status::RecordedStageStatus;
@@ -121,6 +122,7 @@ fn Reviews(rows: Vec<ReviewRow>, overdue: usize) -> impl IntoView {
                                 .map(|b| format!("{} / {}", crate::format::number(b.worst), crate::format::number(b.threshold)))
                                 .unwrap_or_default();
                             let age_class = if r.overdue { "p-2 text-red-800 font-semibold" } else { "p-2" };
+                            let chart = r.series.as_ref().and_then(|s| crate::components::monitoring::charts(std::slice::from_ref(s)).into_iter().next());
                             view! {
                                 <tr class="border-b border-slate-200">
                                     <td class="p-2">
@@ -131,6 +133,11 @@ fn Reviews(rows: Vec<ReviewRow>, overdue: usize) -> impl IntoView {
                                     <td class="p-2 text-right">{bounds}</td>
                                     <td class=age_class>{r.age}</td>
                                 </tr>
+                                {chart.map(|spec| view! {
+                                    <tr class="border-b border-slate-200" data-testid="review-chart">
+                                        <td class="p-2" colspan="5"><LineChart spec=spec /></td>
+                                    </tr>
+                                })}
                             }
                         })
                         .collect_view()}

@@ -25,6 +25,8 @@ pub struct ReviewRow {
     pub age: String,
     /// A re-certification past its due date.
     pub overdue: bool,
+    /// The breaching series around the breach, drawn beside it.
+    pub series: Option<governance::monitoring::SeriesOverview>,
 }
 
 /// The inbox with the revision it was drawn at (its live stream starts from it).
@@ -56,7 +58,7 @@ pub async fn inbox() -> Result<InboxView, AppError> {
                 (None, Some(c)) => format!("due in {}", crate::format::age(&now, &c.due_at)),
                 (None, None) => String::new(),
             };
-            ReviewRow { age, overdue: r.review.overdue(now), review: r.review, version: r.version }
+            ReviewRow { age, overdue: r.review.overdue(now), review: r.review, version: r.version, series: r.series }
         })
         .collect::<Vec<_>>();
     let overdue = reviews.iter().filter(|r| r.overdue).count();

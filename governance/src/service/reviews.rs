@@ -31,7 +31,12 @@ const ATTEMPTS: usize = 4;
 pub struct ReviewItem {
     pub review: Review,
     pub version: ModelVersion,
+    /// The breaching series from a little before the breach began to now, for the inbox's chart.
+    pub series: Option<crate::monitoring::SeriesOverview>,
 }
+
+/// How many points a review's chart in the inbox draws at most.
+const INBOX_CHART_SLICES: u32 = 60;
 
 pub(crate) fn live_in_prod(version: &ModelVersion) -> bool {
     version.registry.is_central() && version.stage == Stage::Prod && version.status == ApprovalStatus::Approved
@@ -338,12 +343,25 @@ impl Service {
         for review in self.ports.reviews.reviews_in(&projects, ReviewStatus::Open).await? {
             let version = self.version_or_404(&review.version).await?;
             if live_in_prod(&version) {
-                items.push(ReviewItem { review, version });
+                let series = self.breach_series(&review).await?;
+                items.push(ReviewItem { review, version, series });
             } else {
                 self.close_left_prod(&version, review).await?;
             }
         }
         Ok(items)
+    }
+
+    /// The series a breach review is about, from an hour before the breach began (or its window) to now.
+    async fn breach_series(&self, review: &Review) -> Result<Option<crate::monitoring::SeriesOverview>, ServiceError> {
+        let Some(b) = review.breach() else { return Ok(None) };
+        let now = self.ports.clock.now();
+        let from = b.since.min(now) - Duration::hours(1);
+        let series =
+            self.ports.monitoring.overview(&review.version, from, now.max(b.latest_at), INBOX_CHART_SLICES).await?;
+        Ok(series
+            .into_iter()
+            .find(|s| s.series.metric == b.metric && s.series.endpoint == b.endpoint && s.series.variant == b.variant))
     }
 
     /// Closes a review whose version is no longer in Prod (a decision taken outside the review, or a crash
