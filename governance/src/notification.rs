@@ -170,7 +170,8 @@ pub fn chat_message(notice: &Notice, origin: &str) -> serde_json::Value {
         Persona::Admin => "Admins",
     };
     serde_json::json!({
-        "text": format!("[{}] {} ({who}): {url}", notice.project, notice.title),
+        // Both are read as mrkdwn: a metric name CI pushed as `<!channel>` must not ping anyone.
+        "text": format!("[{}] {} ({who}): {url}", notice.project, escape_mrkdwn(&notice.title)),
         "blocks": [{
             "type": "section",
             "text": { "type": "mrkdwn", "text": format!("*{}* · {who}\n<{url}|{}>", notice.project, escape_mrkdwn(&notice.title)) },
@@ -218,5 +219,7 @@ mod tests {
         let text = message["blocks"][0]["text"]["text"].as_str().unwrap();
         assert!(text.contains("&lt;!channel&gt; &amp; co"), "{text}");
         assert!(text.contains("<https://portal.example/versions/mv-1#production|"), "{text}");
+        let plain = message["text"].as_str().unwrap();
+        assert!(plain.contains("&lt;!channel&gt; &amp; co") && !plain.contains("<!channel>"), "{plain}");
     }
 }
