@@ -1,4 +1,7 @@
 //! The portal server: settings, wiring, sign-in, the JSON API, the event dispatcher and the adapters.
+// The release build (no `erase_components`) proves the pages' nested view types `Send` through more levels
+// than the default 128 allows.
+#![recursion_limit = "512"]
 
 pub mod api;
 pub mod audit_export;
