@@ -53,7 +53,21 @@ pub fn session_id(headers: &http::HeaderMap) -> Option<String> {
     cookie(headers, COOKIE).filter(|v| v.len() == 64 && v.chars().all(|c| c.is_ascii_hexdigit())).map(str::to_string)
 }
 
+/// The person a request's session names, looked up at most once per request: the sign-in guard, the read
+/// cache and every server function of a page's render share the one answer (a lookup is two queries).
+/// Put in each request's extensions by the sign-in guard; a render's `Parts` carry a clone of it.
+#[derive(Clone, Default)]
+pub struct PrincipalOnce(Arc<tokio::sync::OnceCell<Option<Principal>>>);
+
 impl PortalIdentity {
+    /// The signed-in person of a request: once per request where its extensions hold a [`PrincipalOnce`].
+    pub async fn principal_of(&self, extensions: &http::Extensions, headers: &http::HeaderMap) -> Option<Principal> {
+        match extensions.get::<PrincipalOnce>() {
+            Some(once) => once.0.get_or_init(|| self.principal_from_headers(headers)).await.clone(),
+            None => self.principal_from_headers(headers).await,
+        }
+    }
+
     pub async fn principal_from_headers(&self, headers: &http::HeaderMap) -> Option<Principal> {
         let id = session_id(headers)?;
         let idle = chrono::Duration::minutes(self.idle_minutes as i64);
@@ -109,7 +123,7 @@ impl PortalIdentity {
 #[async_trait]
 impl Identity for PortalIdentity {
     async fn principal(&self, parts: &Parts) -> Option<Principal> {
-        self.principal_from_headers(&parts.headers).await
+        self.principal_of(&parts.extensions, &parts.headers).await
     }
 
     fn is_development(&self) -> bool {

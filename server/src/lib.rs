@@ -25,6 +25,7 @@ pub mod mlflow;
 pub mod notify;
 pub mod oidc;
 pub mod postgres;
+pub mod read_cache;
 pub mod replica;
 pub mod routes;
 pub mod settings;
@@ -179,6 +180,8 @@ pub async fn build_with(
         registry.calls().observe(move |operation, took, ok| metrics.call("sagemaker", operation, took, ok));
     }
     let queue = backends.and_then(|b| b.state_change_queue);
+    let read_cache =
+        Arc::new(read_cache::ReadCache::new(settings.read_cache_mib as usize * 1024 * 1024, clock.clone()));
     let state = AppState {
         leptos_options: leptos_options(&settings),
         service,
@@ -189,6 +192,7 @@ pub async fn build_with(
         sagemaker,
         metrics,
         live: live::LiveStreams::default(),
+        read_cache,
     };
     let state_change_queue = match (queue, aws::state_change::StateChangeIntake::from_state(&state)) {
         (Some(queue), Some(intake)) => Some(aws::queue::StateChangeConsumer::new(queue, intake).with_lease(

@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(crate::fn_errors::statuses_of_unread_arguments))
         .layer(middleware::from_fn_with_state(state.clone(), crate::form_flash::keep_form_errors_off_the_url))
         .layer(middleware::from_fn(crate::web_defences::refuse_foreign_form_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::read_cache::serve_cached_views))
         .layer(middleware::from_fn_with_state(state.clone(), require_sign_in))
         .layer(middleware::from_fn_with_state(state.settings.allowed_origin(), crate::web_defences::refuse_cross_site))
         .layer(middleware::from_fn_with_state(csp, crate::web_defences::security_headers))
@@ -82,7 +83,8 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 /// Pages need a signed-in person: anonymous page visits go to the sign-in page. Server functions, the API
 /// and static files decide for themselves (they answer 401 rather than redirect).
-async fn require_sign_in(State(state): State<AppState>, request: Request<Body>, next: Next) -> Response {
+async fn require_sign_in(State(state): State<AppState>, mut request: Request<Body>, next: Next) -> Response {
+    request.extensions_mut().insert(crate::identity::PrincipalOnce::default());
     let path = request.uri().path();
     let open = path == "/sign-in"
         || path == "/no-access"
@@ -99,7 +101,7 @@ async fn require_sign_in(State(state): State<AppState>, request: Request<Body>, 
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_none_or(|v| v.contains("text/html") || v.contains("*/*"));
-    if open || !wants_page || state.identity.principal_from_headers(request.headers()).await.is_some() {
+    if open || !wants_page || state.identity.principal_of(request.extensions(), request.headers()).await.is_some() {
         return next.run(request).await;
     }
     Redirect::to("/sign-in").into_response()

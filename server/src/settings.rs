@@ -192,6 +192,9 @@ pub struct Settings {
     /// An OpenTelemetry collector's OTLP/HTTP traces URL (`http://collector:4318/v1/traces`): every request's
     /// span is exported there as JSON. Off when unset.
     pub otlp_traces_endpoint: Option<String>,
+    /// The read cache's size in MiB (the registry page and the API lists answered again while nothing they
+    /// show has changed); 0 turns it off.
+    pub read_cache_mib: u64,
 }
 
 /// The shortest idle expiry: a session's last use is written at most once a minute, so a shorter expiry would
@@ -230,12 +233,13 @@ impl Default for Settings {
             database_pool_size: 10,
             database_statement_timeout_secs: 30,
             otlp_traces_endpoint: None,
+            read_cache_mib: 8,
         }
     }
 }
 
 /// Every setting's name, as the environment spells them after `PORTAL_`.
-const KEYS: [&str; 28] = [
+const KEYS: [&str; 29] = [
     "addr",
     "data_dir",
     "repositories_dir",
@@ -264,6 +268,7 @@ const KEYS: [&str; 28] = [
     "database_pool_size",
     "database_statement_timeout_secs",
     "otlp_traces_endpoint",
+    "read_cache_mib",
 ];
 
 impl Settings {
@@ -286,6 +291,9 @@ impl Settings {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
+        if self.read_cache_mib > 1024 {
+            anyhow::bail!("read_cache_mib must be 0 (off) to 1024 (it is {})", self.read_cache_mib);
+        }
         if self.max_delivery_attempts == 0 {
             anyhow::bail!("max_delivery_attempts must be at least 1");
         }

@@ -26,6 +26,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The open live-update streams, bounded (`GET /live/...`).
     pub live: crate::live::LiveStreams,
+    /// The registry page and API lists, answered again while nothing they show has changed.
+    pub read_cache: Arc<crate::read_cache::ReadCache>,
 }
 
 impl FromRef<AppState> for Metrics {

@@ -1,6 +1,6 @@
 //! The JSON API for machines under `/api/v1` (DESIGN.md §7), described by `/api/v1/openapi.json`.
 
-mod auth;
+pub(crate) mod auth;
 pub(crate) mod error;
 mod handlers;
 pub mod junit;

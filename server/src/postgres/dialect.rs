@@ -36,3 +36,9 @@ pub(super) fn escape_like(text: &str) -> String {
 pub(super) fn json_text(column: &str, field: &str) -> String {
     format!("(CAST({column} AS jsonb) ->> '{field}')")
 }
+
+/// The read generation (`crate::read_cache`): the transaction snapshot a statement would read, as text
+/// (`xmin:xmax:in-progress ids`). Two equal snapshots see the same committed data, and every commit moves it.
+/// Lock-free: a counter row that every write transaction updated would serialise all writers of the fleet
+/// on that one row (and deadlock transactions that touch tables in different orders).
+pub(super) const READ_GENERATION: &str = "SELECT CAST(pg_current_snapshot() AS text)";

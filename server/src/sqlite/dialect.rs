@@ -51,3 +51,7 @@ pub(super) fn escape_like(text: &str) -> String {
 pub(super) fn json_text(column: &str, field: &str) -> String {
     format!("json_extract({column}, '$.{field}')")
 }
+
+/// The read generation (`crate::read_cache`): the counter that migration 0021's triggers move in every
+/// change's own transaction. SQLite has one writer at a time, so the counter row costs no contention.
+pub(super) const READ_GENERATION: &str = "SELECT CAST(n AS TEXT) FROM read_generation WHERE id = 1";

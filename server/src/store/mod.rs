@@ -228,6 +228,8 @@ delegate! {
     fn operations_figures(&self) -> Result<OperationsFigures, StoreError>;
     fn portal_state(&self, key: &str) -> Result<Option<String>, StoreError>;
     fn set_portal_state(&self, key: &str, value: &str) -> Result<(), StoreError>;
+    /// The read generation: what the read cache keys its answers on.
+    fn read_generation(&self) -> Result<String, StoreError>;
     fn index_put(&self, v: &ModelVersion, package_arn: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
     fn index_remove(&self, id: &VersionId) -> Result<(), StoreError>;
     fn index_packages(&self, project: &ProjectId, central: bool) -> Result<std::collections::HashMap<VersionId, IndexedPackage>, StoreError>;

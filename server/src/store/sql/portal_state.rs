@@ -2,9 +2,17 @@
 
 use governance::ports::StoreError;
 
-use super::{unavailable, Store};
+use super::{dialect, unavailable, Store};
 
 impl Store {
+    /// The read generation: equal values mean nothing a cached view shows has changed (`dialect`).
+    pub async fn read_generation(&self) -> Result<String, StoreError> {
+        sqlx::query_scalar(dialect::READ_GENERATION)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)
+    }
+
     pub async fn portal_state(&self, key: &str) -> Result<Option<String>, StoreError> {
         sqlx::query_scalar("SELECT value FROM portal_state WHERE key = $1")
             .bind(key)
