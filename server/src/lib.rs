@@ -20,6 +20,7 @@ pub mod identity;
 pub mod lease;
 pub mod live;
 pub mod logging;
+pub mod memory;
 pub mod metrics;
 pub mod mlflow;
 pub mod notify;

@@ -26,6 +26,7 @@ async fn main() -> anyhow::Result<()> {
     let state_changes = portal.state_change_queue.map(|c| tokio::spawn(c.run(stopped.clone())));
     let mailer = portal.mailer.map(|m| tokio::spawn(m.run(Duration::from_secs(30), stopped.clone())));
     let sweep = tokio::spawn(server::sweep::run(portal.state.service.clone(), sweep_interval, stopped.clone()));
+    let memory = tokio::spawn(server::memory::give_back_freed_memory(stopped.clone()));
     let dispatcher = tokio::spawn(portal.dispatcher.run(interval, stopped));
     let app = server::routes::router(portal.state);
     let listener =
@@ -42,6 +43,7 @@ async fn main() -> anyhow::Result<()> {
     let _ = stop.send(true);
     let _ = dispatcher.await;
     let _ = sweep.await;
+    let _ = memory.await;
     for task in [reconciler, state_changes, mailer].into_iter().flatten() {
         let _ = task.await;
     }
