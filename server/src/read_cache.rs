@@ -77,6 +77,8 @@ struct Entry {
     parts: Vec<Bytes>,
     has_nonce: bool,
     bytes: usize,
+    /// What it takes of the budget: its body and its key (a long query string is memory too).
+    cost: usize,
 }
 
 /// The cached answers, bounded in bytes; entries of another generation are dropped when one arrives.
@@ -108,9 +110,10 @@ impl ReadCache {
         (entry.made_at <= now && now - entry.made_at < MAX_AGE).then(|| entry.clone())
     }
 
-    fn put(&self, key: Key, entry: Entry) {
+    fn put(&self, key: Key, mut entry: Entry) {
+        entry.cost = entry.bytes + key.generation.len() + key.who.len() + key.uri.len() + key.accept.len();
         // One answer may take a quarter of the budget at most, so a few large ones cannot flush the rest.
-        if entry.bytes > self.max_bytes / 4 {
+        if entry.cost > self.max_bytes / 4 {
             return;
         }
         let mut entries = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -119,16 +122,16 @@ impl ReadCache {
         if key.generation != entries.generation {
             *entries = Entries { generation: key.generation.clone(), ..Entries::default() };
         }
-        entries.bytes += entry.bytes;
+        entries.bytes += entry.cost;
         if let Some(old) = entries.map.insert(key.clone(), Arc::new(entry)) {
-            entries.bytes -= old.bytes;
+            entries.bytes -= old.cost;
         } else {
             entries.order.push_back(key);
         }
         while entries.bytes > self.max_bytes {
             let Some(oldest) = entries.order.pop_front() else { break };
             if let Some(gone) = entries.map.remove(&oldest) {
-                entries.bytes -= gone.bytes;
+                entries.bytes -= gone.cost;
             }
         }
     }
@@ -187,7 +190,7 @@ fn entry_of(mut headers: HeaderMap, body: Bytes, made_at: DateTime<Utc>) -> Entr
         Some(nonce) => split_at_nonce(&body, nonce.as_bytes()),
         None => vec![body],
     };
-    Entry { made_at, headers, has_nonce: parts.len() > 1 || nonce.is_some(), parts, bytes }
+    Entry { made_at, headers, has_nonce: parts.len() > 1 || nonce.is_some(), parts, bytes, cost: bytes }
 }
 
 /// The body's slices between the occurrences of `nonce`.
@@ -242,5 +245,28 @@ mod tests {
         let parts = split_at_nonce(&body, b"N0");
         assert_eq!(parts, vec!["<script nonce=\"", "\">a</script><b nonce=\"", "\">", ""]);
         assert_eq!(split_at_nonce(&Bytes::from_static(b"none here"), b"N0"), vec!["none here"]);
+    }
+
+    fn key(uri: String) -> Key {
+        Key { generation: "7".into(), who: "{}".into(), uri, accept: String::new() }
+    }
+
+    fn entry(body: &'static [u8]) -> Entry {
+        entry_of(HeaderMap::new(), Bytes::from_static(body), Utc::now())
+    }
+
+    #[test]
+    fn long_query_strings_count_against_the_budget_and_no_answer_takes_over_a_quarter_of_it() {
+        let cache = ReadCache::new(4096, Arc::new(crate::clock::SystemClock(Default::default())));
+        for i in 0..100 {
+            cache.put(key(format!("/?search={i}{}", "x".repeat(900))), entry(b"small"));
+        }
+        let entries = cache.inner.lock().expect("lock");
+        assert!(entries.bytes <= 4096, "{} bytes kept", entries.bytes);
+        assert!(entries.map.len() <= 4, "{} entries of ~1 KB each in 4 KB", entries.map.len());
+        assert!(entries.map.keys().all(|k| k.uri.starts_with("/?search=9")), "the newest are kept");
+        drop(entries);
+        cache.put(key(format!("/?search=big{}", "x".repeat(1100))), entry(b"small"));
+        assert!(cache.get(&key(format!("/?search=big{}", "x".repeat(1100)))).is_none(), "over a quarter: not kept");
     }
 }
