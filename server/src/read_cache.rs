@@ -11,6 +11,9 @@
 //! portal's clock. A hit still pays for resolving who asks and for one read of the generation; it skips the
 //! view's own queries and its rendering.
 //!
+//! A missing answer is made by one request at a time: others asking for the same answer meanwhile wait for it
+//! (at most `WAIT_FOR_OTHERS`), so an entry ageing out under load costs one render, not one per connection.
+//!
 //! Pages carry a fresh script nonce on every answer: the cached body is kept split at its nonce and joined
 //! with a new one, so no two answers share a nonce.
 
@@ -25,6 +28,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use governance::ports::Clock;
+use tokio::sync::Notify;
 
 use crate::state::AppState;
 
@@ -86,6 +90,40 @@ pub struct ReadCache {
     max_bytes: usize,
     clock: Arc<dyn Clock>,
     inner: Mutex<Entries>,
+    /// The answers being made now, each by one request: who asks for the same one meanwhile waits for it
+    /// instead of making it again (an entry ageing out under load would otherwise be made by every
+    /// connection at once).
+    making: Mutex<HashMap<Key, Arc<Notify>>>,
+}
+
+/// How long a request waits for another's answer before it makes its own.
+const WAIT_FOR_OTHERS: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A request's turn at a missing answer.
+enum Turn {
+    /// It makes the answer; the others are told when the guard goes (answered, failed or dropped).
+    Make(Making),
+    /// Another request is making it: wait, then look again.
+    Wait(tokio::sync::futures::OwnedNotified),
+}
+
+/// Held while a request makes an answer others wait for.
+struct Making {
+    cache: Arc<ReadCache>,
+    key: Key,
+}
+
+impl Drop for Making {
+    fn drop(&mut self) {
+        let notify = lock(&self.cache.making).remove(&self.key);
+        if let Some(notify) = notify {
+            notify.notify_waiters();
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[derive(Default)]
@@ -99,12 +137,25 @@ struct Entries {
 impl ReadCache {
     /// A cache of at most `max_bytes` of answers (0: off).
     pub fn new(max_bytes: usize, clock: Arc<dyn Clock>) -> ReadCache {
-        ReadCache { max_bytes, clock, inner: Mutex::new(Entries::default()) }
+        ReadCache { max_bytes, clock, inner: Mutex::new(Entries::default()), making: Mutex::default() }
+    }
+
+    /// Whether this request makes `key`'s answer or waits for the request making it.
+    fn turn(self: &Arc<Self>, key: &Key) -> Turn {
+        let mut making = lock(&self.making);
+        match making.get(key) {
+            // Made under the lock, so the maker's notice (sent after it removes the key, under the lock) finds it.
+            Some(notify) => Turn::Wait(notify.clone().notified_owned()),
+            None => {
+                making.insert(key.clone(), Arc::new(Notify::new()));
+                Turn::Make(Making { cache: self.clone(), key: key.clone() })
+            }
+        }
     }
 
     fn get(&self, key: &Key) -> Option<Arc<Entry>> {
         let now = self.clock.now();
-        let entries = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let entries = lock(&self.inner);
         let entry = entries.map.get(key)?;
         // A clock moved backwards counts as too old too.
         (entry.made_at <= now && now - entry.made_at < MAX_AGE).then(|| entry.clone())
@@ -116,7 +167,7 @@ impl ReadCache {
         if entry.cost > self.max_bytes / 4 {
             return;
         }
-        let mut entries = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut entries = lock(&self.inner);
         // Generations are compared for equality only (snapshots have no total order): the answers of any other
         // generation give way, so only the one being asked for takes memory.
         if key.generation != entries.generation {
@@ -160,6 +211,17 @@ pub async fn serve_cached_views(State(state): State<AppState>, request: Request<
     if let Some(entry) = cache.get(&key) {
         return answer(&entry, "hit");
     }
+    let _making = match cache.turn(&key) {
+        Turn::Make(making) => Some(making),
+        Turn::Wait(made) => {
+            let _ = tokio::time::timeout(WAIT_FOR_OTHERS, made).await;
+            if let Some(entry) = cache.get(&key) {
+                return answer(&entry, "hit");
+            }
+            // Not kept (not a 200, too large) or too slow: this request makes its own.
+            None
+        }
+    };
     let response = next.run(request).await;
     if response.status() != StatusCode::OK || response.headers().contains_key(header::SET_COOKIE) {
         return response;
@@ -247,12 +309,30 @@ mod tests {
         assert_eq!(split_at_nonce(&Bytes::from_static(b"none here"), b"N0"), vec!["none here"]);
     }
 
+    #[tokio::test]
+    async fn one_request_makes_a_missing_answer_and_the_others_asking_meanwhile_wait_for_it() {
+        let cache = Arc::new(ReadCache::new(1 << 20, Arc::new(crate::clock::SystemClock(Default::default()))));
+        let page = key("/?search=slow".into());
+        let Turn::Make(making) = cache.turn(&page) else { panic!("the first request makes the answer") };
+        let Turn::Wait(waiting) = cache.turn(&page) else { panic!("the second waits for it") };
+        assert!(matches!(cache.turn(&key("/?other".into())), Turn::Make(_)), "another answer is made apart");
+        let waiter =
+            tokio::spawn(async move { tokio::time::timeout(std::time::Duration::from_secs(2), waiting).await.is_ok() });
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished(), "it waits while the answer is being made");
+        cache.put(page.clone(), entry(b"made once"));
+        drop(making);
+        assert!(waiter.await.expect("waiter"), "told when the answer is made");
+        assert!(cache.get(&page).is_some(), "and finds it");
+        assert!(matches!(cache.turn(&page), Turn::Make(_)), "the next miss makes it again");
+    }
+
     fn key(uri: String) -> Key {
         Key { generation: "7".into(), who: "{}".into(), uri, accept: String::new() }
     }
 
     fn entry(body: &'static [u8]) -> Entry {
-        entry_of(HeaderMap::new(), Bytes::from_static(body), Utc::now())
+        entry_of(HeaderMap::new(), Bytes::from_static(body), crate::clock::SystemClock(Default::default()).now())
     }
 
     #[test]

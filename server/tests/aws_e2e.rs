@@ -801,8 +801,13 @@ async fn seed_packages(
 ) {
     let sagemaker = aws_sdk_sagemaker::Client::new(config);
     let _ = sagemaker.create_model_package_group().model_package_group_name(group).send().await;
+    let before = group_size(&sagemaker, group).await;
     for i in 0..count {
-        sagemaker
+        // The emulator sometimes answers a create with a bare 500 under this load (an exception inside it,
+        // seen on a slow machine). It may or may not have made the package: the group's size says which, so a
+        // retry never makes a second one.
+        let mut attempts = 0;
+        while let Err(e) = sagemaker
             .create_model_package()
             .model_package_group_name(group)
             .model_package_description(format!("{description} #{i}"))
@@ -824,7 +829,17 @@ async fn seed_packages(
             .customer_metadata_properties("portal:project", "credit-risk")
             .send()
             .await
-            .expect("a seeded package");
+        {
+            attempts += 1;
+            let made = group_size(&sagemaker, group).await;
+            if made == before + i + 1 {
+                break;
+            }
+            assert!(
+                attempts < 5 && made == before + i,
+                "a seeded package ({made} in {group} after {attempts} tries): {e:?}"
+            );
+        }
     }
     // The emulator must hold exactly what was made, or every count below would be off for a reason of its own.
     let listed = sagemaker
@@ -837,6 +852,18 @@ async fn seed_packages(
         .await
         .len();
     assert!(listed >= count, "the emulator holds {listed} of the {count} packages seeded in {group}");
+}
+
+/// How many packages the emulator holds in `group`, from a listing that answered every page.
+async fn group_size(sagemaker: &aws_sdk_sagemaker::Client, group: &str) -> usize {
+    for _ in 0..5 {
+        let pages = sagemaker.list_model_packages().model_package_group_name(group).into_paginator().items().send();
+        let items = pages.collect::<Vec<_>>().await;
+        if items.iter().all(|p| p.is_ok()) {
+            return items.len();
+        }
+    }
+    panic!("the emulator failed to list {group} five times");
 }
 
 /// Every id of a listing, read page by page with `limit` (the query's window replaced).
