@@ -259,15 +259,9 @@ fn entry_of(mut headers: HeaderMap, body: Bytes, made_at: DateTime<Utc>) -> Entr
 fn split_at_nonce(body: &Bytes, nonce: &[u8]) -> Vec<Bytes> {
     let mut parts = Vec::new();
     let mut start = 0;
-    let mut at = 0;
-    while at + nonce.len() <= body.len() {
-        if &body[at..at + nonce.len()] == nonce {
-            parts.push(body.slice(start..at));
-            at += nonce.len();
-            start = at;
-        } else {
-            at += 1;
-        }
+    for at in memchr::memmem::find_iter(body, nonce) {
+        parts.push(body.slice(start..at));
+        start = at + nonce.len();
     }
     parts.push(body.slice(start..));
     parts
@@ -289,7 +283,8 @@ fn answer(entry: &Entry, status: &'static str) -> Response {
         }
         Bytes::from(body)
     } else {
-        entry.parts.concat().into()
+        // One part, shared with the entry: no copy.
+        entry.parts.first().cloned().unwrap_or_default()
     };
     headers.insert(HeaderName::from_static(STATUS_HEADER), HeaderValue::from_static(status));
     let mut response = Response::new(Body::from(body));
